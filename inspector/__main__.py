@@ -1,0 +1,1 @@
+from inspector.cli import main; import sys; sys.exit(main())

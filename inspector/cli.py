@@ -1,0 +1,300 @@
+"""The `ocpp-inspector` command: the GUI by default, headless verbs for everything else.
+
+Errors reach the user as one readable line on stderr and a non-zero exit code, never as
+a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import __version__
+from .events import FrameLogged, Hub, Notice
+from .store import Capture, CaptureWriter, default_capture_path, export_jsonl, iso_time
+from .versions import normalise
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+ARROW = {"to_csms": "→ CSMS", "to_charger": "→ CP  "}
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _version(text: str) -> str:
+    try:
+        return normalise(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocpp-inspector",
+        description="OCPP-J inspector: MITM proxy, fake CSMS, fake charger, frame log. "
+                    "Without a verb, opens the desktop application.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    verbs.add_parser("gui", help="open the desktop application (the default)")
+
+    def role(name, help_text):
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", type=Path, help="capture file (default: a new file in the per-user "
+                                                  "data directory)")
+        sub.add_argument("--no-log", action="store_true", help="do not write a capture file")
+        sub.add_argument("-q", "--quiet", action="store_true", help="do not print each frame")
+        sub.add_argument("--max-size", type=int, default=1 << 20, metavar="BYTES",
+                         help="largest accepted WebSocket message (default 1 MiB)")
+        sub.add_argument("--call-timeout", type=float, default=30.0, metavar="S",
+                         help="flag CALLs unanswered after this many seconds (default 30)")
+        sub.add_argument("--no-validate", action="store_true", help="skip schema validation")
+        return sub
+
+    proxy = role("proxy", "relay chargers to a real CSMS, byte-exact, logging every frame")
+    proxy.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT",
+                       help="where chargers connect (default 127.0.0.1:9000)")
+    proxy.add_argument("--upstream", required=True, metavar="URL",
+                       help="the CSMS base URL; the charger's path is appended")
+
+    csms = role("csms", "act as a CSMS that accepts any charge point")
+    csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
+    csms.add_argument("--overrides", type=Path, metavar="FILE",
+                      help="JSON file of per-action responses (see README)")
+
+    charger = role("charger", "simulate a charger running one charging session against a CSMS")
+    charger.add_argument("--url", required=True, help="CSMS URL ending in the charge point id")
+    charger.add_argument("--version", dest="ocpp_version", type=_version, default="1.6",
+                         help="OCPP version: 1.6, 2.0.1 or 2.1 (default 1.6)")
+    charger.add_argument("--meter-values", type=int, default=3, metavar="N")
+    charger.add_argument("--interval", type=float, default=1.0, metavar="S",
+                         help="seconds between MeterValues (default 1)")
+    charger.add_argument("--id-tag", default="TAG0001")
+    charger.add_argument("--password", help="HTTP Basic auth password (security profile 1)")
+    charger.add_argument("--stay", action="store_true",
+                         help="after the session stay connected, heartbeating and answering the "
+                              "CSMS, until Ctrl+C")
+
+    log = verbs.add_parser("log", help="read a capture file")
+    log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export", required=True)
+    for name, help_text in (("show", "print frames as a table"),
+                            ("export", "write frames as JSON lines")):
+        sub = log_verbs.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", type=Path, required=True)
+        sub.add_argument("--action")
+        sub.add_argument("--charge-point")
+        sub.add_argument("--direction", choices=["to_csms", "to_charger"])
+        sub.add_argument("--type", choices=["CALL", "CALLRESULT", "CALLERROR", "CALLRESULTERROR",
+                                            "SEND", "MALFORMED"])
+        sub.add_argument("--invalid", action="store_true",
+                         help="only frames that failed validation or carry a flag")
+        sub.add_argument("--text", help="only frames whose raw text contains this")
+        if name == "export":
+            sub.add_argument("--format", choices=["jsonl"], default="jsonl")
+            sub.add_argument("-o", "--output", type=Path, help="output file (default stdout)")
+    return parser
+
+
+# ---- running roles --------------------------------------------------------------------
+
+def format_record(record) -> str:
+    mark = {True: "ok", False: "INVALID", None: "-"}[record.valid]
+    latency = f"{record.latency_ms:8.1f} ms" if record.latency_ms is not None else " " * 11
+    text = (f"{iso_time(record.time)[11:23]} {record.charge_point_id:<16} "
+            f"{ARROW[record.direction]} {record.type.value:<10} {record.action or '':<28}"
+            f"{latency} {mark}")
+    for finding in record.errors[:3]:
+        text += f"\n    {finding.path}: {finding.message}"
+    for flag in record.flags:
+        text += f"\n    ! {flag}"
+    return text
+
+
+def _printer(quiet: bool):
+    def on_event(event):
+        if isinstance(event, FrameLogged) and not quiet:
+            print(format_record(event.record), flush=True)
+        elif isinstance(event, Notice):
+            stream = sys.stderr if event.level == "error" else sys.stdout
+            print(f"[{event.source or event.level}] {event.text}", file=stream, flush=True)
+    return on_event
+
+
+@contextmanager
+def _capture(args, hub):
+    writer = None
+    if not args.no_log:
+        path = args.db or default_capture_path()
+        try:
+            writer = CaptureWriter(path)
+        except Exception as exc:  # sqlite3 errors, permissions
+            raise UserError(f"cannot open capture file {path}: {exc}") from None
+        writer.attach(hub)
+        print(f"logging to {path}", file=sys.stderr, flush=True)
+    try:
+        yield writer
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def _serve(role) -> None:
+    try:
+        await role.start()
+    except OSError as exc:
+        raise UserError(f"cannot listen on {role.listen.host}:{role.listen.port}: "
+                        f"{exc.strerror or exc}") from None
+    try:
+        await role.serve_forever()
+    finally:
+        await role.stop()
+
+
+async def _run_charger(hub, args) -> None:
+    from .roles.charger import ChargerOptions, FakeCharger
+    charger = FakeCharger(hub, ChargerOptions(
+        url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
+        interval=args.interval, password=args.password, max_size=args.max_size,
+        call_timeout=args.call_timeout, validate=not args.no_validate))
+    await charger.connect()
+    try:
+        await charger.run_session()
+        if args.stay:
+            await charger.keep_alive()
+    finally:
+        await charger.close()
+
+
+def _role_coroutine(args, hub):
+    from .roles.common import Listen
+    if args.verb == "proxy":
+        from .roles.proxy import Proxy
+        return _serve(Proxy(hub, Listen.parse(args.listen), args.upstream, max_size=args.max_size,
+                            validate=not args.no_validate, call_timeout=args.call_timeout))
+    if args.verb == "csms":
+        from .roles.csms import FakeCsms, load_overrides
+        overrides = load_overrides(args.overrides) if args.overrides else None
+        return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
+                               max_size=args.max_size, call_timeout=args.call_timeout,
+                               validate=not args.no_validate))
+    return _run_charger(hub, args)
+
+
+def run_async(coroutine) -> int:
+    """Run until done or Ctrl+C/SIGTERM; a clean stop either way."""
+    async def main():
+        task = asyncio.ensure_future(coroutine)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, task.cancel)
+            except (NotImplementedError, RuntimeError):  # Windows
+                pass
+        try:
+            await task
+        except asyncio.CancelledError:
+            return EXIT_INTERRUPTED
+        return EXIT_OK
+    return asyncio.run(main())
+
+
+def _run_role(args) -> int:
+    from .roles.charger import ChargerError
+    from .roles.csms import OverrideError
+    hub = Hub()
+    hub.subscribe(_printer(args.quiet))
+    with _capture(args, hub):
+        try:
+            status = run_async(_role_coroutine(args, hub))
+        except (ChargerError, OverrideError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+    if status == EXIT_INTERRUPTED:
+        print("stopped", file=sys.stderr)
+        return EXIT_OK if args.verb in ("proxy", "csms") else EXIT_INTERRUPTED
+    if args.verb == "charger":
+        print("session complete", file=sys.stderr)
+    return status
+
+
+# ---- reading captures -----------------------------------------------------------------
+
+def _filters(args) -> dict:
+    return {"action": args.action, "charge_point": args.charge_point, "invalid": args.invalid,
+            "direction": args.direction, "type": args.type, "text": args.text}
+
+
+def _open_capture(path: Path) -> Capture:
+    try:
+        return Capture(path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _log_show(args) -> int:
+    capture = _open_capture(args.db)
+    print(f"{'time (UTC)':<26} {'charge point':<16} {'dir':<6} {'type':<10} {'action':<28} "
+          f"{'latency':>10} valid  unique id")
+    shown = 0
+    for item in capture.frames(**_filters(args)):
+        latency = f"{item['latency_ms']:.1f} ms" if item["latency_ms"] is not None else ""
+        valid = {True: "ok", False: "NO", None: "-"}[item["valid"]]
+        print(f"{item['time']:<26} {item['charge_point_id'][:16]:<16} "
+              f"{ARROW[item['direction']][:6]:<6} {item['type']:<10} {(item['action'] or '')[:28]:<28} "
+              f"{latency:>10} {valid:<6} {item['unique_id'] or ''}")
+        for error in item["errors"]:
+            print(f"{'':>27}{error['path']}: {error['message']}")
+        for flag in item["flags"]:
+            print(f"{'':>27}! {flag}")
+        shown += 1
+    print(f"{shown} frame(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _log_export(args) -> int:
+    capture = _open_capture(args.db)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                count = export_jsonl(capture, out, **_filters(args))
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"exported {count} frame(s) to {args.output}", file=sys.stderr)
+    else:
+        export_jsonl(capture, sys.stdout, **_filters(args))
+    return EXIT_OK
+
+
+def _gui(args) -> int:
+    try:
+        from ui.app import run_gui
+    except ImportError as exc:
+        raise UserError(f"the desktop application is not available: {exc}") from None
+    return run_gui()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.verb in (None, "gui"):
+            return _gui(args)
+        if args.verb == "log":
+            return _log_show(args) if args.log_verb == "show" else _log_export(args)
+        return _run_role(args)
+    except UserError as exc:
+        print(f"ocpp-inspector: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

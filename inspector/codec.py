@@ -1,0 +1,190 @@
+"""OCPP-J frame codec, sans-I/O.
+
+`parse()` turns the text of one WebSocket message into a `Frame`. It never raises for
+bad input: anything that is not a well-formed OCPP-J frame becomes a MALFORMED frame
+with a precise reason, and the raw text is always kept exactly as received, so a proxy
+can forward it untouched and a log can show it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+MAX_UNIQUE_ID_LENGTH = 36
+
+
+class FrameType(str, Enum):
+    CALL = "CALL"
+    CALLRESULT = "CALLRESULT"
+    CALLERROR = "CALLERROR"
+    CALLRESULTERROR = "CALLRESULTERROR"  # OCPP 2.1
+    SEND = "SEND"  # OCPP 2.1
+    MALFORMED = "MALFORMED"
+
+    @property
+    def is_response(self) -> bool:
+        return self in (FrameType.CALLRESULT, FrameType.CALLERROR)
+
+
+_TYPE_BY_NUMBER = {
+    2: FrameType.CALL,
+    3: FrameType.CALLRESULT,
+    4: FrameType.CALLERROR,
+    5: FrameType.CALLRESULTERROR,
+    6: FrameType.SEND,
+}
+_NUMBER_BY_TYPE = {v: k for k, v in _TYPE_BY_NUMBER.items()}
+# (arity, names of the string members after the id) per frame type
+_SHAPES = {
+    FrameType.CALL: 4,
+    FrameType.SEND: 4,
+    FrameType.CALLRESULT: 3,
+    FrameType.CALLERROR: 5,
+    FrameType.CALLRESULTERROR: 5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One OCPP-J message. `raw` is the exact text received (or to be sent)."""
+
+    type: FrameType
+    raw: str
+    unique_id: str | None = None
+    action: str | None = None
+    payload: Any = None
+    error_code: str | None = None
+    error_description: str | None = None
+    error_details: Any = None
+    # Why the frame is MALFORMED, and which OCPP error a receiver should answer with.
+    reason: str | None = None
+    error_hint: str | None = None
+    binary: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_malformed(self) -> bool:
+        return self.type is FrameType.MALFORMED
+
+
+def _malformed(raw: str, reason: str, hint: str, unique_id: str | None = None, *, binary=False) -> Frame:
+    return Frame(
+        FrameType.MALFORMED, raw, unique_id=unique_id, reason=reason, error_hint=hint, binary=binary
+    )
+
+
+def _reject_constant(token: str):
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def parse(message: str | bytes, *, max_size: int | None = None) -> Frame:
+    """Parse one WebSocket message. Bytes mean a binary WebSocket frame (never OCPP)."""
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        raw = bytes(message).decode("utf-8", errors="backslashreplace")
+        return _malformed(raw, "binary WebSocket frame; OCPP-J uses text frames only",
+                          "RpcFrameworkError", binary=True)
+    raw = message
+    if max_size is not None and len(raw.encode("utf-8", errors="surrogatepass")) > max_size:
+        return _malformed(raw, f"frame of {len(raw)} characters exceeds the limit of {max_size} bytes",
+                          "FormatViolation")
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        return _malformed(raw, f"not valid JSON: {exc}", "RpcFrameworkError")
+    if not isinstance(value, list):
+        return _malformed(raw, f"not a JSON array but a {_json_type(value)}", "RpcFrameworkError")
+    if not value:
+        return _malformed(raw, "empty array", "RpcFrameworkError")
+    number = value[0]
+    if type(number) is not int or number not in _TYPE_BY_NUMBER:
+        return _malformed(raw, f"unknown message type {json.dumps(number)[:40]}; expected 2 to 6",
+                          "MessageTypeNotSupported", _id_if_string(value))
+    ftype = _TYPE_BY_NUMBER[number]
+    arity = _SHAPES[ftype]
+    unique_id = _id_if_string(value)
+    if len(value) != arity:
+        return _malformed(raw, f"{ftype.value} must have {arity} elements, got {len(value)}",
+                          "FormatViolation", unique_id)
+    if not isinstance(value[1], str):
+        return _malformed(raw, f"unique id must be a string, got {_json_type(value[1])}",
+                          "FormatViolation")
+    if len(value[1]) > MAX_UNIQUE_ID_LENGTH:
+        return _malformed(raw, f"unique id of {len(value[1])} characters exceeds {MAX_UNIQUE_ID_LENGTH}",
+                          "FormatViolation", unique_id)
+    if not value[1]:
+        return _malformed(raw, "unique id is empty", "FormatViolation", unique_id)
+    if ftype in (FrameType.CALL, FrameType.SEND):
+        action, payload = value[2], value[3]
+        if not isinstance(action, str) or not action:
+            return _malformed(raw, f"action must be a non-empty string, got {_json_type(action)}",
+                              "FormatViolation", unique_id)
+        if not isinstance(payload, dict):
+            return _malformed(raw, f"payload must be a JSON object, got {_json_type(payload)}",
+                              "FormatViolation", unique_id)
+        return Frame(ftype, raw, unique_id=unique_id, action=action, payload=payload)
+    if ftype is FrameType.CALLRESULT:
+        if not isinstance(value[2], dict):
+            return _malformed(raw, f"payload must be a JSON object, got {_json_type(value[2])}",
+                              "FormatViolation", unique_id)
+        return Frame(ftype, raw, unique_id=unique_id, payload=value[2])
+    code, description, details = value[2], value[3], value[4]
+    for name, member in (("error code", code), ("error description", description)):
+        if not isinstance(member, str):
+            return _malformed(raw, f"{name} must be a string, got {_json_type(member)}",
+                              "FormatViolation", unique_id)
+    if not isinstance(details, dict):
+        return _malformed(raw, f"error details must be a JSON object, got {_json_type(details)}",
+                          "FormatViolation", unique_id)
+    return Frame(ftype, raw, unique_id=unique_id, error_code=code,
+                 error_description=description, error_details=details)
+
+
+def _id_if_string(value: list) -> str | None:
+    if len(value) > 1 and isinstance(value[1], str):
+        return value[1][:MAX_UNIQUE_ID_LENGTH * 4]
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+# ---- building frames -------------------------------------------------------------------
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def call(unique_id: str, action: str, payload: dict) -> Frame:
+    raw = _dump([2, unique_id, action, payload])
+    return Frame(FrameType.CALL, raw, unique_id=unique_id, action=action, payload=payload)
+
+
+def send(unique_id: str, action: str, payload: dict) -> Frame:
+    raw = _dump([6, unique_id, action, payload])
+    return Frame(FrameType.SEND, raw, unique_id=unique_id, action=action, payload=payload)
+
+
+def call_result(unique_id: str, payload: dict) -> Frame:
+    raw = _dump([3, unique_id, payload])
+    return Frame(FrameType.CALLRESULT, raw, unique_id=unique_id, payload=payload)
+
+
+def call_error(unique_id: str, code: str, description: str = "", details: dict | None = None) -> Frame:
+    details = details or {}
+    raw = _dump([4, unique_id, code, description, details])
+    return Frame(FrameType.CALLERROR, raw, unique_id=unique_id, error_code=code,
+                 error_description=description, error_details=details)

@@ -1,0 +1,156 @@
+"""Per-connection pairing and validation: raw frame in, FrameRecord out.
+
+Pure apart from the injected clock value: `observe()` is handed the time, so tests and
+the conformance engine can drive it without sockets.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from . import codec
+from .codec import Frame, FrameType
+from .events import CallUnanswered, ConnectionInfo, FrameRecord, opposite
+from .schemas import REQUEST, RESPONSE
+from .validation import Finding, is_known_action, validate
+
+DEFAULT_CALL_TIMEOUT = 30.0
+_RECENT_IDS = 1024
+
+KNOWN_ERROR_CODES = {
+    "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
+    "FormationViolation", "FormatViolation", "PropertyConstraintViolation",
+    "OccurenceConstraintViolation", "OccurrenceConstraintViolation", "TypeConstraintViolation",
+    "GenericError", "MessageTypeNotSupported", "RpcFrameworkError",
+}
+
+
+@dataclass(slots=True)
+class _Outstanding:
+    record: FrameRecord
+    time: float
+
+
+class ConnectionMonitor:
+    """Pairs responses to CALLs by unique id (opposite direction) and validates payloads."""
+
+    def __init__(self, connection: ConnectionInfo, next_seq, *, max_size: int | None = None,
+                 call_timeout: float = DEFAULT_CALL_TIMEOUT, validate_schemas: bool = True):
+        self.connection = connection
+        self._next_seq = next_seq
+        self.max_size = max_size
+        self.call_timeout = call_timeout
+        self.validate_schemas = validate_schemas
+        # direction of the CALL -> unique id -> outstanding call
+        self._outstanding: dict[str, dict[str, _Outstanding]] = {"to_csms": {}, "to_charger": {}}
+        self._recent_ids: dict[str, OrderedDict] = {"to_csms": OrderedDict(), "to_charger": OrderedDict()}
+        self._answered: OrderedDict[str, str] = OrderedDict()  # id -> action, for CALLRESULTERROR
+
+    @property
+    def version(self) -> str | None:
+        return self.connection.version
+
+    def observe(self, direction: str, message: str | bytes | Frame, now: float) -> FrameRecord:
+        frame = message if isinstance(message, Frame) else codec.parse(message, max_size=self.max_size)
+        record = FrameRecord(self._next_seq(), now, self.connection, direction, frame)
+        handler = {
+            FrameType.CALL: self._on_call,
+            FrameType.SEND: self._on_send,
+            FrameType.CALLRESULT: self._on_response,
+            FrameType.CALLERROR: self._on_response,
+            FrameType.CALLRESULTERROR: self._on_result_error,
+            FrameType.MALFORMED: self._on_malformed,
+        }[frame.type]
+        handler(record, now)
+        return record
+
+    # ---- per type ----------------------------------------------------------------------
+
+    def _on_malformed(self, record: FrameRecord, now: float) -> None:
+        record.valid = False
+        record.errors = [Finding("$", record.frame.reason or "malformed", "frame",
+                                 record.frame.error_hint or "FormatViolation")]
+        record.flags.append("malformed")
+
+    def _on_call(self, record: FrameRecord, now: float) -> None:
+        frame, direction = record.frame, record.direction
+        record.action = frame.action
+        pending = self._outstanding[direction]
+        recent = self._recent_ids[direction]
+        if frame.unique_id in pending or frame.unique_id in recent:
+            record.flags.append(f"duplicate unique id {frame.unique_id!r}")
+        elif pending:
+            other = next(iter(pending))
+            record.flags.append(f"second CALL while {other!r} is outstanding")
+        recent[frame.unique_id] = True
+        if len(recent) > _RECENT_IDS:
+            recent.popitem(last=False)
+        pending[frame.unique_id] = _Outstanding(record, now)
+        self._check(record, REQUEST, frame.payload)
+
+    def _on_send(self, record: FrameRecord, now: float) -> None:
+        record.action = record.frame.action
+        self._check(record, REQUEST, record.frame.payload)
+
+    def _on_response(self, record: FrameRecord, now: float) -> None:
+        frame = record.frame
+        call = self._outstanding[opposite(record.direction)].pop(frame.unique_id, None)
+        if call is None:
+            record.flags.append(f"no outstanding CALL with id {frame.unique_id!r}")
+            if frame.type is FrameType.CALLERROR:
+                self._check_error_code(record)
+            return
+        record.action = call.record.action
+        record.latency_ms = round((now - call.time) * 1000.0, 3)
+        record.request_seq = call.record.seq
+        self._answered[frame.unique_id] = record.action
+        if len(self._answered) > _RECENT_IDS:
+            self._answered.popitem(last=False)
+        if frame.type is FrameType.CALLRESULT:
+            self._check(record, RESPONSE, frame.payload)
+        else:
+            self._check_error_code(record)
+
+    def _on_result_error(self, record: FrameRecord, now: float) -> None:
+        record.action = self._answered.get(record.frame.unique_id)
+        self._check_error_code(record)
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _check(self, record: FrameRecord, kind: str, payload) -> None:
+        if record.action and not is_known_action(self.version, record.action):
+            if self.version is not None:
+                record.flags.append(f"unknown action {record.action!r} in OCPP {self.version}")
+            return
+        if not self.validate_schemas:
+            return
+        findings = validate(self.version, record.action, kind, payload)
+        if findings is None:
+            return
+        record.valid = not findings
+        record.errors = findings
+
+    def _check_error_code(self, record: FrameRecord) -> None:
+        code = record.frame.error_code
+        if code in KNOWN_ERROR_CODES:
+            record.valid = True
+        else:
+            record.valid = False
+            record.errors = [Finding("$[2]", f"unknown error code {code!r}", "errorCode",
+                                     "FormatViolation")]
+
+    def expire(self, now: float) -> list[CallUnanswered]:
+        """Flag and forget CALLs older than the timeout; returns one event per CALL."""
+        events = []
+        for pending in self._outstanding.values():
+            for unique_id, call in list(pending.items()):
+                if now - call.time >= self.call_timeout:
+                    del pending[unique_id]
+                    flag = f"unanswered after {self.call_timeout:g} s"
+                    call.record.flags.append(flag)
+                    events.append(CallUnanswered(call.record, flag))
+        return events
+
+    def outstanding(self, direction: str) -> list[str]:
+        return list(self._outstanding[direction])

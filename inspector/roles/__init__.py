@@ -1,0 +1,1 @@
+"""The three roles over asyncio + websockets: proxy, fake CSMS, fake charger."""

@@ -1,0 +1,458 @@
+"""The fake charger: a simulated charging station for 1.6, 2.0.1 and 2.1.
+
+It is built from small user-level actions (`boot`, `plug_in`, `present_card`,
+`start_transaction`, `send_meter_values`, `stop_transaction`, `unplug`) that the scripted
+session, the fleet and the conformance engine's `--auto` mode all reuse. It answers
+CSMS-initiated calls like a real charger and, through `Endpoint`, keeps one CALL
+outstanding at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+
+from .. import defaults
+from ..codec import FrameType
+from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
+from ..monitor import ConnectionMonitor
+from ..rpc import CallError, Endpoint
+from ..versions import SUBPROTOCOLS, V16, version_of
+from .common import charge_point_id_from_path, check_ws_url, close_info, remote_address
+from .meter import Meter
+
+
+class ChargerError(Exception):
+    """A failure the user should read in one line (exit code 1)."""
+
+
+@dataclass
+class ChargerOptions:
+    url: str
+    version: str = V16
+    id_tag: str = defaults.TAG
+    meter_values: int = 3
+    interval: float = 1.0
+    connector: int = 1
+    password: str | None = None
+    max_size: int = 1 << 20
+    call_timeout: float = 30.0
+    validate: bool = True
+    configuration: dict = field(default_factory=dict)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# Configuration keys a 1.6 charger exposes (read-only ones answer Rejected on change)
+_V16_CONFIG = {
+    "HeartbeatInterval": ("300", False),
+    "MeterValueSampleInterval": ("10", False),
+    "MeterValuesSampledData": ("Energy.Active.Import.Register,Power.Active.Import,Voltage,"
+                               "Current.Import,SoC", False),
+    "ConnectionTimeOut": ("60", False),
+    "AuthorizeRemoteTxRequests": ("false", False),
+    "LocalAuthorizeOffline": ("true", False),
+    "StopTransactionOnEVSideDisconnect": ("true", False),
+    "NumberOfConnectors": ("1", True),
+    "SupportedFeatureProfiles": ("Core,RemoteTrigger,Reservation", True),
+}
+# (component, variable) -> (value, read-only) for 2.x
+_V2_VARIABLES = {
+    ("OCPPCommCtrlr", "HeartbeatInterval"): ("300", False),
+    ("SampledDataCtrlr", "TxUpdatedInterval"): ("10", False),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"): (
+        "Energy.Active.Import.Register,Power.Active.Import,Voltage,Current.Import,SoC", False),
+    ("TxCtrlr", "EVConnectionTimeOut"): ("60", False),
+    ("AuthCtrlr", "AuthorizeRemoteStart"): ("false", False),
+    ("DeviceDataCtrlr", "ItemsPerMessage"): ("10", True),
+}
+
+
+class FakeCharger:
+    def __init__(self, hub, options: ChargerOptions):
+        self.hub = hub
+        self.options = options
+        check_ws_url(options.url)
+        self.charge_point_id = charge_point_id_from_path(options.url)
+        self.version = options.version
+        self.v16 = options.version == V16
+        self.endpoint: Endpoint | None = None
+        self.meter = Meter()
+        self.transaction_id: str | int | None = None
+        self.seq_no = 0
+        self.status = "Available"
+        self.heartbeat_interval = 300
+        self.config = dict(_V16_CONFIG if self.v16 else {f"{c}/{v}": x for (c, v), x in _V2_VARIABLES.items()})
+        self.config.update({k: (str(v), False) for k, v in options.configuration.items()})
+        self._run_task: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
+        self.reset_requested = asyncio.Event()
+
+    # ---- connection ---------------------------------------------------------------------
+
+    async def connect(self) -> Endpoint:
+        headers = {}
+        if self.options.password is not None:
+            token = base64.b64encode(f"{self.charge_point_id}:{self.options.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        url = self.options.url
+        try:
+            websocket = await connect(url, subprotocols=[SUBPROTOCOLS[self.version]],
+                                      additional_headers=headers, max_size=self.options.max_size,
+                                      open_timeout=10, ping_interval=None)
+        except InvalidStatus as exc:
+            raise ChargerError(f"CSMS at {url} refused the connection: HTTP "
+                               f"{exc.response.status_code}") from None
+        except InvalidURI as exc:
+            raise ChargerError(f"bad URL {url}: {exc}") from None
+        except InvalidHandshake as exc:
+            raise ChargerError(f"WebSocket handshake with {url} failed: {exc}") from None
+        except (OSError, asyncio.TimeoutError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
+            raise ChargerError(f"cannot connect to {url}: {reason}") from None
+        if websocket.subprotocol != SUBPROTOCOLS[self.version]:
+            await websocket.close(1002, "subprotocol not accepted")
+            raise ChargerError(f"CSMS at {url} did not accept subprotocol {SUBPROTOCOLS[self.version]}")
+        info = self.hub.new_connection(self.charge_point_id, "charger", subprotocol=websocket.subprotocol,
+                                       version=version_of(websocket.subprotocol),
+                                       remote_address=remote_address(websocket), opened_at=time.time())
+        self.hub.publish(ConnectionOpened(info))
+        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.options.max_size,
+                                    call_timeout=self.options.call_timeout,
+                                    validate_schemas=self.options.validate)
+        self.endpoint = Endpoint(websocket, monitor, self.hub, side="charger", handler=self._on_call,
+                                 response_timeout=self.options.call_timeout)
+        self._run_task = asyncio.create_task(self._receive(info, websocket))
+        return self.endpoint
+
+    async def _receive(self, info, websocket) -> None:
+        try:
+            await self.endpoint.run()
+        finally:
+            close_info(info, websocket)
+            self.hub.publish(ConnectionClosedEvent(info))
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self.endpoint is not None:
+            await self.endpoint.close()
+            if self._run_task:
+                await asyncio.wait({self._run_task}, timeout=5)
+
+    async def call(self, action: str, payload: dict) -> dict:
+        """CALL the CSMS; returns the CALLRESULT payload, raises ChargerError otherwise."""
+        if self.endpoint is None or self.endpoint.closed.is_set():
+            raise ChargerError(f"not connected when sending {action}")
+        try:
+            frame = await self.endpoint.call(action, payload)
+        except ConnectionError as exc:
+            raise ChargerError(f"CSMS closed the connection during {action}: {exc}") from None
+        except Exception as exc:
+            raise ChargerError(f"{action} failed: {exc}") from None
+        if frame.type is FrameType.CALLERROR:
+            raise ChargerError(f"CSMS answered {action} with {frame.error_code}: {frame.error_description}")
+        return frame.payload
+
+    # ---- user-level actions ---------------------------------------------------------------
+
+    async def boot(self, *, retries: int = 3) -> str:
+        payload = ({"chargePointVendor": defaults.VENDOR, "chargePointModel": defaults.MODEL,
+                    "chargePointSerialNumber": self.charge_point_id[:25], "firmwareVersion": "0.1.0"}
+                   if self.v16 else
+                   {"reason": "PowerUp", "chargingStation": {"model": defaults.MODEL,
+                                                             "vendorName": defaults.VENDOR,
+                                                             "firmwareVersion": "0.1.0"}})
+        for _ in range(retries + 1):
+            answer = await self.call("BootNotification", payload)
+            status = answer.get("status")
+            interval = answer.get("interval") or 300
+            if status == "Accepted":
+                self.heartbeat_interval = interval
+                return status
+            if status == "Rejected":
+                raise ChargerError("CSMS rejected BootNotification")
+            await asyncio.sleep(min(interval, 2))  # Pending: retry, kept short for labs
+        raise ChargerError(f"BootNotification still {status} after {retries} retries")
+
+    async def send_status(self, status: str, connector: int | None = None) -> None:
+        connector = self.options.connector if connector is None else connector
+        self.status = status
+        if self.v16:
+            payload = {"connectorId": connector, "errorCode": "NoError", "status": status,
+                       "timestamp": _now()}
+        else:
+            v2 = {"Preparing": "Occupied", "Charging": "Occupied", "Finishing": "Occupied",
+                  "SuspendedEV": "Occupied", "SuspendedEVSE": "Occupied"}.get(status, status)
+            payload = {"timestamp": _now(), "connectorStatus": v2, "evseId": max(connector, 1),
+                       "connectorId": 1}
+        await self.call("StatusNotification", payload)
+
+    async def heartbeat(self) -> None:
+        await self.call("Heartbeat", {})
+
+    async def present_card(self, id_tag: str | None = None) -> str:
+        """Authorize a card; returns the CSMS's status (Accepted, Invalid, Blocked, ...)."""
+        tag = id_tag or self.options.id_tag
+        if self.v16:
+            answer = await self.call("Authorize", {"idTag": tag})
+            return answer.get("idTagInfo", {}).get("status", "?")
+        answer = await self.call("Authorize", {"idToken": self._id_token(tag)})
+        return answer.get("idTokenInfo", {}).get("status", "?")
+
+    async def plug_in(self) -> None:
+        await self.send_status("Preparing")
+
+    async def start_transaction(self, id_tag: str | None = None, *, remote_start_id: int | None = None,
+                                trigger: str = "Authorized") -> str | int:
+        tag = id_tag or self.options.id_tag
+        self.meter.start()
+        if self.v16:
+            answer = await self.call("StartTransaction", {
+                "connectorId": self.options.connector, "idTag": tag,
+                "meterStart": int(self.meter.energy_wh), "timestamp": _now()})
+            status = answer.get("idTagInfo", {}).get("status")
+            self.transaction_id = answer.get("transactionId")
+            if status != "Accepted":
+                await self.call("StopTransaction", self._stop_payload("DeAuthorized", tag))
+                self.transaction_id = None
+                raise ChargerError(f"CSMS did not accept StartTransaction: idTag {status}")
+        else:
+            self.transaction_id = uuid.uuid4().hex[:16]
+            self.seq_no = 0
+            info = {"transactionId": self.transaction_id, "chargingState": "Charging"}
+            if remote_start_id is not None:
+                info["remoteStartId"] = remote_start_id
+            await self._transaction_event("Started", trigger, info,
+                                          idToken=self._id_token(tag),
+                                          evse={"id": self.options.connector, "connectorId": 1})
+        await self.send_status("Charging")
+        return self.transaction_id
+
+    async def send_meter_values(self) -> None:
+        sample = self.meter.sample()
+        if self.v16:
+            payload = {"connectorId": self.options.connector,
+                       "meterValue": [{"timestamp": _now(), "sampledValue": sample.v16()}]}
+            if self.transaction_id is not None:
+                payload["transactionId"] = self.transaction_id
+            await self.call("MeterValues", payload)
+        elif self.transaction_id is not None:
+            await self._transaction_event(
+                "Updated", "MeterValuePeriodic",
+                {"transactionId": self.transaction_id, "chargingState": "Charging"},
+                meterValue=[{"timestamp": _now(), "sampledValue": sample.v2()}])
+        else:
+            await self.call("MeterValues", {"evseId": self.options.connector,
+                                            "meterValue": [{"timestamp": _now(),
+                                                            "sampledValue": sample.v2()}]})
+
+    async def stop_transaction(self, reason: str = "Local") -> None:
+        if self.transaction_id is None:
+            return
+        self.meter.sample()
+        if self.v16:
+            await self.call("StopTransaction", self._stop_payload(reason, self.options.id_tag))
+        else:
+            trigger = {"Local": "StopAuthorized", "Remote": "RemoteStop",
+                       "SoftReset": "ResetCommand", "HardReset": "ResetCommand",
+                       "ImmediateReset": "ResetCommand"}.get(reason, "StopAuthorized")
+            await self._transaction_event(
+                "Ended", trigger, {"transactionId": self.transaction_id, "stoppedReason": reason,
+                                   "chargingState": "Idle"},
+                meterValue=[{"timestamp": _now(), "sampledValue": self.meter.last.v2(ending=True)}])
+        self.transaction_id = None
+        self.meter.stop()
+        await self.send_status("Finishing")
+
+    async def unplug(self) -> None:
+        await self.send_status("Available")
+
+    # ---- the scripted session -------------------------------------------------------------
+
+    async def run_session(self) -> None:
+        """Boot, status, heartbeat, authorize, start, N meter values, stop, back to Available."""
+        await self.boot()
+        await self.send_status("Available")
+        await self.heartbeat()
+        status = await self.present_card()
+        if status != "Accepted":
+            raise ChargerError(f"CSMS did not accept idTag {self.options.id_tag!r}: {status}")
+        await self.plug_in()
+        await self.start_transaction()
+        for _ in range(self.options.meter_values):
+            await asyncio.sleep(self.options.interval)
+            await self.send_meter_values()
+        await self.stop_transaction()
+        await self.unplug()
+
+    async def keep_alive(self) -> None:
+        """Heartbeat at the granted interval until cancelled or disconnected."""
+        while self.endpoint is not None and not self.endpoint.closed.is_set():
+            await asyncio.sleep(self.heartbeat_interval)
+            await self.heartbeat()
+
+    # ---- CSMS-initiated calls ---------------------------------------------------------------
+
+    def _later(self, coroutine) -> None:
+        """Run a follow-up (after our CALLRESULT went out) in the background."""
+        async def after_answer():
+            await asyncio.sleep(0)
+            try:
+                await coroutine
+            except ChargerError as exc:
+                self.hub.notice("warning", f"{self.charge_point_id}: {exc}", "charger")
+        task = asyncio.create_task(after_answer())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _on_call(self, frame) -> dict:
+        action, payload = frame.action, frame.payload
+        handler = getattr(self, f"_handle_{action}", None)
+        if handler is not None:
+            return await handler(payload)
+        return defaults.default_response(self.version, action, payload, now=datetime.now(timezone.utc))
+
+    async def _remote_start(self, tag: str, remote_start_id: int | None = None) -> None:
+        if self.status == "Available":
+            await self.plug_in()
+        await self.start_transaction(tag, remote_start_id=remote_start_id, trigger="RemoteStart")
+
+    async def _handle_RemoteStartTransaction(self, payload) -> dict:
+        if self.transaction_id is not None or payload.get("connectorId") == 0:
+            return {"status": "Rejected"}
+        self._later(self._remote_start(payload["idTag"]))
+        return {"status": "Accepted"}
+
+    async def _handle_RequestStartTransaction(self, payload) -> dict:
+        if self.transaction_id is not None:
+            return {"status": "Rejected"}
+        self._later(self._remote_start(payload["idToken"]["idToken"], payload.get("remoteStartId")))
+        return {"status": "Accepted"}
+
+    async def _handle_RemoteStopTransaction(self, payload) -> dict:
+        if self.transaction_id is None or payload.get("transactionId") != self.transaction_id:
+            return {"status": "Rejected"}
+        self._later(self._stop_and_unplug("Remote"))
+        return {"status": "Accepted"}
+
+    async def _handle_RequestStopTransaction(self, payload) -> dict:
+        if self.transaction_id is None or payload.get("transactionId") != self.transaction_id:
+            return {"status": "Rejected"}
+        self._later(self._stop_and_unplug("Remote"))
+        return {"status": "Accepted"}
+
+    async def _stop_and_unplug(self, reason: str) -> None:
+        await self.stop_transaction(reason)
+        await self.unplug()
+
+    async def _handle_Reset(self, payload) -> dict:
+        kind = payload.get("type", "Soft")
+        self._later(self._reboot(kind))
+        return {"status": "Accepted"}
+
+    async def _reboot(self, kind: str) -> None:
+        if self.transaction_id is not None:
+            await self.stop_transaction(f"{kind}Reset" if kind in ("Soft", "Hard", "Immediate") else "Reboot")
+        await self.endpoint.close(1000, "reset")
+        self.reset_requested.set()
+        await self.connect()
+        await self.boot()
+        await self.send_status("Available")
+
+    async def _handle_GetConfiguration(self, payload) -> dict:
+        keys = payload.get("key") or list(self.config)
+        known = [{"key": k, "readonly": self.config[k][1], "value": self.config[k][0]}
+                 for k in keys if k in self.config]
+        unknown = [k for k in keys if k not in self.config]
+        return {"configurationKey": known, **({"unknownKey": unknown} if unknown else {})}
+
+    async def _handle_ChangeConfiguration(self, payload) -> dict:
+        key, value = payload["key"], payload["value"]
+        if key not in self.config:
+            return {"status": "NotSupported"}
+        if self.config[key][1]:
+            return {"status": "Rejected"}
+        if key == "HeartbeatInterval" and not value.isdigit():
+            return {"status": "Rejected"}
+        self.config[key] = (value, False)
+        if key == "HeartbeatInterval":
+            self.heartbeat_interval = int(value)
+        return {"status": "Accepted"}
+
+    async def _handle_GetVariables(self, payload) -> dict:
+        results = []
+        for item in payload.get("getVariableData", []):
+            key = f"{item['component']['name']}/{item['variable']['name']}"
+            result = {"component": item["component"], "variable": item["variable"]}
+            if key in self.config:
+                result.update(attributeStatus="Accepted", attributeValue=self.config[key][0])
+            else:
+                result["attributeStatus"] = "UnknownVariable"
+            results.append(result)
+        return {"getVariableResult": results}
+
+    async def _handle_SetVariables(self, payload) -> dict:
+        results = []
+        for item in payload.get("setVariableData", []):
+            key = f"{item['component']['name']}/{item['variable']['name']}"
+            result = {"component": item["component"], "variable": item["variable"]}
+            if key not in self.config:
+                result["attributeStatus"] = "UnknownVariable"
+            elif self.config[key][1]:
+                result["attributeStatus"] = "Rejected"
+            else:
+                self.config[key] = (str(item["attributeValue"]), False)
+                result["attributeStatus"] = "Accepted"
+            results.append(result)
+        return {"setVariableResult": results}
+
+    async def _handle_TriggerMessage(self, payload) -> dict:
+        message = payload.get("requestedMessage")
+        senders = {"BootNotification": self.boot, "Heartbeat": self.heartbeat,
+                   "StatusNotification": lambda: self.send_status(self.status),
+                   "MeterValues": self.send_meter_values}
+        if message not in senders:
+            return {"status": "NotImplemented"}
+        self._later(senders[message]())
+        return {"status": "Accepted"}
+
+    async def _handle_UnlockConnector(self, payload) -> dict:
+        connector = payload.get("connectorId", 1)
+        if connector != self.options.connector:
+            return {"status": "NotSupported" if self.v16 else "UnknownConnector"}
+        if self.transaction_id is not None:
+            self._later(self._stop_and_unplug("UnlockCommand"))
+        return {"status": "Unlocked"}
+
+    async def _handle_DataTransfer(self, payload) -> dict:
+        return {"status": "UnknownVendorId"}
+
+    @staticmethod
+    def _id_token(tag: str) -> dict:
+        return {"idToken": tag, "type": "ISO14443"}
+
+    def _stop_payload(self, reason: str, tag: str) -> dict:
+        payload = {"transactionId": self.transaction_id, "meterStop": int(self.meter.energy_wh),
+                   "timestamp": _now(), "reason": reason, "idTag": tag}
+        if self.meter.last is not None:
+            payload["transactionData"] = [{"timestamp": _now(), "sampledValue": self.meter.last.v16()}]
+        return payload
+
+    async def _transaction_event(self, event_type: str, trigger: str, info: dict, **extra) -> None:
+        payload = {"eventType": event_type, "timestamp": _now(), "triggerReason": trigger,
+                   "seqNo": self.seq_no, "transactionInfo": info, **extra}
+        self.seq_no += 1
+        await self.call("TransactionEvent", payload)
+
+
+__all__ = ["FakeCharger", "ChargerOptions", "ChargerError", "CallError"]

@@ -1,0 +1,64 @@
+"""Small pieces the roles share: listen addresses, charge point ids from paths, close info."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str = "127.0.0.1"
+    port: int = 9000
+
+    @classmethod
+    def parse(cls, text: str) -> "Listen":
+        """'HOST:PORT', ':PORT' or 'PORT'. Loopback unless a host is named explicitly."""
+        text = text.strip()
+        host, sep, port = text.rpartition(":")
+        if not sep:
+            host, port = "", text
+        host = host.strip("[]") or "127.0.0.1"
+        try:
+            number = int(port)
+        except ValueError:
+            raise ValueError(f"bad listen address {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9000") from None
+        if not 0 <= number <= 65535:
+            raise ValueError(f"bad listen address {text!r}: port must be 0-65535")
+        return cls(host, number)
+
+    @property
+    def display_host(self) -> str:
+        return "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+
+
+def check_ws_url(url: str) -> str:
+    """Reject what is not a ws:// or wss:// URL with a readable message."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"bad URL {url!r}: expected ws://HOST:PORT/PATH or wss://...")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"bad URL {url!r}: the port is not a number") from None
+    return url
+
+
+def charge_point_id_from_path(path: str) -> str:
+    """The last path segment is the charge point id (query strings ignored)."""
+    tail = urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+    return unquote(tail) or "(no id)"
+
+
+def remote_address(websocket) -> str | None:
+    address = websocket.remote_address
+    if not address:
+        return None
+    return f"{address[0]}:{address[1]}"
+
+
+def close_info(info, websocket) -> None:
+    info.closed_at = time.time()
+    info.close_code = websocket.close_code
+    info.close_reason = websocket.close_reason or None

@@ -1,0 +1,164 @@
+"""The fake CSMS: accepts any charge point, answers every action with a schema-valid default.
+
+Responses can be overridden per action from a JSON file, e.g.::
+
+    {"BootNotification": {"status": "Rejected"},
+     "Authorize": {"idTagInfo": {"status": "Invalid"}},
+     "DataTransfer": {"$error": ["NotSupported", "no vendor extensions here"]},
+     "Heartbeat": {"$delay": 2},
+     "StatusNotification": {"$noreply": true}}
+
+An override is merged over the default response; `$error` answers with a CALLERROR,
+`$delay` waits before answering, `$noreply` never answers, `$replace` sends the given
+payload instead of merging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+from .. import defaults
+from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
+from ..monitor import ConnectionMonitor
+from ..rpc import CallError, Endpoint, NoReply
+from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
+from .common import Listen, charge_point_id_from_path, close_info, remote_address
+
+SUPPORTED = tuple(SUBPROTOCOLS[v] for v in reversed(VERSIONS))  # newest first
+
+
+class OverrideError(ValueError):
+    pass
+
+
+def load_overrides(path: str | Path) -> dict:
+    """Read and check an overrides file; errors name the file and the problem."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OverrideError(f"cannot read overrides file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise OverrideError(f"overrides file {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise OverrideError(f"overrides file {path} must map action names to JSON objects")
+    return data
+
+
+def deep_merge(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class FakeCsms:
+    """A CSMS that answers every charge point. Start with `await start()`, stop with `stop()`."""
+
+    def __init__(self, hub, listen: Listen, *, overrides: dict | None = None,
+                 default_version: str = V16, max_size: int = 1 << 20,
+                 call_timeout: float = 30.0, validate: bool = True):
+        self.hub = hub
+        self.listen = listen
+        self.overrides = overrides or {}
+        self.default_version = default_version
+        self.max_size = max_size
+        self.call_timeout = call_timeout
+        self.validate = validate
+        self.stations: dict[str, Endpoint] = {}
+        self._transaction_ids = itertools.count(1)
+        self._server = None
+        self.on_station = None  # callback(endpoint) when a charge point connects
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.listen.display_host}:{self.port}/"
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle, self.listen.host, self.listen.port,
+            subprotocols=list(SUPPORTED), max_size=self.max_size,
+            select_subprotocol=self._select_subprotocol, ping_interval=None)
+        self.hub.notice("info", f"fake CSMS listening on {self.url}<charge point id>", "csms")
+
+    @staticmethod
+    def _select_subprotocol(connection, offered):
+        for name in offered:  # the client's preference order wins
+            if name in SUPPORTED:
+                return name
+        return None
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def serve_forever(self) -> None:
+        await self._server.serve_forever()
+
+    async def _handle(self, websocket) -> None:
+        cp_id = charge_point_id_from_path(websocket.request.path)
+        version = version_of(websocket.subprotocol) or self.default_version
+        info = self.hub.new_connection(cp_id, "csms", subprotocol=websocket.subprotocol,
+                                       version=version, remote_address=remote_address(websocket),
+                                       opened_at=time.time())
+        self.hub.publish(ConnectionOpened(info))
+        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
+                                    call_timeout=self.call_timeout, validate_schemas=self.validate)
+        endpoint = Endpoint(websocket, monitor, self.hub, side="csms", handler=functools.partial(self._respond, version),
+                            response_timeout=self.call_timeout)
+        self.stations[cp_id] = endpoint
+        if self.on_station:
+            self.on_station(endpoint)
+        try:
+            await endpoint.run()
+        finally:
+            if self.stations.get(cp_id) is endpoint:
+                del self.stations[cp_id]
+            close_info(info, websocket)
+            self.hub.publish(ConnectionClosedEvent(info))
+
+    async def _respond(self, version: str, frame) -> dict:
+        response = defaults.default_response(
+            version, frame.action, frame.payload, now=datetime.now(timezone.utc),
+            next_transaction_id=next(self._transaction_ids))
+        override = self.overrides.get(frame.action)
+        if not override:
+            return response
+        if "$delay" in override:
+            await asyncio.sleep(float(override["$delay"]))
+        if override.get("$noreply"):
+            raise NoReply()
+        if "$error" in override:
+            code, *rest = override["$error"] if isinstance(override["$error"], list) else [override["$error"]]
+            raise CallError(code, rest[0] if rest else "", rest[1] if len(rest) > 1 else None)
+        if "$replace" in override:
+            return override["$replace"]
+        return deep_merge(response, {k: v for k, v in override.items() if not k.startswith("$")})
+
+    async def call(self, charge_point_id: str, action: str, payload: dict, *,
+                   timeout: float | None = None):
+        """Send a CSMS-initiated CALL to a connected charge point and return its answer frame."""
+        endpoint = self.stations.get(charge_point_id)
+        if endpoint is None:
+            raise LookupError(f"charge point {charge_point_id!r} is not connected")
+        try:
+            return await endpoint.call(action, payload, timeout=timeout)
+        except ConnectionClosed:
+            raise ConnectionError(f"{charge_point_id} disconnected during {action}") from None

@@ -1,0 +1,71 @@
+"""A plausible AC charging meter: energy rises with power over real elapsed time."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+BATTERY_WH = 60_000.0  # a mid-size EV
+
+
+@dataclass(frozen=True)
+class Sample:
+    energy_wh: float
+    power_w: float
+    voltage_v: float
+    current_a: float
+    soc: float
+
+    def _values(self):
+        return (("Energy.Active.Import.Register", self.energy_wh, "Wh", 1),
+                ("Power.Active.Import", self.power_w, "W", 1),
+                ("Voltage", self.voltage_v, "V", 1),
+                ("Current.Import", self.current_a, "A", 2),
+                ("SoC", self.soc, "Percent", 1))
+
+    def v16(self, context: str = "Sample.Periodic") -> list[dict]:
+        """1.6 sampled values: value is a string."""
+        return [{"value": f"{value:.{digits}f}", "measurand": measurand, "unit": unit,
+                 "context": context, **({"location": "EV"} if measurand == "SoC" else {})}
+                for measurand, value, unit, digits in self._values()]
+
+    def v2(self, *, ending: bool = False) -> list[dict]:
+        """2.x sampled values: value is a number, unit in unitOfMeasure."""
+        context = "Transaction.End" if ending else "Sample.Periodic"
+        return [{"value": round(value, digits), "measurand": measurand, "context": context,
+                 "unitOfMeasure": {"unit": unit},
+                 **({"location": "EV"} if measurand == "SoC" else {})}
+                for measurand, value, unit, digits in self._values()]
+
+
+class Meter:
+    def __init__(self, *, power_w: float = 7360.0, soc: float = 20.0, clock=time.monotonic):
+        self.clock = clock
+        self.energy_wh = 0.0
+        self.max_power_w = power_w
+        self.soc = soc
+        self._since: float | None = None
+        self._ticks = 0
+        self.last: Sample | None = None
+
+    def start(self) -> None:
+        self._since = self.clock()
+
+    def stop(self) -> None:
+        self._since = None
+
+    def sample(self) -> Sample:
+        now = self.clock()
+        self._ticks += 1
+        charging = self._since is not None
+        # a little ripple so curves look like a real meter, tapering above 80 % SoC
+        taper = 1.0 if self.soc < 80 else max(0.1, (100 - self.soc) / 20)
+        power = self.max_power_w * taper * (0.97 + 0.03 * math.sin(self._ticks / 3)) if charging else 0.0
+        if charging:
+            self.energy_wh += power * (now - self._since) / 3600.0
+            self.soc = min(100.0, self.soc + power * (now - self._since) / 3600.0 / BATTERY_WH * 100)
+            self._since = now
+        voltage = 230.0 + 2.0 * math.sin(self._ticks / 5)
+        self.last = Sample(self.energy_wh, power, voltage, power / voltage, self.soc)
+        return self.last

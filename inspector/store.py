@@ -1,0 +1,295 @@
+"""The frame log: one SQLite file per capture, in WAL mode, written off the hot path.
+
+Roles publish events on the asyncio loop; `CaptureWriter` only enqueues them there and a
+writer thread commits a batch every FLUSH_INTERVAL seconds, so a kill -9 loses at most
+the last ~100 ms. WAL lets readers (`Capture`) open a file while it is being written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from .events import CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged
+
+FLUSH_INTERVAL = 0.05
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS connections (
+    id INTEGER PRIMARY KEY,
+    charge_point_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    subprotocol TEXT,
+    remote_address TEXT,
+    opened_at REAL,
+    closed_at REAL,
+    close_code INTEGER,
+    close_reason TEXT,
+    note TEXT
+);
+CREATE TABLE IF NOT EXISTS frames (
+    id INTEGER PRIMARY KEY,
+    connection_id INTEGER NOT NULL REFERENCES connections(id),
+    charge_point_id TEXT NOT NULL,
+    time REAL NOT NULL,
+    direction TEXT NOT NULL,
+    type TEXT NOT NULL,
+    unique_id TEXT,
+    action TEXT,
+    latency_ms REAL,
+    valid INTEGER,
+    errors TEXT NOT NULL DEFAULT '[]',
+    flags TEXT NOT NULL DEFAULT '[]',
+    raw TEXT NOT NULL
+);
+"""
+_INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, direction, type,"
+                 " unique_id, action, latency_ms, valid, errors, flags, raw)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_CALL_ROWS_KEPT = 200_000
+
+
+def default_capture_path(now: float | None = None) -> Path:
+    """A new capture file in the per-user data directory."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    stamp = datetime.fromtimestamp(now or time.time()).strftime("%Y%m%d-%H%M%S")
+    return base / "ocpp-inspector" / "captures" / f"capture-{stamp}.db"
+
+
+def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        db.commit()
+    return db
+
+
+class CaptureWriter:
+    """Subscribes to a Hub and persists its events in batches from a background thread."""
+
+    def __init__(self, path: str | Path, *, flush_interval: float = FLUSH_INTERVAL):
+        self.path = Path(path)
+        self.flush_interval = flush_interval
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._db = _connect(self.path)
+        self._next_frame_id = (self._db.execute("SELECT max(id) FROM frames").fetchone()[0] or 0) + 1
+        self._connection_rows: dict[int, int] = {}  # hub connection id -> row id
+        self._call_rows: dict[int, int] = {}  # seq of a CALL -> frame row id
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
+        self._thread.start()
+        self.error: str | None = None
+
+    def attach(self, hub):
+        return hub.subscribe(self.handle)
+
+    def handle(self, event) -> None:
+        if isinstance(event, (FrameLogged, ConnectionOpened, ConnectionClosed, CallUnanswered)):
+            self._idle.clear()
+            self._queue.put(event)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Block until everything enqueued so far is committed."""
+        marker = threading.Event()
+        self._queue.put(marker)
+        marker.wait(timeout)
+
+    def close(self) -> None:
+        self.flush()
+        self._stop.set()
+        self._thread.join(5)
+        self._db.close()
+
+    # ---- writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = []
+            try:
+                batch.append(self._queue.get(timeout=self.flush_interval))
+            except queue.Empty:
+                continue
+            deadline = time.monotonic() + self.flush_interval
+            while time.monotonic() < deadline:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    if any(isinstance(e, threading.Event) for e in batch):
+                        break
+                    time.sleep(min(0.005, self.flush_interval))
+            try:
+                self._write(batch)
+            except sqlite3.Error as exc:  # disk full, file removed: report, keep running
+                self.error = f"capture {self.path}: {exc}"
+            for item in batch:
+                if isinstance(item, threading.Event):
+                    item.set()
+
+    def _write(self, batch) -> None:
+        db = self._db
+        rows = []
+        with db:
+            for event in batch:
+                if isinstance(event, FrameLogged):
+                    rows.append(self._frame_row(event.record))
+                    continue
+                if rows:
+                    db.executemany(_INSERT_FRAME, rows)
+                    rows = []
+                if isinstance(event, ConnectionOpened):
+                    self._open_connection(db, event.connection)
+                elif isinstance(event, ConnectionClosed):
+                    self._close_connection(db, event.connection)
+                elif isinstance(event, CallUnanswered):
+                    row = self._call_rows.pop(event.record.seq, None)
+                    if row is not None:
+                        db.execute("UPDATE frames SET flags=? WHERE id=?",
+                                   (json.dumps(event.record.flags), row))
+            if rows:
+                db.executemany(_INSERT_FRAME, rows)
+
+    def _connection_row(self, db, info) -> int:
+        row = self._connection_rows.get(info.id)
+        if row is None:
+            row = self._open_connection(db, info)
+        return row
+
+    def _open_connection(self, db, info) -> int:
+        if info.id in self._connection_rows:
+            self._update_connection(db, info)
+            return self._connection_rows[info.id]
+        cursor = db.execute(
+            "INSERT INTO connections (charge_point_id, role, subprotocol, remote_address, opened_at,"
+            " note) VALUES (?,?,?,?,?,?)",
+            (info.charge_point_id, info.role, info.subprotocol, info.remote_address,
+             info.opened_at, info.note))
+        self._connection_rows[info.id] = cursor.lastrowid
+        return cursor.lastrowid
+
+    def _close_connection(self, db, info) -> None:
+        self._connection_row(db, info)
+        self._update_connection(db, info)
+
+    def _update_connection(self, db, info) -> None:
+        db.execute(
+            "UPDATE connections SET subprotocol=?, closed_at=?, close_code=?, close_reason=?, note=?"
+            " WHERE id=?",
+            (info.subprotocol, info.closed_at, info.close_code, info.close_reason, info.note,
+             self._connection_rows[info.id]))
+
+    def _frame_row(self, record) -> tuple:
+        frame_id = self._next_frame_id
+        self._next_frame_id += 1
+        if record.frame.type.value == "CALL":
+            self._call_rows[record.seq] = frame_id
+            if len(self._call_rows) > _CALL_ROWS_KEPT:
+                self._call_rows.pop(next(iter(self._call_rows)))
+        connection_row = self._connection_rows.get(record.connection.id)
+        if connection_row is None:
+            connection_row = self._open_connection(self._db, record.connection)
+        return (frame_id, connection_row, record.connection.charge_point_id, record.time,
+                record.direction, record.frame.type.value, record.frame.unique_id, record.action,
+                record.latency_ms, None if record.valid is None else int(record.valid),
+                json.dumps([f.as_dict() for f in record.errors]), json.dumps(record.flags),
+                record.frame.raw)
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+def iso_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z")
+
+
+class Capture:
+    """Read access to a capture file, safe while another process is writing it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no capture file at {self.path}")
+        try:
+            self._db = _connect(self.path, readonly=True)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("SELECT count(*) FROM frames").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{self.path} is not an OCPP Inspector capture: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def connections(self) -> list[dict]:
+        return [dict(r) for r in self._db.execute("SELECT * FROM connections ORDER BY id")]
+
+    def count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM frames").fetchone()[0]
+
+    def frames(self, *, action: str | None = None, charge_point: str | None = None,
+               invalid: bool = False, direction: str | None = None, type: str | None = None,
+               text: str | None = None, after_id: int = 0, limit: int | None = None
+               ) -> Iterator[dict]:
+        """Frames in log order as export dicts, filtered."""
+        where, args = ["id > ?"], [after_id]
+        for column, value in (("action", action), ("charge_point_id", charge_point),
+                              ("direction", direction), ("type", type)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if invalid:
+            where.append("(valid = 0 OR flags != '[]')")
+        if text:
+            where.append("instr(raw, ?) > 0")
+            args.append(text)
+        sql = f"SELECT * FROM frames WHERE {' AND '.join(where)} ORDER BY id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        for row in self._db.execute(sql, args):
+            yield export_dict(row)
+
+
+def export_dict(row) -> dict:
+    valid = row["valid"]
+    return {
+        "id": row["id"],
+        "time": iso_time(row["time"]),
+        "charge_point_id": row["charge_point_id"],
+        "connection_id": row["connection_id"],
+        "direction": row["direction"],
+        "type": row["type"],
+        "unique_id": row["unique_id"],
+        "action": row["action"],
+        "latency_ms": row["latency_ms"],
+        "valid": None if valid is None else bool(valid),
+        "errors": json.loads(row["errors"]),  # [{path, message, rule, ocpp_error}]
+        "flags": json.loads(row["flags"]),
+        "raw": row["raw"],
+    }
+
+
+def export_jsonl(capture: Capture, out, **filters) -> int:
+    """Write one JSON object per frame to a text stream; returns the number written."""
+    count = 0
+    for item in capture.frames(**filters):
+        out.write(json.dumps(item, ensure_ascii=False))
+        out.write("\n")
+        count += 1
+    return count
