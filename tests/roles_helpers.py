@@ -1,0 +1,48 @@
+"""Helpers to run roles inside a test's event loop, on 127.0.0.1 port 0."""
+
+from __future__ import annotations
+
+import contextlib
+
+from inspector.events import Hub
+from inspector.roles.charger import ChargerOptions, FakeCharger
+from inspector.roles.csms import FakeCsms
+from inspector.roles.proxy import Proxy
+from inspector.store import CaptureWriter
+from tests.conftest import LOOPBACK
+
+
+@contextlib.asynccontextmanager
+async def running(role):
+    await role.start()
+    try:
+        yield role
+    finally:
+        await role.stop()
+
+
+def csms(hub=None, **kwargs) -> FakeCsms:
+    return FakeCsms(hub or Hub(), LOOPBACK, **kwargs)
+
+
+def proxy(upstream: str, hub=None, **kwargs) -> Proxy:
+    return Proxy(hub or Hub(), LOOPBACK, upstream, **kwargs)
+
+
+async def run_charger(url: str, version: str = "1.6", hub=None, **kwargs) -> FakeCharger:
+    options = ChargerOptions(url=url, version=version, interval=kwargs.pop("interval", 0.01),
+                             meter_values=kwargs.pop("meter_values", 2), **kwargs)
+    charger = FakeCharger(hub or Hub(), options)
+    await charger.connect()
+    try:
+        await charger.run_session()
+    finally:
+        await charger.close()
+    return charger
+
+
+def logged_hub(path) -> tuple[Hub, CaptureWriter]:
+    hub = Hub()
+    writer = CaptureWriter(path)
+    writer.attach(hub)
+    return hub, writer

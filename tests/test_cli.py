@@ -1,0 +1,99 @@
+"""The headless verbs, run as a user runs them: separate processes, real sockets."""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+CLI = [sys.executable, "-m", "inspector"]
+
+
+def run(*args, timeout=60):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def csms_process(tmp_path):
+    """`ocpp-inspector csms` on a free loopback port; yields its URL."""
+    process = subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--db", str(tmp_path / "csms.db")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = None
+    deadline = time.monotonic() + 20
+    while url is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", line)
+        url = match and match.group(1)
+    assert url, "fake CSMS did not start"
+    yield url, process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+
+
+def test_help_lists_the_verbs():
+    """--help shows every headless verb."""
+    result = run("--help")
+    for verb in ("gui", "proxy", "csms", "charger", "log"):
+        assert verb in result.stdout
+    assert run("--version").stdout.startswith("ocpp-inspector 0.")
+
+
+def test_charger_session_and_log_export(tmp_path, csms_process):
+    """A charger session against the CLI's fake CSMS exports as documented JSON lines."""
+    url, _ = csms_process
+    db = tmp_path / "charger.db"
+    result = run("charger", "--url", url + "CP42", "--version", "2.0.1", "--meter-values", "2",
+                 "--interval", "0.05", "--db", str(db), "-q")
+    assert result.returncode == 0, result.stderr
+    assert "session complete" in result.stderr
+    out = tmp_path / "frames.jsonl"
+    assert run("log", "export", "--db", str(db), "--format", "jsonl", "-o", str(out)).returncode == 0
+    frames = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(frames) == 24
+    keys = {"time", "charge_point_id", "direction", "type", "unique_id", "action", "latency_ms",
+            "valid", "errors", "raw"}
+    assert all(keys <= set(f) for f in frames)
+    assert {f["charge_point_id"] for f in frames} == {"CP42"}
+    assert all(f["valid"] for f in frames)
+    shown = run("log", "show", "--db", str(db), "--action", "Authorize")
+    assert shown.stdout.count("Authorize") == 2 and "CP42" in shown.stdout
+
+
+def test_csms_stops_cleanly_on_ctrl_c(csms_process):
+    """SIGINT stops the fake CSMS with exit code 0 and no traceback."""
+    _, process = csms_process
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 0 and "Traceback" not in err and "stopped" in err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["charger", "--url", "http://x/CP1", "--no-log"], "bad URL 'http://x/CP1'"),
+    (["charger", "--url", "ws://127.0.0.1:1/CP1", "--no-log"], "cannot connect to ws://127.0.0.1:1/CP1"),
+    (["csms", "--listen", "127.0.0.1:notaport", "--no-log"], "bad listen address"),
+    (["log", "show", "--db", "/nonexistent/capture.db"], "no capture file"),
+    (["csms", "--overrides", "/nonexistent.json", "--no-log"], "cannot read overrides file"),
+])
+def test_errors_are_one_readable_line(args, message):
+    """Bad input exits 1 with a one-line message and no traceback."""
+    result = run(*args)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_port_in_use_is_reported(csms_process):
+    """Listening on a busy port names the address."""
+    url, _ = csms_process
+    port = url.rsplit(":", 1)[1].strip("/")
+    result = run("csms", "--listen", f"127.0.0.1:{port}", "--no-log")
+    assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_bad_version_is_a_usage_error():
+    """An unknown OCPP version is refused by the argument parser."""
+    result = run("charger", "--url", "ws://127.0.0.1:1/X", "--version", "3.0")
+    assert result.returncode == 2 and "unknown OCPP version" in result.stderr
