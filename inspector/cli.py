@@ -81,6 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
                          help="after the session stay connected, heartbeating and answering the "
                               "CSMS, until Ctrl+C")
 
+    fleet = role("fleet", "run many simulated chargers in one process against a CSMS")
+    fleet.add_argument("--url", required=True, help="CSMS base URL; charge point ids are appended")
+    fleet.add_argument("--count", type=int, default=10, metavar="N")
+    fleet.add_argument("--version", dest="ocpp_version", type=_version, default="1.6")
+    fleet.add_argument("--prefix", default="CP", help="charge point id prefix (default CP)")
+    fleet.add_argument("--ramp-up", type=float, default=0.0, metavar="S",
+                       help="spread the connections over this many seconds")
+    fleet.add_argument("--duration", type=float, default=60.0, metavar="S")
+    fleet.add_argument("--scenario", choices=["idle", "charging", "mixed"], default="mixed")
+    fleet.add_argument("--meter-interval", type=float, default=10.0, metavar="S")
+    fleet.add_argument("--heartbeat", type=float, metavar="S",
+                       help="heartbeat interval (default: what the CSMS grants at boot)")
+    fleet.add_argument("--password", help="HTTP Basic auth password for every charger")
+    fleet.add_argument("--log-every", type=int, default=1, metavar="N",
+                       help="log the frames of every N-th charger only (0 or --no-log: none)")
+    fleet.add_argument("--json", action="store_true", help="print the summary as JSON")
+
     log = verbs.add_parser("log", help="read a capture file")
     log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export", required=True)
     for name, help_text in (("show", "print frames as a table"),
@@ -171,6 +188,39 @@ async def _run_charger(hub, args) -> None:
         await charger.close()
 
 
+async def _run_fleet(hub, args) -> None:
+    from .roles.fleet import Fleet, FleetOptions
+    counters = Hub()  # every frame is counted; only sampled chargers reach the log hub
+    fleet = Fleet(counters, FleetOptions(
+        url=args.url, count=args.count, version=args.ocpp_version, prefix=args.prefix,
+        ramp_up=args.ramp_up, duration=args.duration, scenario=args.scenario,
+        meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
+        password=args.password), log_every=0 if args.no_log else args.log_every, log_hub=hub)
+    interactive = sys.stderr.isatty()
+
+    async def progress():
+        while True:
+            await asyncio.sleep(1.0)
+            end = "\r" if interactive else "\n"
+            print(fleet.stats.line(), end=end, file=sys.stderr, flush=True)
+
+    reporter = asyncio.create_task(progress())
+    try:
+        summary = await fleet.run()
+    finally:
+        reporter.cancel()
+        summary = fleet.stats.summary()
+        if args.json:
+            print(json.dumps(summary, indent=2))
+        else:
+            print("\nfleet summary:", file=sys.stderr)
+            for key, value in summary.items():
+                print(f"  {key:<20} {value}", file=sys.stderr)
+    if summary["booted"] < args.count:
+        raise UserError(f"only {summary['booted']} of {args.count} chargers booted"
+                        + (f"; last error: {summary['last_errors'][-1]}" if summary["last_errors"] else ""))
+
+
 def _role_coroutine(args, hub):
     from .roles.common import Listen
     if args.verb == "proxy":
@@ -183,6 +233,8 @@ def _role_coroutine(args, hub):
         return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
                                max_size=args.max_size, call_timeout=args.call_timeout,
                                validate=not args.no_validate))
+    if args.verb == "fleet":
+        return _run_fleet(hub, args)
     return _run_charger(hub, args)
 
 
@@ -208,10 +260,12 @@ def _run_role(args) -> int:
     from .roles.charger import ChargerError
     from .roles.csms import OverrideError
     hub = Hub()
-    hub.subscribe(_printer(args.quiet))
+    hub.subscribe(_printer(args.quiet or args.verb == "fleet"))
     with _capture(args, hub):
         try:
             status = run_async(_role_coroutine(args, hub))
+        except UserError:
+            raise
         except (ChargerError, OverrideError, ValueError) as exc:
             raise UserError(str(exc)) from None
     if status == EXIT_INTERRUPTED:

@@ -1,0 +1,238 @@
+"""A fleet of simulated chargers in one process, for load-testing a CSMS.
+
+Each member is the same `FakeCharger` the single-charger verb uses (same messages, same
+answers to CSMS-initiated calls); the fleet only schedules them and keeps the figures:
+connected, booted, in transaction, errors, frames/s, latency p50/p99, and how late each
+periodic message went out (a missed interval is one sent later than a whole interval).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..events import FrameLogged, Hub
+from .charger import ChargerError, ChargerOptions, FakeCharger
+
+SCENARIOS = ("idle", "charging", "mixed")
+
+
+@dataclass
+class FleetOptions:
+    url: str  # CSMS base URL; the charge point id is appended
+    count: int = 10
+    version: str = "1.6"
+    prefix: str = "CP"
+    ramp_up: float = 0.0  # seconds over which connections are spread
+    duration: float = 60.0
+    scenario: str = "mixed"
+    meter_interval: float = 10.0
+    session_samples: int = 6  # meter values per charging session
+    pause: float = 5.0  # idle time between sessions
+    heartbeat_interval: float | None = None  # None: what the CSMS grants in BootNotification
+    password: str | None = None
+
+    def __post_init__(self):
+        if self.scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {self.scenario!r}; use one of {', '.join(SCENARIOS)}")
+        if self.count < 1:
+            raise ValueError("--count must be at least 1")
+
+
+@dataclass
+class FleetStats:
+    started: float = field(default_factory=time.monotonic)
+    connected: int = 0
+    booted: int = 0
+    in_transaction: int = 0
+    sessions: int = 0
+    errors: int = 0
+    frames: int = 0
+    missed_intervals: int = 0
+    max_lateness_s: float = 0.0
+    last_errors: deque = field(default_factory=lambda: deque(maxlen=5))
+    latencies: deque = field(default_factory=lambda: deque(maxlen=20000))
+    _window: deque = field(default_factory=lambda: deque(maxlen=64))
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def frames_per_second(self) -> float:
+        """Frames/s over the last few seconds (sliding window of (time, total) points)."""
+        now = time.monotonic()
+        self._window.append((now, self.frames))
+        while len(self._window) > 2 and now - self._window[0][0] > 5:
+            self._window.popleft()
+        (t0, f0), (t1, f1) = self._window[0], self._window[-1]
+        return (f1 - f0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def summary(self) -> dict:
+        elapsed = time.monotonic() - self.started
+        p50, p99 = self.percentile(0.5), self.percentile(0.99)
+        return {
+            "elapsed_s": round(elapsed, 2), "connected": self.connected, "booted": self.booted,
+            "in_transaction": self.in_transaction, "sessions_completed": self.sessions,
+            "errors": self.errors, "frames": self.frames,
+            "frames_per_s": round(self.frames / elapsed, 1) if elapsed else 0.0,
+            "latency_p50_ms": None if p50 is None else round(p50, 2),
+            "latency_p99_ms": None if p99 is None else round(p99, 2),
+            "missed_intervals": self.missed_intervals,
+            "max_lateness_s": round(self.max_lateness_s, 3),
+            "last_errors": list(self.last_errors),
+        }
+
+    def line(self) -> str:
+        p50, p99 = self.percentile(0.5), self.percentile(0.99)
+        latency = f"{p50:.1f}/{p99:.1f} ms" if p50 is not None else "-"
+        return (f"connected {self.connected}  booted {self.booted}  in transaction "
+                f"{self.in_transaction}  errors {self.errors}  {self.frames_per_second():.0f} frames/s"
+                f"  latency p50/p99 {latency}  missed intervals {self.missed_intervals}")
+
+
+class Fleet:
+    """Runs N FakeChargers. `hub` sees every frame; `log_hub` (optional) the sampled ones."""
+
+    def __init__(self, hub: Hub, options: FleetOptions, *, log_every: int = 1, log_hub: Hub | None = None):
+        self.hub = hub
+        self.options = options
+        self.stats = FleetStats()
+        self.log_every = log_every  # log the frames of every n-th charger (0: none)
+        self.log_hub = log_hub
+        self.chargers: list[FakeCharger] = []
+        self._tasks: list[asyncio.Task] = []
+        hub.subscribe(self._count)
+
+    def _count(self, event) -> None:
+        if isinstance(event, FrameLogged):
+            self.stats.frames += 1
+            record = event.record
+            if record.latency_ms is not None:
+                self.stats.latencies.append(record.latency_ms)
+
+    def _hub_for(self, index: int) -> Hub:
+        """Chargers whose frames are logged publish to a hub the capture writer listens to."""
+        if self.log_hub is not None and self.log_every and index % self.log_every == 0:
+            return _Tee(self.hub, self.log_hub)
+        return self.hub
+
+    async def run(self) -> dict:
+        options = self.options
+        width = max(4, len(str(options.count)))
+        base = options.url.rstrip("/")
+        deadline = time.monotonic() + options.duration
+        for index in range(options.count):
+            charger = FakeCharger(self._hub_for(index), ChargerOptions(
+                url=f"{base}/{options.prefix}{index + 1:0{width}d}", version=options.version,
+                password=options.password, interval=options.meter_interval))
+            self.chargers.append(charger)
+        delay = options.ramp_up / options.count if options.count else 0
+        self._tasks = [asyncio.create_task(self._member(i, c, i * delay, deadline))
+                       for i, c in enumerate(self.chargers)]
+        try:
+            await asyncio.wait(self._tasks, timeout=max(0.0, deadline - time.monotonic()) + 10)
+        finally:
+            await self.stop()
+        return self.stats.summary()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in self.chargers if c.endpoint is not None),
+                             return_exceptions=True)
+
+    def _error(self, charger: FakeCharger, exc: Exception) -> None:
+        self.stats.errors += 1
+        self.stats.last_errors.append(f"{charger.charge_point_id}: {exc}")
+
+    async def _member(self, index: int, charger: FakeCharger, start_after: float, deadline: float):
+        await asyncio.sleep(start_after)
+        stats = self.stats
+        try:
+            await charger.connect()
+            stats.connected += 1
+            await charger.boot()
+            stats.booted += 1
+            await charger.send_status("Available")
+        except (ChargerError, OSError) as exc:
+            self._error(charger, exc)
+            return
+        heartbeat = self.options.heartbeat_interval or charger.heartbeat_interval
+        tasks = [asyncio.create_task(self._periodic(charger, heartbeat, charger.heartbeat, deadline))]
+        charging = self.options.scenario == "charging" or (self.options.scenario == "mixed" and index % 2 == 0)
+        if charging:
+            tasks.append(asyncio.create_task(self._sessions(charger, deadline)))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            stats.connected -= 1
+
+    async def _periodic(self, charger, interval: float, send, deadline: float) -> None:
+        """Send at a fixed rate, measuring lateness against the schedule (not drifting)."""
+        # spread the first tick so a ramped fleet does not send in lockstep
+        due = time.monotonic() + random.uniform(0, interval)
+        while due < deadline:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            lateness = time.monotonic() - due
+            self.stats.max_lateness_s = max(self.stats.max_lateness_s, lateness)
+            if lateness >= interval:  # whole intervals slipped by: count them, skip their slots
+                skipped = int(lateness // interval)
+                self.stats.missed_intervals += skipped
+                due += skipped * interval
+            try:
+                await send()
+            except ChargerError as exc:
+                self._error(charger, exc)
+                return
+            due += interval
+
+    async def _sessions(self, charger: FakeCharger, deadline: float) -> None:
+        options, stats = self.options, self.stats
+        while time.monotonic() + options.meter_interval * options.session_samples < deadline:
+            try:
+                await charger.present_card()
+                await charger.plug_in()
+                await charger.start_transaction()
+                stats.in_transaction += 1
+                try:
+                    await self._periodic(charger, options.meter_interval, charger.send_meter_values,
+                                         min(deadline, time.monotonic() + options.meter_interval
+                                             * options.session_samples))
+                    await charger.stop_transaction()
+                finally:
+                    stats.in_transaction -= 1
+                await charger.unplug()
+                stats.sessions += 1
+            except ChargerError as exc:
+                self._error(charger, exc)
+                return
+            await asyncio.sleep(options.pause)
+
+
+class _Tee(Hub):
+    """A hub that publishes to two hubs: the fleet's counters and the capture log."""
+
+    def __init__(self, first: Hub, second: Hub):
+        super().__init__()
+        self._first, self._second = first, second
+
+    def publish(self, event) -> None:
+        self._first.publish(event)
+        self._second.publish(event)
+
+    def next_seq(self) -> int:
+        return self._first.next_seq()
+
+    def new_connection(self, charge_point_id: str, role: str, **kwargs):
+        return self._first.new_connection(charge_point_id, "fleet", **kwargs)
+
+    def notice(self, level, text, source=""):
+        self._first.notice(level, text, source)
