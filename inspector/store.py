@@ -209,8 +209,8 @@ class CaptureWriter:
         return (frame_id, connection_row, record.connection.charge_point_id, record.time,
                 record.direction, record.frame.type.value, record.frame.unique_id, record.action,
                 record.latency_ms, None if record.valid is None else int(record.valid),
-                json.dumps([f.as_dict() for f in record.errors]), json.dumps(record.flags),
-                record.frame.raw)
+                json.dumps([f.as_dict() for f in record.errors]) if record.errors else "[]",
+                json.dumps(record.flags) if record.flags else "[]", record.frame.raw)
 
 
 # ---- reading -----------------------------------------------------------------------------

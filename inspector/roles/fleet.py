@@ -196,7 +196,7 @@ class Fleet:
 
     async def _sessions(self, charger: FakeCharger, deadline: float) -> None:
         options, stats = self.options, self.stats
-        while time.monotonic() + options.meter_interval * options.session_samples < deadline:
+        while time.monotonic() + options.meter_interval < deadline:
             try:
                 await charger.present_card()
                 await charger.plug_in()
