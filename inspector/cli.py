@@ -57,16 +57,39 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-validate", action="store_true", help="skip schema validation")
         return sub
 
+    def server_tls(sub, what="chargers"):
+        group = sub.add_argument_group("TLS for the listening side (security profiles 2 and 3)")
+        group.add_argument("--cert", metavar="PEM", help=f"server certificate: {what} connect with wss://")
+        group.add_argument("--key", metavar="PEM", help="private key of --cert")
+        group.add_argument("--client-ca", metavar="PEM",
+                           help="require client certificates signed by this CA (profile 3)")
+
+    def client_tls(sub, prefix=""):
+        group = sub.add_argument_group("TLS towards the CSMS (wss:// URLs)")
+        group.add_argument(f"--{prefix}ca", metavar="PEM",
+                           help="CA that signed the CSMS certificate (default: system trust)")
+        group.add_argument(f"--{prefix}client-cert" if not prefix else f"--{prefix}cert", metavar="PEM",
+                           help="client certificate (profile 3)")
+        group.add_argument(f"--{prefix}client-key" if not prefix else f"--{prefix}key", metavar="PEM",
+                           help="private key of the client certificate")
+
     proxy = role("proxy", "relay chargers to a real CSMS, byte-exact, logging every frame")
     proxy.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT",
                        help="where chargers connect (default 127.0.0.1:9000)")
     proxy.add_argument("--upstream", required=True, metavar="URL",
                        help="the CSMS base URL; the charger's path is appended")
+    server_tls(proxy)
+    client_tls(proxy, "upstream-")
 
     csms = role("csms", "act as a CSMS that accepts any charge point")
     csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
     csms.add_argument("--overrides", type=Path, metavar="FILE",
                       help="JSON file of per-action responses (see README)")
+    auth = csms.add_argument_group("HTTP Basic auth (security profiles 1 and 2)")
+    auth.add_argument("--password", help="require this password from every charge point")
+    auth.add_argument("--passwords", type=Path, metavar="FILE",
+                      help='JSON file {"CP001": "password", ...}: require per charge point')
+    server_tls(csms)
 
     charger = role("charger", "simulate a charger running one charging session against a CSMS")
     charger.add_argument("--url", required=True, help="CSMS URL ending in the charge point id")
@@ -80,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     charger.add_argument("--stay", action="store_true",
                          help="after the session stay connected, heartbeating and answering the "
                               "CSMS, until Ctrl+C")
+    client_tls(charger)
 
     fleet = role("fleet", "run many simulated chargers in one process against a CSMS")
     fleet.add_argument("--url", required=True, help="CSMS base URL; charge point ids are appended")
@@ -97,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--log-every", type=int, default=1, metavar="N",
                        help="log the frames of every N-th charger only (0 or --no-log: none)")
     fleet.add_argument("--json", action="store_true", help="print the summary as JSON")
+    client_tls(fleet)
+
+    certs = verbs.add_parser("certs", help="create a lab CA with server and client certificates",
+                             description="create a local test CA, a server certificate and client "
+                                         "certificates (CN = charge point id) for a lab")
+    certs.add_argument("--out", type=Path, required=True, metavar="DIR")
+    certs.add_argument("--host", action="append", metavar="NAME",
+                       help="server host name or IP (repeatable; default localhost and 127.0.0.1)")
+    certs.add_argument("--charge-point", action="append", metavar="ID",
+                       help="client certificate for this charge point id (repeatable; default CP001)")
+    certs.add_argument("--days", type=int, default=365)
 
     log = verbs.add_parser("log", help="read a capture file")
     log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export", required=True)
@@ -173,12 +208,44 @@ async def _serve(role) -> None:
         await role.stop()
 
 
+def _server_tls(args):
+    from .tls import ServerTls
+    if not (args.cert or args.key or args.client_ca):
+        return None
+    if not (args.cert and args.key):
+        raise UserError("TLS needs both --cert and --key")
+    return ServerTls(args.cert, args.key, args.client_ca)
+
+
+def _client_tls(args, prefix=""):
+    from .tls import ClientTls
+    names = ("ca", "cert", "key") if prefix else ("ca", "client_cert", "client_key")
+    ca, cert, key = (getattr(args, prefix + name) for name in names)
+    if not (ca or cert or key):
+        return None
+    if bool(cert) != bool(key):
+        raise UserError("a client certificate needs both the certificate and its key")
+    return ClientTls(ca, cert, key)
+
+
+def _passwords(args):
+    if args.passwords:
+        try:
+            data = json.loads(args.passwords.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot read passwords file {args.passwords}: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise UserError(f"passwords file {args.passwords} must map charge point ids to strings")
+        return data
+    return args.password
+
+
 async def _run_charger(hub, args) -> None:
     from .roles.charger import ChargerOptions, FakeCharger
     charger = FakeCharger(hub, ChargerOptions(
         url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
         interval=args.interval, password=args.password, max_size=args.max_size,
-        call_timeout=args.call_timeout, validate=not args.no_validate))
+        call_timeout=args.call_timeout, validate=not args.no_validate, tls=_client_tls(args)))
     await charger.connect()
     try:
         await charger.run_session()
@@ -195,7 +262,8 @@ async def _run_fleet(hub, args) -> None:
         url=args.url, count=args.count, version=args.ocpp_version, prefix=args.prefix,
         ramp_up=args.ramp_up, duration=args.duration, scenario=args.scenario,
         meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
-        password=args.password), log_every=0 if args.no_log else args.log_every, log_hub=hub)
+        password=args.password, tls=_client_tls(args)),
+        log_every=0 if args.no_log else args.log_every, log_hub=hub)
     interactive = sys.stderr.isatty()
 
     async def progress():
@@ -226,13 +294,15 @@ def _role_coroutine(args, hub):
     if args.verb == "proxy":
         from .roles.proxy import Proxy
         return _serve(Proxy(hub, Listen.parse(args.listen), args.upstream, max_size=args.max_size,
-                            validate=not args.no_validate, call_timeout=args.call_timeout))
+                            validate=not args.no_validate, call_timeout=args.call_timeout,
+                            listen_tls=_server_tls(args), upstream_tls=_client_tls(args, "upstream_")))
     if args.verb == "csms":
         from .roles.csms import FakeCsms, load_overrides
         overrides = load_overrides(args.overrides) if args.overrides else None
         return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
                                max_size=args.max_size, call_timeout=args.call_timeout,
-                               validate=not args.no_validate))
+                               validate=not args.no_validate, tls=_server_tls(args),
+                               passwords=_passwords(args)))
     if args.verb == "fleet":
         return _run_fleet(hub, args)
     return _run_charger(hub, args)
@@ -259,6 +329,7 @@ def run_async(coroutine) -> int:
 def _run_role(args) -> int:
     from .roles.charger import ChargerError
     from .roles.csms import OverrideError
+    from .tls import TlsError
     hub = Hub()
     hub.subscribe(_printer(args.quiet or args.verb == "fleet"))
     with _capture(args, hub):
@@ -266,7 +337,7 @@ def _run_role(args) -> int:
             status = run_async(_role_coroutine(args, hub))
         except UserError:
             raise
-        except (ChargerError, OverrideError, ValueError) as exc:
+        except (ChargerError, OverrideError, TlsError, ValueError) as exc:
             raise UserError(str(exc)) from None
     if status == EXIT_INTERRUPTED:
         print("stopped", file=sys.stderr)
@@ -324,6 +395,20 @@ def _log_export(args) -> int:
     return EXIT_OK
 
 
+def _certs(args) -> int:
+    from .certs import create_lab_pki
+    try:
+        written = create_lab_pki(args.out, hosts=args.host, charge_points=args.charge_point,
+                                 days=args.days)
+    except OSError as exc:
+        raise UserError(f"cannot write certificates to {args.out}: {exc.strerror or exc}") from None
+    for name, path in written.items():
+        print(f"{name:<10} {path}")
+    print("private keys (*.key) are written with mode 0600; keep them out of captures and reports",
+          file=sys.stderr)
+    return EXIT_OK
+
+
 def _gui(args) -> int:
     try:
         from ui.app import run_gui
@@ -338,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.verb in (None, "gui"):
             return _gui(args)
+        if args.verb == "certs":
+            return _certs(args)
         if args.verb == "log":
             return _log_show(args) if args.log_verb == "show" else _log_export(args)
         return _run_role(args)

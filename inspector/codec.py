@@ -9,11 +9,13 @@ can forward it untouched and a log can show it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 MAX_UNIQUE_ID_LENGTH = 36
+_HEAD = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 
 
 class FrameType(str, Enum):
@@ -87,9 +89,13 @@ def parse(message: str | bytes, *, max_size: int | None = None) -> Frame:
         return _malformed(raw, "binary WebSocket frame; OCPP-J uses text frames only",
                           "RpcFrameworkError", binary=True)
     raw = message
-    if max_size is not None and len(raw.encode("utf-8", errors="surrogatepass")) > max_size:
-        return _malformed(raw, f"frame of {len(raw)} characters exceeds the limit of {max_size} bytes",
-                          "FormatViolation")
+    if max_size is not None and len(raw) > max_size // 4 and (
+            size := len(raw.encode("utf-8", errors="surrogatepass"))) > max_size:
+        # not parsed (that is the point of a limit); the id is read from the head so a
+        # receiver can still answer the CALL with a CALLERROR
+        head = _HEAD.match(raw[:120])
+        return _malformed(raw, f"frame of {size} bytes exceeds the limit of {max_size} bytes",
+                          "FormatViolation", head.group(1) if head else None)
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:

@@ -66,6 +66,7 @@ def test_oversize_frame_is_flagged():
     """A frame over the configured size gets a clear reason."""
     frame = codec.parse(a_call("DataTransfer", {"data": "x" * 100}), max_size=50)
     assert frame.is_malformed and "exceeds the limit of 50 bytes" in frame.reason
+    assert frame.unique_id == "1"
 
 
 def test_deep_nesting_does_not_crash():

@@ -158,3 +158,14 @@ async def test_charger_stops_when_csms_vanishes_mid_call():
         port = server.sockets[0].getsockname()[1]
         with pytest.raises(ChargerError, match="closed the connection during BootNotification"):
             await run_charger(f"ws://127.0.0.1:{port}/CP1")
+
+
+async def test_oversize_call_gets_callerror_and_connection_stays_up():
+    """Above --max-size a CALL is answered FormatViolation by id; the next CALL still works."""
+    async with running(csms(max_size=1000)) as server:
+        async with connect(server.url + "CP1", subprotocols=["ocpp2.0.1"], max_size=None) as ws:
+            big = a_call("DataTransfer", {"vendorId": "V", "data": "x" * 5000}, "big1")
+            answer = await exchange(ws, big)
+            assert answer[:3] == [4, "big1", "FormatViolation"]
+            assert "exceeds the limit of 1000 bytes" in answer[3]
+            assert (await exchange(ws, a_call("Heartbeat", unique_id="ok")))[0] == 3

@@ -10,7 +10,7 @@ outstanding at a time.
 from __future__ import annotations
 
 import asyncio
-import base64
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -25,7 +25,9 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint
 from ..versions import SUBPROTOCOLS, V16, version_of
-from .common import charge_point_id_from_path, check_ws_url, close_info, remote_address
+from ..tls import ClientTls, TlsError, basic_auth_header
+from .common import (charge_point_id_from_path, check_ws_url, close_info, remote_address,
+                     transport_limit)
 from .meter import Meter
 
 
@@ -46,6 +48,7 @@ class ChargerOptions:
     call_timeout: float = 30.0
     validate: bool = True
     configuration: dict = field(default_factory=dict)
+    tls: ClientTls | None = None  # wss:// trust and client certificate (profiles 2 and 3)
 
 
 def _now() -> str:
@@ -96,18 +99,27 @@ class FakeCharger:
         self._run_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
         self.reset_requested = asyncio.Event()
+        self.reset_boot_reason: str | None = None  # 2.x boot reason after a Reset (None: PowerUp)
+        self.reservation: dict | None = None  # {"id": reservation id, "tag": idTag}
 
     # ---- connection ---------------------------------------------------------------------
 
     async def connect(self) -> Endpoint:
         headers = {}
         if self.options.password is not None:
-            token = base64.b64encode(f"{self.charge_point_id}:{self.options.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = basic_auth_header(self.charge_point_id, self.options.password)
         url = self.options.url
+        secure = url.startswith("wss://")
+        if self.options.tls and not secure:
+            raise ChargerError(f"TLS options given but {url} is not a wss:// URL")
+        try:
+            ssl_context = (self.options.tls or ClientTls()).context() if secure else None
+        except TlsError as exc:
+            raise ChargerError(str(exc)) from None
         try:
             websocket = await connect(url, subprotocols=[SUBPROTOCOLS[self.version]],
-                                      additional_headers=headers, max_size=self.options.max_size,
+                                      additional_headers=headers, ssl=ssl_context,
+                                      max_size=transport_limit(self.options.max_size),
                                       open_timeout=10, ping_interval=None)
         except InvalidStatus as exc:
             raise ChargerError(f"CSMS at {url} refused the connection: HTTP "
@@ -116,6 +128,8 @@ class FakeCharger:
             raise ChargerError(f"bad URL {url}: {exc}") from None
         except InvalidHandshake as exc:
             raise ChargerError(f"WebSocket handshake with {url} failed: {exc}") from None
+        except ssl.SSLError as exc:
+            raise ChargerError(f"TLS handshake with {url} failed: {exc.reason or exc}") from None
         except (OSError, asyncio.TimeoutError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
             raise ChargerError(f"cannot connect to {url}: {reason}") from None
@@ -165,13 +179,18 @@ class FakeCharger:
 
     # ---- user-level actions ---------------------------------------------------------------
 
-    async def boot(self, *, retries: int = 3) -> str:
+    async def boot(self, *, retries: int = 3, reason: str | None = None,
+                   retry_rejected: bool = False) -> str:
+        """BootNotification until Accepted. `reason` (2.x, default PowerUp) says why it booted;
+        with `retry_rejected` a Rejected answer is retried after the granted interval, as
+        OCPP asks, instead of raising."""
         payload = ({"chargePointVendor": defaults.VENDOR, "chargePointModel": defaults.MODEL,
                     "chargePointSerialNumber": self.charge_point_id[:25], "firmwareVersion": "0.1.0"}
                    if self.v16 else
-                   {"reason": "PowerUp", "chargingStation": {"model": defaults.MODEL,
-                                                             "vendorName": defaults.VENDOR,
-                                                             "firmwareVersion": "0.1.0"}})
+                   {"reason": reason or "PowerUp",
+                    "chargingStation": {"model": defaults.MODEL,
+                                        "vendorName": defaults.VENDOR,
+                                        "firmwareVersion": "0.1.0"}})
         for _ in range(retries + 1):
             answer = await self.call("BootNotification", payload)
             status = answer.get("status")
@@ -180,7 +199,10 @@ class FakeCharger:
                 self.heartbeat_interval = interval
                 return status
             if status == "Rejected":
-                raise ChargerError("CSMS rejected BootNotification")
+                if not retry_rejected:
+                    raise ChargerError("CSMS rejected BootNotification")
+                await asyncio.sleep(interval)  # no message at all before the interval ends
+                continue
             await asyncio.sleep(min(interval, 2))  # Pending: retry, kept short for labs
         raise ChargerError(f"BootNotification still {status} after {retries} retries")
 
@@ -366,7 +388,7 @@ class FakeCharger:
         await self.endpoint.close(1000, "reset")
         self.reset_requested.set()
         await self.connect()
-        await self.boot()
+        await self.boot(reason=self.reset_boot_reason)
         await self.send_status("Available")
 
     async def _handle_GetConfiguration(self, payload) -> dict:
@@ -433,6 +455,42 @@ class FakeCharger:
         if self.transaction_id is not None:
             self._later(self._stop_and_unplug("UnlockCommand"))
         return {"status": "Unlocked"}
+
+    async def _handle_ReserveNow(self, payload) -> dict:
+        """Reserve the connector (1.6 connectorId, 2.x evseId) if it is free."""
+        where = payload.get("connectorId", payload.get("evseId", self.options.connector))
+        if where not in (0, self.options.connector, None):
+            return {"status": "Rejected"}
+        if self.status == "Unavailable":
+            return {"status": "Unavailable"}
+        if self.status == "Faulted":
+            return {"status": "Faulted"}
+        if self.transaction_id is not None or self.status not in ("Available", "Reserved"):
+            return {"status": "Occupied"}
+        tag = payload.get("idTag") or (payload.get("idToken") or {}).get("idToken")
+        self.reservation = {"id": payload.get("reservationId", payload.get("id")), "tag": tag}
+        if self.status != "Reserved":
+            self._later(self.send_status("Reserved"))
+        return {"status": "Accepted"}
+
+    async def _handle_CancelReservation(self, payload) -> dict:
+        if self.reservation is None or self.reservation["id"] != payload.get("reservationId"):
+            return {"status": "Rejected"}
+        self.reservation = None
+        if self.status == "Reserved":
+            self._later(self.send_status("Available"))
+        return {"status": "Accepted"}
+
+    async def _handle_ChangeAvailability(self, payload) -> dict:
+        """1.6 type / 2.x operationalStatus; Scheduled while a transaction runs."""
+        wanted = payload.get("type", payload.get("operationalStatus"))
+        if self.transaction_id is not None:
+            return {"status": "Scheduled"}
+        if wanted == "Inoperative" and self.status != "Unavailable":
+            self._later(self.send_status("Unavailable"))
+        elif wanted == "Operative" and self.status == "Unavailable":
+            self._later(self.send_status("Available"))
+        return {"status": "Accepted"}
 
     async def _handle_DataTransfer(self, payload) -> dict:
         return {"status": "UnknownVendorId"}

@@ -62,3 +62,13 @@ def close_info(info, websocket) -> None:
     info.closed_at = time.time()
     info.close_code = websocket.close_code
     info.close_reason = websocket.close_reason or None
+
+
+def transport_limit(max_size: int) -> int:
+    """The WebSocket layer's hard cap on a message.
+
+    OCPP's configured limit (`max_size`) is a verdict, not a wall: frames above it are
+    still received (and, by the proxy, forwarded) and then flagged as oversize. The hard
+    cap only protects memory.
+    """
+    return max(16 << 20, 4 * max_size)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import itertools
 import json
 import time
 from datetime import datetime, timezone
+from http import HTTPStatus
 from pathlib import Path
 
 from websockets.asyncio.server import serve
@@ -31,7 +33,8 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
-from .common import Listen, charge_point_id_from_path, close_info, remote_address
+from ..tls import ServerTls, parse_basic_auth
+from .common import Listen, charge_point_id_from_path, close_info, remote_address, transport_limit
 
 SUPPORTED = tuple(SUBPROTOCOLS[v] for v in reversed(VERSIONS))  # newest first
 
@@ -68,7 +71,8 @@ class FakeCsms:
 
     def __init__(self, hub, listen: Listen, *, overrides: dict | None = None,
                  default_version: str = V16, max_size: int = 1 << 20,
-                 call_timeout: float = 30.0, validate: bool = True):
+                 call_timeout: float = 30.0, validate: bool = True,
+                 tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -76,6 +80,9 @@ class FakeCsms:
         self.max_size = max_size
         self.call_timeout = call_timeout
         self.validate = validate
+        self.tls = tls
+        # Basic auth (profiles 1 and 2): one password for every charge point, or one per id
+        self.passwords = passwords
         self.stations: dict[str, Endpoint] = {}
         self._transaction_ids = itertools.count(1)
         self._server = None
@@ -87,14 +94,42 @@ class FakeCsms:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.listen.display_host}:{self.port}/"
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://{self.listen.display_host}:{self.port}/"
 
     async def start(self) -> None:
         self._server = await serve(
             self._handle, self.listen.host, self.listen.port,
-            subprotocols=list(SUPPORTED), max_size=self.max_size,
+            subprotocols=list(SUPPORTED), max_size=transport_limit(self.max_size),
+            ssl=self.tls.context() if self.tls else None,
+            process_request=self._authenticate if self.passwords is not None else None,
             select_subprotocol=self._select_subprotocol, ping_interval=None)
         self.hub.notice("info", f"fake CSMS listening on {self.url}<charge point id>", "csms")
+
+    def _authenticate(self, connection, request):
+        """HTTP Basic auth: the user is the charge point id of the path, the password ours."""
+        cp_id = charge_point_id_from_path(request.path)
+        expected = (self.passwords if isinstance(self.passwords, str)
+                    else self.passwords.get(cp_id))
+        credentials = parse_basic_auth(request.headers.get("Authorization"))
+        if credentials is None:
+            reason = "no HTTP Basic credentials"
+        elif credentials[0] != cp_id:
+            reason = f"user {credentials[0]!r} is not the charge point id {cp_id!r}"
+        elif expected is None or not hmac.compare_digest(credentials[1], expected):
+            reason = f"wrong password for {cp_id}"
+        else:
+            return None
+        now = time.time()
+        info = self.hub.new_connection(cp_id, "csms", remote_address=remote_address(connection),
+                                       opened_at=now, closed_at=now,
+                                       note=f"refused (HTTP 401): {reason}")
+        self.hub.publish(ConnectionOpened(info))
+        self.hub.publish(ConnectionClosedEvent(info))
+        self.hub.notice("warning", f"{cp_id}: refused, {reason}", "csms")
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, "401 Unauthorized\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
 
     @staticmethod
     def _select_subprotocol(connection, offered):

@@ -9,6 +9,7 @@ are forwarded first and inspected after, so inspection never delays or alters tr
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from http import HTTPStatus
 
@@ -21,7 +22,8 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..events import TO_CHARGER, TO_CSMS
 from ..monitor import ConnectionMonitor
 from ..versions import version_of
-from .common import Listen, charge_point_id_from_path, check_ws_url, remote_address
+from ..tls import ClientTls, ServerTls
+from .common import Listen, charge_point_id_from_path, check_ws_url, remote_address, transport_limit
 
 # Close codes that may not be sent in a close frame; mirror them as "going away".
 _UNSENDABLE = {CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, 1015}
@@ -30,10 +32,18 @@ _PASSED_STATUSES = {401, 403, 404}  # upstream answers the charger should see as
 
 class Proxy:
     def __init__(self, hub, listen: Listen, upstream: str, *, max_size: int = 1 << 20,
-                 validate: bool = True, call_timeout: float = 30.0, open_timeout: float = 10.0):
+                 validate: bool = True, call_timeout: float = 30.0, open_timeout: float = 10.0,
+                 listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None):
         self.hub = hub
         self.listen = listen
         self.upstream = check_ws_url(upstream).rstrip("/")
+        # the two sides do TLS independently: charger→proxy with our certificate,
+        # proxy→CSMS with the CSMS's trust and, for profile 3, our client certificate
+        self.listen_tls = listen_tls
+        if upstream_tls and not self.upstream.startswith("wss://"):
+            raise ValueError(f"upstream TLS options given but {upstream} is not a wss:// URL")
+        self._upstream_ssl = ((upstream_tls or ClientTls()).context()
+                              if self.upstream.startswith("wss://") else None)
         self.max_size = max_size
         self.validate = validate
         self.call_timeout = call_timeout
@@ -48,12 +58,14 @@ class Proxy:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.listen.display_host}:{self.port}/"
+        scheme = "wss" if self.listen_tls else "ws"
+        return f"{scheme}://{self.listen.display_host}:{self.port}/"
 
     async def start(self) -> None:
         self._server = await serve(
             self._relay, self.listen.host, self.listen.port, process_request=self._open_upstream,
-            select_subprotocol=self._select_subprotocol, max_size=self.max_size,
+            select_subprotocol=self._select_subprotocol, max_size=transport_limit(self.max_size),
+            ssl=self.listen_tls.context() if self.listen_tls else None,
             compression=None, ping_interval=None)
         self.hub.notice("info", f"proxy listening on {self.url} -> {self.upstream}/", "proxy")
 
@@ -78,13 +90,17 @@ class Proxy:
             headers["Authorization"] = request.headers["Authorization"]
         try:
             upstream = await connect(url, subprotocols=offered or None, additional_headers=headers,
-                                     max_size=self.max_size, compression=None, ping_interval=None,
-                                     open_timeout=self.open_timeout)
+                                     max_size=transport_limit(self.max_size), compression=None,
+                                     ping_interval=None, open_timeout=self.open_timeout,
+                                     ssl=self._upstream_ssl)
         except InvalidStatus as exc:
             status = exc.response.status_code
             reason = f"upstream {url} refused the connection: HTTP {status}"
             code = status if status in _PASSED_STATUSES else HTTPStatus.BAD_GATEWAY
             return self._refuse(connection, request, code, reason)
+        except ssl.SSLError as exc:
+            return self._refuse(connection, request, HTTPStatus.BAD_GATEWAY,
+                                f"TLS handshake with upstream {url} failed: {exc.reason or exc}")
         except (OSError, asyncio.TimeoutError, InvalidHandshake) as exc:
             detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
             return self._refuse(connection, request, HTTPStatus.BAD_GATEWAY,

@@ -1,0 +1,91 @@
+"""TLS and HTTP Basic auth for the OCPP security profiles.
+
+Profile 1: Basic auth over ws://. Profile 2: Basic auth over wss:// (server certificate).
+Profile 3: wss:// with client certificates (mutual TLS). Paths to PEM files come from the
+CLI or the GUI; errors name the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ssl
+from dataclasses import dataclass
+
+
+class TlsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    cert: str
+    key: str
+    client_ca: str | None = None  # set: require client certificates (profile 3)
+
+    def context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        _load_chain(context, self.cert, self.key)
+        if self.client_ca:
+            _load_ca(context, self.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    ca: str | None = None  # None: the system's trust store
+    cert: str | None = None  # client certificate for profile 3
+    key: str | None = None
+
+    def context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.ca:
+            _load_ca(context, self.ca)
+        if self.cert:
+            _load_chain(context, self.cert, self.key)
+        return context
+
+
+def _load_chain(context, cert, key) -> None:
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as exc:
+        raise TlsError(f"certificate or key file not found: {exc.filename}") from None
+    except ssl.SSLError as exc:
+        raise TlsError(f"cannot use certificate {cert} with key {key}: {exc.reason or exc}") from None
+
+
+def _load_ca(context, ca) -> None:
+    try:
+        context.load_verify_locations(ca)
+    except FileNotFoundError:
+        raise TlsError(f"CA file not found: {ca}") from None
+    except ssl.SSLError as exc:
+        raise TlsError(f"cannot read CA file {ca}: {exc.reason or exc}") from None
+
+
+def basic_auth_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
+    """(user, password) from an Authorization header, or None when absent or not Basic."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def redact_authorization(header: str | None) -> str | None:
+    """What may be shown of an Authorization header: the scheme and user, never the secret."""
+    credentials = parse_basic_auth(header)
+    if credentials:
+        return f"Basic {credentials[0]}:<redacted>"
+    return None if header is None else header.split(" ", 1)[0] + " <redacted>"

@@ -1,0 +1,123 @@
+"""Security profiles 1-3 in every role, and secrets kept out of captures."""
+
+import stat
+
+import pytest
+
+from inspector.certs import create_lab_pki
+from inspector.events import Hub
+from inspector.roles.charger import ChargerError
+from inspector.tls import ClientTls, ServerTls, redact_authorization
+from tests.conftest import LOOPBACK
+from tests.roles_helpers import csms, logged_hub, proxy, run_charger, running
+
+SECRET = "s3cret-Pa55word"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pki")
+    create_lab_pki(folder, charge_points=["CP1"])
+    return folder
+
+
+def server_tls(pki, mutual=False):
+    return ServerTls(str(pki / "server.pem"), str(pki / "server.key"),
+                     str(pki / "ca.pem") if mutual else None)
+
+
+def client_tls(pki, with_cert=False):
+    if with_cert:
+        return ClientTls(str(pki / "ca.pem"), str(pki / "CP1.pem"), str(pki / "CP1.key"))
+    return ClientTls(str(pki / "ca.pem"))
+
+
+async def test_profile1_basic_auth_and_no_secret_in_capture(tmp_path):
+    """Right password connects, wrong gets 401; the capture never holds the password."""
+    hub, writer = logged_hub(tmp_path / "c.db")
+    async with running(csms(hub, passwords={"CP1": SECRET})) as server:
+        await run_charger(server.url + "CP1", password=SECRET, meter_values=1)
+        with pytest.raises(ChargerError, match="HTTP 401"):
+            await run_charger(server.url + "CP1", password="bad-Pa55")
+        with pytest.raises(ChargerError, match="HTTP 401"):
+            await run_charger(server.url + "CP1")
+    writer.close()
+    for path in tmp_path.iterdir():  # the database and any WAL left behind
+        data = path.read_bytes()
+        assert SECRET.encode() not in data and b"bad-Pa55" not in data
+    from inspector.store import Capture
+    notes = [c["note"] for c in Capture(tmp_path / "c.db").connections() if c["note"]]
+    assert notes == ["refused (HTTP 401): wrong password for CP1",
+                     "refused (HTTP 401): no HTTP Basic credentials"]
+
+
+async def test_proxy_passes_basic_auth_through():
+    """The proxy forwards Authorization; the CSMS's 401 reaches the charger as is."""
+    async with running(csms(passwords=SECRET)) as server, running(proxy(server.url)) as relay:
+        await run_charger(relay.url + "CP1", password=SECRET, meter_values=1)
+        with pytest.raises(ChargerError, match="HTTP 401"):
+            await run_charger(relay.url + "CP1", password="nope")
+
+
+async def test_profile2_tls_server_certificate(pki):
+    """wss:// with our lab CA works; without trusting the CA the handshake fails clearly."""
+    async with running(csms(tls=server_tls(pki), passwords=SECRET)) as server:
+        assert server.url.startswith("wss://")
+        await run_charger(server.url + "CP1", password=SECRET, tls=client_tls(pki), meter_values=1)
+        with pytest.raises(ChargerError, match="TLS handshake with .* failed|cannot connect"):
+            await run_charger(server.url + "CP1", password=SECRET, meter_values=1)
+
+
+async def test_profile3_mutual_tls(pki):
+    """A CSMS requiring client certificates accepts CP1's and refuses a charger without one."""
+    async with running(csms(tls=server_tls(pki, mutual=True))) as server:
+        await run_charger(server.url + "CP1", tls=client_tls(pki, with_cert=True), meter_values=1)
+        with pytest.raises(ChargerError):
+            await run_charger(server.url + "CP1", tls=client_tls(pki), meter_values=1)
+
+
+async def test_proxy_does_tls_on_both_sides_independently(pki, tmp_path):
+    """charger →wss (proxy's certificate)→ proxy →wss + client certificate→ CSMS."""
+    hub, writer = logged_hub(tmp_path / "p.db")
+    async with running(csms(tls=server_tls(pki, mutual=True))) as server:
+        relay = proxy(server.url, hub, listen_tls=server_tls(pki),
+                      upstream_tls=client_tls(pki, with_cert=True))
+        async with running(relay):
+            assert relay.url.startswith("wss://")
+            await run_charger(relay.url + "CP1", tls=client_tls(pki), meter_values=1)
+    writer.close()
+    from tests.conftest import exported
+    assert len(exported(tmp_path / "p.db")) == 22
+
+
+async def test_proxy_reports_upstream_tls_failure(pki):
+    """An upstream whose certificate we do not trust is a 502 with the TLS reason in the log."""
+    events = []
+    hub = Hub()
+    hub.subscribe(events.append)
+    async with running(csms(tls=server_tls(pki))) as server, running(proxy(server.url, hub)) as relay:
+        with pytest.raises(ChargerError, match="HTTP 502"):
+            await run_charger(relay.url + "CP1")
+    notes = [e.connection.note for e in events if hasattr(e, "connection") and e.connection.note]
+    assert notes and "TLS handshake with upstream" in notes[0]
+
+
+def test_lab_pki_keys_are_private(pki):
+    """Key files are readable by their owner only."""
+    for key in pki.glob("*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_authorization_is_redacted():
+    """What may be shown of a header: scheme and user, not the secret."""
+    from inspector.tls import basic_auth_header
+    assert redact_authorization(basic_auth_header("CP1", SECRET)) == "Basic CP1:<redacted>"
+    assert SECRET not in redact_authorization("Bearer " + SECRET)
+
+
+def test_listening_defaults_to_loopback():
+    """Roles bind to 127.0.0.1 unless a host is named."""
+    from inspector.roles.common import Listen
+    assert Listen.parse("9000") == Listen("127.0.0.1", 9000)
+    assert Listen.parse(":9000").host == "127.0.0.1"
+    assert LOOPBACK.host == "127.0.0.1"
