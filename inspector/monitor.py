@@ -152,5 +152,16 @@ class ConnectionMonitor:
                     events.append(CallUnanswered(call.record, flag))
         return events
 
+    def close(self) -> list[CallUnanswered]:
+        """The connection ended: flag every CALL still waiting for its response."""
+        events = []
+        for pending in self._outstanding.values():
+            for call in pending.values():
+                flag = "no response: the connection closed"
+                call.record.flags.append(flag)
+                events.append(CallUnanswered(call.record, flag))
+            pending.clear()
+        return events
+
     def outstanding(self, direction: str) -> list[str]:
         return list(self._outstanding[direction])

@@ -129,6 +129,8 @@ class Endpoint:
             pass
         finally:
             expiry.cancel()
+            for event in self.monitor.close():
+                self.hub.publish(event)
             for future in self._waiting.values():
                 if not future.done():
                     future.set_exception(ConnectionError("connection closed before the response"))

@@ -72,7 +72,8 @@ class FakeCsms:
     def __init__(self, hub, listen: Listen, *, overrides: dict | None = None,
                  default_version: str = V16, max_size: int = 1 << 20,
                  call_timeout: float = 30.0, validate: bool = True,
-                 tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None):
+                 tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
+                 ping_interval: float | None = 30.0):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -83,6 +84,7 @@ class FakeCsms:
         self.tls = tls
         # Basic auth (profiles 1 and 2): one password for every charge point, or one per id
         self.passwords = passwords
+        self.ping_interval = ping_interval  # finds half-open connections of vanished chargers
         self.stations: dict[str, Endpoint] = {}
         self._transaction_ids = itertools.count(1)
         self._server = None
@@ -103,7 +105,8 @@ class FakeCsms:
             subprotocols=list(SUPPORTED), max_size=transport_limit(self.max_size),
             ssl=self.tls.context() if self.tls else None,
             process_request=self._authenticate if self.passwords is not None else None,
-            select_subprotocol=self._select_subprotocol, ping_interval=None)
+            select_subprotocol=self._select_subprotocol, ping_interval=self.ping_interval,
+            ping_timeout=self.ping_interval)
         self.hub.notice("info", f"fake CSMS listening on {self.url}<charge point id>", "csms")
 
     def _authenticate(self, connection, request):

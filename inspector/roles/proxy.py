@@ -33,13 +33,20 @@ _PASSED_STATUSES = {401, 403, 404}  # upstream answers the charger should see as
 class Proxy:
     def __init__(self, hub, listen: Listen, upstream: str, *, max_size: int = 1 << 20,
                  validate: bool = True, call_timeout: float = 30.0, open_timeout: float = 10.0,
-                 listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None):
+                 listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None,
+                 ping_interval: float | None = 30.0):
         self.hub = hub
         self.listen = listen
         self.upstream = check_ws_url(upstream).rstrip("/")
         # the two sides do TLS independently: charger→proxy with our certificate,
         # proxy→CSMS with the CSMS's trust and, for profile 3, our client certificate
         self.listen_tls = listen_tls
+        # WebSocket pings on both sides find half-open connections (a charger whose network
+        # vanished without a FIN); they are control frames, so OCPP traffic is untouched
+        self.ping_interval = ping_interval
+        # a half-open peer never completes the closing handshake: do not wait longer for it
+        # than for a pong
+        self._close_timeout = min(10.0, ping_interval) if ping_interval else 10.0
         if upstream_tls and not self.upstream.startswith("wss://"):
             raise ValueError(f"upstream TLS options given but {upstream} is not a wss:// URL")
         self._upstream_ssl = ((upstream_tls or ClientTls()).context()
@@ -66,7 +73,8 @@ class Proxy:
             self._relay, self.listen.host, self.listen.port, process_request=self._open_upstream,
             select_subprotocol=self._select_subprotocol, max_size=transport_limit(self.max_size),
             ssl=self.listen_tls.context() if self.listen_tls else None,
-            compression=None, ping_interval=None)
+            compression=None, ping_interval=self.ping_interval, ping_timeout=self.ping_interval,
+            close_timeout=self._close_timeout)
         self.hub.notice("info", f"proxy listening on {self.url} -> {self.upstream}/", "proxy")
 
     async def stop(self) -> None:
@@ -91,7 +99,9 @@ class Proxy:
         try:
             upstream = await connect(url, subprotocols=offered or None, additional_headers=headers,
                                      max_size=transport_limit(self.max_size), compression=None,
-                                     ping_interval=None, open_timeout=self.open_timeout,
+                                     ping_interval=self.ping_interval,
+                                     ping_timeout=self.ping_interval, open_timeout=self.open_timeout,
+                                     close_timeout=self._close_timeout,
                                      ssl=self._upstream_ssl)
         except InvalidStatus as exc:
             status = exc.response.status_code
@@ -148,6 +158,8 @@ class Proxy:
         finally:
             for task in (*pumps, expiry):
                 task.cancel()
+            for event in monitor.close():
+                self.hub.publish(event)
             self.active -= 1
             info.closed_at = time.time()
             # record what the charger side saw (mirrors the CSMS when the CSMS closed first)
