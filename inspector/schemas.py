@@ -17,7 +17,8 @@ REQUEST, RESPONSE = "request", "response"
 
 
 def _schema_dir(version: str):
-    return resources.files("ocpp").joinpath(_PACKAGE_DIR[version], "schemas")
+    # one joinpath per segment: frozen bundles hand back a MultiplexedPath that takes one
+    return resources.files("ocpp").joinpath(_PACKAGE_DIR[version]).joinpath("schemas")
 
 
 def _file_names(version: str, action: str, kind: str) -> tuple[str, ...]:

@@ -1,0 +1,54 @@
+"""Build the desktop bundle and smoke-test it: `python packaging/build.py`.
+
+Produces dist/ocpp-inspector/ (onedir) with the app icon and, on Linux, a .desktop entry
+beside it; then runs `--version`, `--help` and an offscreen GUI start from the bundle.
+Needs `pip install '.[package]'`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def build(dist: Path, work: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+                    "--distpath", str(dist), "--workpath", str(work), str(HERE / "ocpp-inspector.spec")],
+                   check=True, cwd=ROOT)
+    bundle = dist / "ocpp-inspector"
+    if sys.platform.startswith("linux"):
+        shutil.copy(HERE / "ocpp-inspector.desktop", bundle / "ocpp-inspector.desktop")
+        shutil.copy(HERE / "icon.png", bundle / "ocpp-inspector.png")
+    return bundle
+
+
+def smoke_test(bundle: Path) -> None:
+    exe = bundle / ("ocpp-inspector.exe" if sys.platform == "win32" else "ocpp-inspector")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True, env=env)
+    print("bundle --version:", version.stdout.strip())
+    helptext = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True, env=env)
+    assert "proxy" in helptext.stdout and "csms" in helptext.stdout, helptext.stdout
+    gui = subprocess.run([str(exe), "gui", "--smoke-test"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    if gui.returncode != 0:
+        raise SystemExit(f"GUI smoke test failed ({gui.returncode}):\n{gui.stdout}\n{gui.stderr}")
+    print("bundle GUI start:", gui.stdout.strip().splitlines()[-1] if gui.stdout.strip() else "ok")
+
+
+def main() -> int:
+    dist, work = ROOT / "dist", ROOT / "build" / "pyinstaller"
+    bundle = build(dist, work)
+    smoke_test(bundle)
+    print(f"bundle ready: {bundle}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

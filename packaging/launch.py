@@ -1,0 +1,8 @@
+"""Entry point of the bundled application (PyInstaller runs this file)."""
+
+import sys
+
+from inspector.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
