@@ -72,3 +72,29 @@ def transport_limit(max_size: int) -> int:
     cap only protects memory.
     """
     return max(16 << 20, 4 * max_size)
+
+
+class ListeningRole:
+    """What the proxy and the fake CSMS share as WebSocket servers: address, URL, stop."""
+
+    listen: Listen
+    listen_tls = None  # inspector.tls.ServerTls when chargers connect with wss://
+    _server = None
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        scheme = "wss" if self.listen_tls else "ws"
+        return f"{scheme}://{self.listen.display_host}:{self.port}/"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def serve_forever(self) -> None:
+        await self._server.serve_forever()

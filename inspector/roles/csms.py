@@ -34,7 +34,8 @@ from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
 from ..tls import ServerTls, parse_basic_auth
-from .common import Listen, charge_point_id_from_path, close_info, remote_address, transport_limit
+from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info, remote_address,
+                     transport_limit)
 
 SUPPORTED = tuple(SUBPROTOCOLS[v] for v in reversed(VERSIONS))  # newest first
 
@@ -66,7 +67,7 @@ def deep_merge(base: dict, changes: dict) -> dict:
     return merged
 
 
-class FakeCsms:
+class FakeCsms(ListeningRole):
     """A CSMS that answers every charge point. Start with `await start()`, stop with `stop()`."""
 
     def __init__(self, hub, listen: Listen, *, overrides: dict | None = None,
@@ -81,7 +82,7 @@ class FakeCsms:
         self.max_size = max_size
         self.call_timeout = call_timeout
         self.validate = validate
-        self.tls = tls
+        self.listen_tls = tls
         # Basic auth (profiles 1 and 2): one password for every charge point, or one per id
         self.passwords = passwords
         self.ping_interval = ping_interval  # finds half-open connections of vanished chargers
@@ -90,20 +91,11 @@ class FakeCsms:
         self._server = None
         self.on_station = None  # callback(endpoint) when a charge point connects
 
-    @property
-    def port(self) -> int:
-        return self._server.sockets[0].getsockname()[1]
-
-    @property
-    def url(self) -> str:
-        scheme = "wss" if self.tls else "ws"
-        return f"{scheme}://{self.listen.display_host}:{self.port}/"
-
     async def start(self) -> None:
         self._server = await serve(
             self._handle, self.listen.host, self.listen.port,
             subprotocols=list(SUPPORTED), max_size=transport_limit(self.max_size),
-            ssl=self.tls.context() if self.tls else None,
+            ssl=self.listen_tls.context() if self.listen_tls else None,
             process_request=self._authenticate if self.passwords is not None else None,
             select_subprotocol=self._select_subprotocol, ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval)
@@ -140,15 +132,6 @@ class FakeCsms:
             if name in SUPPORTED:
                 return name
         return None
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def serve_forever(self) -> None:
-        await self._server.serve_forever()
 
     async def _handle(self, websocket) -> None:
         cp_id = charge_point_id_from_path(websocket.request.path)

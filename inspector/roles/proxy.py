@@ -23,14 +23,15 @@ from ..events import TO_CHARGER, TO_CSMS
 from ..monitor import ConnectionMonitor
 from ..versions import version_of
 from ..tls import ClientTls, ServerTls
-from .common import Listen, charge_point_id_from_path, check_ws_url, remote_address, transport_limit
+from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url, remote_address,
+                     transport_limit)
 
 # Close codes that may not be sent in a close frame; mirror them as "going away".
 _UNSENDABLE = {CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, 1015}
 _PASSED_STATUSES = {401, 403, 404}  # upstream answers the charger should see as they are
 
 
-class Proxy:
+class Proxy(ListeningRole):
     def __init__(self, hub, listen: Listen, upstream: str, *, max_size: int = 1 << 20,
                  validate: bool = True, call_timeout: float = 30.0, open_timeout: float = 10.0,
                  listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None,
@@ -59,15 +60,6 @@ class Proxy:
         self._upstreams: dict[int, object] = {}  # id(server connection) -> upstream connection
         self.active = 0
 
-    @property
-    def port(self) -> int:
-        return self._server.sockets[0].getsockname()[1]
-
-    @property
-    def url(self) -> str:
-        scheme = "wss" if self.listen_tls else "ws"
-        return f"{scheme}://{self.listen.display_host}:{self.port}/"
-
     async def start(self) -> None:
         self._server = await serve(
             self._relay, self.listen.host, self.listen.port, process_request=self._open_upstream,
@@ -76,15 +68,6 @@ class Proxy:
             compression=None, ping_interval=self.ping_interval, ping_timeout=self.ping_interval,
             close_timeout=self._close_timeout)
         self.hub.notice("info", f"proxy listening on {self.url} -> {self.upstream}/", "proxy")
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def serve_forever(self) -> None:
-        await self._server.serve_forever()
 
     def _upstream_url(self, path: str) -> str:
         return self.upstream + (path if path.startswith("/") else "/" + path)
