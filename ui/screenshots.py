@@ -1,0 +1,130 @@
+"""Render the documentation screenshots from a real session, offscreen.
+
+    QT_QPA_PLATFORM=offscreen python -m ui.screenshots [OUTPUT_DIR]   (default: docs/)
+
+Starts a fake CSMS, a proxy in front of it and two fake chargers (1.6 direct, 2.0.1 via
+the proxy) on 127.0.0.1, sends one deliberately invalid frame, then grabs the main views.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+async def _until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def _session(window, out: Path) -> list[Path]:
+    from .framestore import FrameFilter
+
+    roles = window.roles
+    roles.csms.listen.setText("127.0.0.1:0")
+    roles.csms.start()
+    await _until(lambda: roles.csms.running, 10, "the fake CSMS")
+    roles.proxy.listen.setText("127.0.0.1:0")
+    roles.proxy.upstream.setText(roles.csms.url.text().rstrip("/"))
+    roles.proxy.start()
+    await _until(lambda: roles.proxy.running, 10, "the proxy")
+    charger = roles.charger
+    charger.interval.setValue(0.05)
+    charger.meter_values.setValue(60)
+    charger.stay.setChecked(True)
+    for name, version, url in (("CP-1.6-A", "1.6", roles.csms.url.text()),
+                               ("CP-2.0.1-B", "2.0.1", roles.proxy.url.text())):
+        charger.csms_url.setText(url)
+        charger.charge_point.setText(name)
+        charger.version.setCurrentText(version)
+        charger.start()
+        await asyncio.sleep(0.7)
+    await _until(lambda: all(r.state.startswith("connected (") for r in charger.runs.values()),
+                 60, "the charging sessions")
+    # one invalid CALL from the CSMS, answered with a CALLERROR by the strict fake charger
+    dialog = window.open_send_dialog(("csms", "CP-1.6-A"), action="ChangeConfiguration",
+                                     payload={"key": "HeartbeatInterval", "value": 60})
+    dialog._send_now()
+    await _until(lambda: "CALLERROR" in dialog.result.text(), 10, "the CALLERROR")
+    dialog.close()
+    await asyncio.sleep(0.2)
+    window.drain()
+    window.resize(1500, 940)
+    await asyncio.sleep(0.1)
+    shots = []
+
+    async def grab(widget, name: str) -> None:
+        await asyncio.sleep(0.1)  # let Qt lay out and paint (never processEvents in a task)
+        path = out / f"screenshot-{name}.png"
+        widget.grab().save(str(path))
+        shots.append(path)
+
+    # the main window with the log and the detail of the invalid CALL
+    store = window.live.store
+    invalid = int(store.select(FrameFilter(action="ChangeConfiguration", type="CALL"))[-1])
+    window.tabs.setCurrentWidget(window.detail)
+    window.roles.setCurrentWidget(window.roles.charger)
+    window.log.select_store_row(invalid)
+    await grab(window, "main")
+    await grab(window.detail, "detail")
+    window.log.bar.set_filter(FrameFilter(charge_point="CP-2.0.1-B", action="TransactionEvent"))
+    window.log.select_store_row(int(store.select(window.model.filter)[4]))
+    await grab(window.log, "filtered")
+    window.log.bar.reset()
+    sizes = window.splitter.sizes()
+    window.splitter.setSizes([260, sum(sizes) - 260])
+    window.tabs.setCurrentWidget(window.plot)
+    window.plot.select("Power.Active.Import")
+    await grab(window.plot, "plot")
+    window.plot.select("Energy.Active.Import.Register")
+    await grab(window.plot, "plot-energy")
+    window.splitter.setSizes(sizes)
+    window.tabs.setCurrentWidget(window.connections)
+    await grab(window.connections, "connections")
+    send = window.open_send_dialog(("charger", "CP-2.0.1-B"), action="Authorize")
+    await grab(send, "send")
+    send.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    import qasync
+    from PySide6.QtCore import QSettings
+
+    from .app import create_application
+    from .mainwindow import MainWindow
+
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "docs")
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_application([])
+    loop = qasync.QEventLoop(app)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(loop, settings=settings, capture_path=Path(folder) / "capture.db")
+        window.show()
+
+        async def run():
+            try:
+                return await _session(window, out)
+            finally:
+                await window.shutdown()
+        shots = loop.run_until_complete(asyncio.wait_for(run(), 120))
+        window.close()
+    loop.close()
+    for path in shots:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

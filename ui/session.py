@@ -1,0 +1,257 @@
+"""What one session shown in the window knows: frames, charge points, meter series. No Qt.
+
+A session is either the live one (fed by hub events in batches) or a capture file opened
+for offline browsing (fed by `Capture.frames()` export dicts). Both end up in the same
+`FrameStore`, `Stations` and `MeterData`, so every view works the same on both.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged,
+                              Notice, opposite)
+
+from .framestore import FrameStore, RowInput
+from .metering import METER_ACTIONS, MeterData
+
+_STATUS_ACTION = "StatusNotification"
+_PAYLOAD_ACTIONS = frozenset((*METER_ACTIONS, _STATUS_ACTION))
+
+
+@dataclass
+class Station:
+    """One charge point as seen by one role (the same id may pass the proxy and the CSMS)."""
+
+    charge_point_id: str
+    role: str
+    subprotocol: str | None = None
+    remote_address: str | None = None
+    opened_at: float | None = None
+    closed_at: float | None = None
+    close_code: int | None = None
+    close_reason: str | None = None
+    note: str | None = None
+    open_connections: set = field(default_factory=set)
+    connections: int = 0
+    status: str | None = None  # last StatusNotification status
+    status_connector: int | None = None
+    frames: int = 0
+    errors: int = 0  # frames invalid or flagged
+    last_frame: float | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.charge_point_id, self.role)
+
+    @property
+    def state(self) -> str:
+        if self.open_connections:
+            return "connected"
+        if self.note and not self.frames:
+            return "refused"
+        return "closed"
+
+
+def status_of(payload) -> tuple[str | None, int | None]:
+    """(status, connector) from a StatusNotification request, 1.6 or 2.x."""
+    if not isinstance(payload, dict):
+        return None, None
+    status = payload.get("status") or payload.get("connectorStatus")
+    connector = payload.get("connectorId")
+    if "evseId" in payload:
+        connector = payload.get("evseId")
+    return (status if isinstance(status, str) else None,
+            connector if isinstance(connector, int) else None)
+
+
+class Stations:
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], Station] = {}
+        self._by_connection: dict[int, Station] = {}
+        self.changed = False
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def _station(self, connection_id: int, charge_point_id: str, role: str) -> Station:
+        station = self._by_connection.get(connection_id)
+        if station is None:
+            key = (charge_point_id, role)
+            station = self.by_key.get(key)
+            if station is None:
+                station = self.by_key[key] = Station(charge_point_id, role)
+            self._by_connection[connection_id] = station
+            station.connections += 1
+        return station
+
+    def opened(self, info: dict) -> Station:
+        station = self._station(info["id"], info["charge_point_id"], info["role"])
+        for name in ("subprotocol", "remote_address", "opened_at", "note"):
+            if info.get(name) is not None:
+                setattr(station, name, info[name])
+        if info.get("closed_at") is None:
+            station.open_connections.add(info["id"])
+            station.closed_at = station.close_code = station.close_reason = None
+        else:
+            self.closed(info)
+        self.changed = True
+        return station
+
+    def closed(self, info: dict) -> Station:
+        station = self._station(info["id"], info["charge_point_id"], info["role"])
+        station.open_connections.discard(info["id"])
+        for name in ("closed_at", "close_code", "close_reason", "note"):
+            setattr(station, name, info.get(name))
+        self.changed = True
+        return station
+
+    def frame(self, connection_id: int, charge_point_id: str, role: str, time: float,
+              bad: bool) -> Station:
+        station = self._station(connection_id, charge_point_id, role)
+        station.frames += 1
+        station.errors += bad
+        station.last_frame = time
+        self.changed = True
+        return station
+
+    def mark_error(self, connection_id: int) -> None:
+        station = self._by_connection.get(connection_id)
+        if station is not None:
+            station.errors += 1
+            self.changed = True
+
+    def take_changed(self) -> bool:
+        changed, self.changed = self.changed, False
+        return changed
+
+
+def connection_dict(info) -> dict:
+    """A ConnectionInfo as the dict shape `Capture.connections()` uses."""
+    return {"id": info.id, "charge_point_id": info.charge_point_id, "role": info.role,
+            "subprotocol": info.subprotocol, "remote_address": info.remote_address,
+            "opened_at": info.opened_at, "closed_at": info.closed_at,
+            "close_code": info.close_code, "close_reason": info.close_reason, "note": info.note}
+
+
+@dataclass
+class IngestResult:
+    rows: range
+    flag_rows: list[int] = field(default_factory=list)  # rows whose flags changed
+    notices: list[Notice] = field(default_factory=list)
+    opened: list = field(default_factory=list)  # ConnectionInfo
+    closed: list = field(default_factory=list)
+
+
+class SessionData:
+    def __init__(self, title: str = "live session", *, path=None) -> None:
+        self.title = title
+        self.path = path  # capture file this session shows (None: not known yet)
+        self.store = FrameStore()
+        self.stations = Stations()
+        self.meters = MeterData()
+        self._roles: dict[int, str] = {}  # connection id -> role (captures)
+        self._pending: dict[tuple, int] = {}  # (connection, call direction, unique id) -> seq
+
+    # ---- live: hub events ---------------------------------------------------------------
+
+    def ingest(self, events) -> IngestResult:
+        """Apply a batch of hub events (in publication order)."""
+        rows: list[RowInput] = []
+        records = []
+        result = IngestResult(range(self.store.count, self.store.count))
+        unanswered = []
+        for event in events:
+            if isinstance(event, FrameLogged):
+                record = event.record
+                frame = record.frame
+                rows.append(RowInput(
+                    record.seq, record.time, record.connection.id, record.connection.charge_point_id,
+                    record.action, record.direction, frame.type.value, record.valid,
+                    record.latency_ms, record.request_seq, frame.unique_id, frame.raw,
+                    [f.as_dict() for f in record.errors] if record.errors else None,
+                    list(record.flags) if record.flags else None))
+                records.append(record)
+            elif isinstance(event, ConnectionOpened):
+                self.stations.opened(connection_dict(event.connection))
+                result.opened.append(event.connection)
+            elif isinstance(event, ConnectionClosed):
+                self.stations.closed(connection_dict(event.connection))
+                result.closed.append(event.connection)
+            elif isinstance(event, CallUnanswered):
+                unanswered.append(event)
+            elif isinstance(event, Notice):
+                result.notices.append(event)
+        if rows:
+            result.rows = self.store.append(rows)
+            roles = self.store.connection_roles
+            for record in records:
+                info = record.connection
+                roles[info.id] = info.role
+                self.stations.frame(info.id, info.charge_point_id, info.role, record.time,
+                                    record.valid is False or bool(record.flags))
+                if record.frame.type.value == "CALL" and record.action in _PAYLOAD_ACTIONS:
+                    self._payload(info.id, info.charge_point_id, info.role, record.action,
+                                  record.frame.payload, record.time)
+        for event in unanswered:
+            row = self.store.set_flags(event.record.seq, event.record.flags)
+            if row is not None:
+                result.flag_rows.append(row)
+                if len(event.record.flags) == 1 and event.record.valid is not False:
+                    self.stations.mark_error(event.record.connection.id)
+        return result
+
+    def _payload(self, connection_id, charge_point_id, role, action, payload, time) -> None:
+        if action == _STATUS_ACTION:
+            status, connector = status_of(payload)
+            if status:
+                station = self.stations._station(connection_id, charge_point_id, role)
+                station.status, station.status_connector = status, connector
+                self.stations.changed = True
+        else:
+            self.meters.add_call(charge_point_id, action, payload, time)
+
+    # ---- offline: a capture file ----------------------------------------------------------
+
+    def add_connections(self, connections: list[dict]) -> None:
+        for info in connections:
+            self._roles[info["id"]] = info["role"]
+            self.store.connection_roles[info["id"]] = info["role"]
+            self.stations.opened(info)
+            if info.get("closed_at") is None:
+                # a capture of a run that was killed: nobody is connected any more
+                self.stations.by_key[(info["charge_point_id"], info["role"])] \
+                    .open_connections.discard(info["id"])
+
+    def add_exports(self, items: list[dict]) -> range:
+        """Append `Capture.frames()` dicts; pairs responses to CALLs like the live monitor."""
+        rows = []
+        from .metering import parse_time
+        for item in items:
+            connection, direction, kind = item["connection_id"], item["direction"], item["type"]
+            request_seq = None
+            if kind == "CALL" and item["unique_id"]:
+                self._pending[(connection, direction, item["unique_id"])] = item["id"]
+            elif kind in ("CALLRESULT", "CALLERROR"):
+                request_seq = self._pending.pop((connection, opposite(direction),
+                                                 item["unique_id"]), None)
+            moment = parse_time(item["time"]) or 0.0
+            rows.append(RowInput(item["id"], moment, connection, item["charge_point_id"],
+                                 item["action"], direction, kind, item["valid"],
+                                 item["latency_ms"], request_seq, item["unique_id"], item["raw"],
+                                 item["errors"] or None, item["flags"] or None))
+            role = self._roles.get(connection, "?")
+            self.stations.frame(connection, item["charge_point_id"], role, moment,
+                                item["valid"] is False or bool(item["flags"]))
+            if kind == "CALL" and item["action"] in _PAYLOAD_ACTIONS:
+                try:
+                    frame = json.loads(item["raw"])
+                    payload = frame[3]
+                except (ValueError, IndexError, TypeError):
+                    continue
+                self._payload(connection, item["charge_point_id"], role, item["action"], payload,
+                              moment)
+        if len(self._pending) > 100_000:  # unanswered CALLs of a long capture
+            self._pending.clear()
+        return self.store.append(rows)
