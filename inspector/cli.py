@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    verbs.add_parser("gui", help="open the desktop application (the default)")
+    gui = verbs.add_parser("gui", help="open the desktop application (the default)")
+    gui.add_argument("--smoke-test", action="store_true",
+                     help="open the window, run briefly, close and exit 0 (checks an install)")
 
     def role(name, help_text):
         sub = verbs.add_parser(name, help=help_text, description=help_text)
@@ -85,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
     csms.add_argument("--overrides", type=Path, metavar="FILE",
                       help="JSON file of per-action responses (see README)")
+    csms.add_argument("--calls", action="store_true",
+                      help='read CSMS-initiated calls from stdin, one per line: '
+                           '<charge point id> <Action> [JSON payload], e.g. CP001 Reset {"type":"Soft"}')
     auth = csms.add_argument_group("HTTP Basic auth (security profiles 1 and 2)")
     auth.add_argument("--password", help="require this password from every charge point")
     auth.add_argument("--passwords", type=Path, metavar="FILE",
@@ -132,6 +137,45 @@ def build_parser() -> argparse.ArgumentParser:
     certs.add_argument("--charge-point", action="append", metavar="ID",
                        help="client certificate for this charge point id (repeatable; default CP001)")
     certs.add_argument("--days", type=int, default=365)
+
+    suite = verbs.add_parser("suite", help="conformance test suites (OCTT-style test cases)",
+                             description="conformance test suites (OCTT-style test cases)")
+    suite_verbs = suite.add_subparsers(dest="suite_verb", metavar="list|run", required=True)
+    suite_list = suite_verbs.add_parser("list", help="list the test cases",
+                                        description="list the test cases")
+    suite_list.add_argument("--version", dest="ocpp_version", type=_version,
+                            help="only cases of this OCPP version: 1.6 or 2.0.1")
+    suite_list.add_argument("--sut", choices=["charger", "csms"], help="only cases for this SUT kind")
+    suite_run = suite_verbs.add_parser(
+        "run", help="run test cases against a charger or a CSMS",
+        description="run test cases: --sut charger listens for the charger (we play the CSMS); "
+                    "--sut csms connects to the CSMS (we play the charger)")
+    suite_run.add_argument("--version", dest="ocpp_version", type=_version, required=True,
+                           help="OCPP version: 1.6 or 2.0.1")
+    suite_run.add_argument("--sut", choices=["charger", "csms"], required=True,
+                           help="what is tested: a charger or a CSMS")
+    suite_where = suite_run.add_mutually_exclusive_group()
+    suite_where.add_argument("--listen", metavar="HOST:PORT",
+                             help="SUT charger: where it connects, e.g. 0.0.0.0:9000")
+    suite_where.add_argument("--target", metavar="URL",
+                             help="SUT csms: its URL ending in the charge point id")
+    suite_run.add_argument("--case", dest="cases", nargs="+", action="extend", metavar="ID",
+                           help="run only these cases (default: all for the version and SUT)")
+    suite_run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    suite_run.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
+    suite_run.add_argument("--auto", action="store_true",
+                           help="simulate the SUT and the operator (our fake charger or fake CSMS)")
+    suite_run.add_argument("--step-timeout", type=float, default=30.0, metavar="S",
+                           help="default time a step waits for the SUT (default 30)")
+    suite_run.add_argument("--case-timeout", type=float, default=300.0, metavar="S",
+                           help="time limit of one case (default 300)")
+    suite_run.add_argument("--db", type=Path, metavar="FILE", help="also log every frame to this "
+                                                                    "capture file")
+    suite_run.add_argument("--param", action="append", metavar="KEY=VALUE",
+                           help="case parameter, e.g. valid_tag=04A2B3C4 or heartbeat_interval=20")
+    suite_run.add_argument("--password", help="HTTP Basic auth password towards a CSMS SUT")
+    suite_run.add_argument("-v", "--verbose", action="store_true",
+                           help="print the reason of every step, not only of failures")
 
     log = verbs.add_parser("log", help="read a capture file")
     log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export", required=True)
@@ -196,16 +240,60 @@ def _capture(args, hub):
             writer.close()
 
 
-async def _serve(role) -> None:
+async def _serve(role, calls_from_stdin: bool = False) -> None:
     try:
         await role.start()
     except OSError as exc:
         raise UserError(f"cannot listen on {role.listen.host}:{role.listen.port}: "
                         f"{exc.strerror or exc}") from None
+    console = asyncio.create_task(_call_console(role)) if calls_from_stdin else None
     try:
         await role.serve_forever()
     finally:
+        if console:
+            console.cancel()
         await role.stop()
+
+
+async def _call_console(csms) -> None:
+    """`--calls`: each stdin line `<cp id> <Action> [JSON]` becomes a CALL to that charger.
+
+    Without a payload the version's schema-valid template is sent. Answers and errors
+    are printed like any frame; a bad line is explained and skipped.
+    """
+    from datetime import datetime, timezone
+    from . import defaults
+    from .rpc import CallTimeout
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return  # stdin closed: keep serving
+        parts = line.strip().split(None, 2)
+        if not parts or parts[0].startswith("#"):
+            continue
+        if len(parts) < 2:
+            print("calls: expected <charge point id> <Action> [JSON payload]", file=sys.stderr)
+            continue
+        cp_id, action = parts[0], parts[1]
+        endpoint = csms.stations.get(cp_id)
+        if endpoint is None:
+            print(f"calls: {cp_id} is not connected (connected: "
+                  f"{', '.join(csms.stations) or 'none'})", file=sys.stderr)
+            continue
+        try:
+            payload = (json.loads(parts[2]) if len(parts) > 2 else
+                       defaults.request_template(endpoint.version, action, now=datetime.now(timezone.utc)))
+        except json.JSONDecodeError as exc:
+            print(f"calls: payload is not valid JSON: {exc}", file=sys.stderr)
+            continue
+        except KeyError:
+            print(f"calls: {action} is not an action of OCPP {endpoint.version}", file=sys.stderr)
+            continue
+        try:
+            await csms.call(cp_id, action, payload)
+        except (CallTimeout, ConnectionError, LookupError) as exc:
+            print(f"calls: {action} to {cp_id}: {exc}", file=sys.stderr)
 
 
 def _server_tls(args):
@@ -302,7 +390,7 @@ def _role_coroutine(args, hub):
         return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
                                max_size=args.max_size, call_timeout=args.call_timeout,
                                validate=not args.no_validate, tls=_server_tls(args),
-                               passwords=_passwords(args)))
+                               passwords=_passwords(args)), calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)
     return _run_charger(hub, args)
@@ -414,6 +502,8 @@ def _gui(args) -> int:
         from ui.app import run_gui
     except ImportError as exc:
         raise UserError(f"the desktop application is not available: {exc}") from None
+    if getattr(args, "smoke_test", False):
+        return run_gui(smoke_test=True)
     return run_gui()
 
 
@@ -427,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
             return _certs(args)
         if args.verb == "log":
             return _log_show(args) if args.log_verb == "show" else _log_export(args)
+        if args.verb == "suite":
+            from .conformance.cli import run_suite_command
+            return run_suite_command(args)
         return _run_role(args)
     except UserError as exc:
         print(f"ocpp-inspector: error: {exc}", file=sys.stderr)

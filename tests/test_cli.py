@@ -97,3 +97,39 @@ def test_bad_version_is_a_usage_error():
     """An unknown OCPP version is refused by the argument parser."""
     result = run("charger", "--url", "ws://127.0.0.1:1/X", "--version", "3.0")
     assert result.returncode == 2 and "unknown OCPP version" in result.stderr
+
+
+def test_csms_calls_from_stdin(tmp_path):
+    """`csms --calls` sends a typed CALL to a connected charger and logs its answer."""
+    db = tmp_path / "csms.db"
+    server = subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--db", str(db), "--calls"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        url = None
+        while url is None:
+            match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", server.stdout.readline())
+            url = match and match.group(1)
+        charger = subprocess.Popen([*CLI, "charger", "--url", url + "CP7", "--meter-values", "1",
+                                    "--interval", "0.05", "--stay", "--no-log", "-q"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while "StatusNotification" not in server.stdout.readline():
+            pass
+        server.stdin.write('NOPE Reset {"type":"Soft"}\nCP7 GetConfiguration {"key":["HeartbeatInterval"]}\n')
+        server.stdin.flush()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if "CALLRESULT GetConfiguration" in line:
+                break
+        else:
+            raise AssertionError("no answer to the typed call")
+        charger.terminate()
+        charger.wait(10)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=10)
+    assert "calls: NOPE is not connected" in err
+    from inspector.store import Capture
+    answers = [f for f in Capture(db).frames(action="GetConfiguration") if f["type"] == "CALLRESULT"]
+    assert '"HeartbeatInterval"' in answers[0]["raw"]

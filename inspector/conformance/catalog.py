@@ -1,0 +1,54 @@
+"""Finding cases: every case the `testsuites` package defines, filtered by version and SUT."""
+
+from __future__ import annotations
+
+import functools
+
+from ..versions import normalise
+from .model import SUT_KINDS, Case
+from .runner import SuiteError
+
+
+@functools.cache
+def _all() -> tuple[Case, ...]:
+    import testsuites
+    cases = tuple(testsuites.all_cases())
+    seen = set()
+    for case in cases:
+        if case.key in seen:
+            raise SuiteError(f"duplicate case {case.id} for OCPP {case.version}")
+        seen.add(case.key)
+    return cases
+
+
+def all_cases() -> list[Case]:
+    return list(_all())
+
+
+def list_cases(version: str | None = None, sut: str | None = None) -> list[Case]:
+    """Cases for a version ('1.6', '2.0.1') and SUT kind ('charger', 'csms'), catalog order."""
+    if version is not None:
+        version = normalise(version)
+    if sut is not None and sut not in SUT_KINDS:
+        raise SuiteError(f"unknown SUT kind {sut!r}; use charger or csms")
+    return [c for c in _all() if (version is None or c.version == version)
+            and (sut is None or c.sut == sut)]
+
+
+def select(version: str, sut: str, ids: list[str] | None = None) -> list[Case]:
+    """The cases to run, in the order given (all of them when `ids` is empty)."""
+    available = list_cases(version, sut)
+    if not available:
+        raise SuiteError(f"no cases for OCPP {version} with SUT {sut}")
+    if not ids:
+        return available
+    by_id = {c.id.upper(): c for c in available}
+    chosen = []
+    for wanted in ids:
+        case = by_id.get(wanted.strip().upper())
+        if case is None:
+            raise SuiteError(f"no case {wanted!r} for OCPP {version} with SUT {sut} "
+                             f"(see: ocpp-inspector suite list --version {version} --sut {sut})")
+        if case not in chosen:
+            chosen.append(case)
+    return chosen

@@ -1,0 +1,240 @@
+"""`ocpp-inspector suite list|run`: the conformance engine on the command line.
+
+The parser lives in `inspector.cli`; this module does the work. Errors are one line on
+stderr; the exit code is 0 only when every selected case passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .events import (CaseFinished, CaseStarted, PromptReply, PromptRequested, StepFinished,
+                     SuiteNote)
+from .model import Verdict
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Usage(Exception):
+    pass
+
+
+def _error(text: str) -> None:
+    print(f"ocpp-inspector: error: {text}", file=sys.stderr, flush=True)
+
+
+def run_suite_command(args) -> int:
+    from .runner import SuiteError
+    from ..roles.csms import OverrideError
+    try:
+        if args.suite_verb == "list":
+            return _list(args)
+        return _run(args)
+    except _Usage as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except (SuiteError, OverrideError, ValueError, OSError) as exc:
+        _error(str(exc))
+        return EXIT_FAIL
+
+
+# ---- list ----------------------------------------------------------------------------------
+
+def _list(args) -> int:
+    from . import catalog
+    cases = catalog.list_cases(args.ocpp_version, args.sut)
+    if not cases:
+        print("no cases match", file=sys.stderr)
+        return EXIT_OK
+    width = max(len(c.id) for c in cases)
+    print(f"{'ID':<{width}}  {'OCPP':<6} {'SUT':<8} {'group':<20} title")
+    for case in cases:
+        print(f"{case.id:<{width}}  {case.version:<6} {case.sut:<8} {case.group[:20]:<20} {case.title}")
+    print(f"{len(cases)} case(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+# ---- run -----------------------------------------------------------------------------------
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _params(items) -> dict:
+    params = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _Usage(f"bad --param {item!r}: expected KEY=VALUE, e.g. valid_tag=04A2B3C4")
+        params[key.strip()] = _number(value.strip())
+    return params
+
+
+def _options(args):
+    from ..roles.common import Listen, check_ws_url
+    from .runner import RunOptions
+    if args.sut == "charger" and args.target:
+        raise _Usage("--target is for --sut csms; a charger SUT connects to us (--listen HOST:PORT)")
+    if args.sut == "csms" and args.listen:
+        raise _Usage("--listen is for --sut charger; for a CSMS SUT give --target URL")
+    if args.sut == "charger" and not args.listen and not args.auto:
+        raise _Usage("--sut charger needs --listen HOST:PORT (where the charger connects)")
+    if args.sut == "csms" and not args.target and not args.auto:
+        raise _Usage("--sut csms needs --target URL ending in the charge point id, or --auto")
+    for name in ("step_timeout", "case_timeout"):
+        if getattr(args, name) <= 0:
+            raise _Usage(f"--{name.replace('_', '-')} must be a positive number of seconds")
+    listen = None
+    if args.listen:
+        try:
+            listen = Listen.parse(args.listen)
+        except ValueError as exc:
+            raise _Usage(str(exc)) from None
+    if args.target and not args.auto:
+        try:
+            check_ws_url(args.target)
+        except ValueError as exc:
+            raise _Usage(str(exc)) from None
+    return RunOptions(version=args.ocpp_version, sut=args.sut, listen=listen,
+                      target=None if args.auto and args.sut == "csms" else args.target,
+                      auto=args.auto, step_timeout=args.step_timeout,
+                      case_timeout=args.case_timeout, params=_params(args.param),
+                      password=args.password)
+
+
+class _StdinPrompt:
+    """Operator prompts on the terminal; one reader thread feeds lines to the loop."""
+
+    def __init__(self):
+        self._lines: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def _reader(self) -> None:
+        while True:
+            line = sys.stdin.readline()
+            self._lines.put(line)
+            if not line:
+                return
+
+    async def _next_line(self) -> str:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._reader, name="suite-stdin", daemon=True)
+            self._thread.start()
+        while True:
+            try:
+                return self._lines.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.05)
+
+    async def __call__(self, request) -> PromptReply:
+        print(f"\n  >>> {request.case_id} step {request.step_index}: {request.text}", flush=True)
+        print("      press Enter when done; 'f REASON' if it failed; 's' to skip: ",
+              end="", flush=True)
+        line = await self._next_line()
+        if not line:
+            print(flush=True)
+            return PromptReply.skip("no operator input (stdin closed); use --auto to simulate")
+        text = line.strip()
+        if text.lower() in ("s", "skip"):
+            return PromptReply.skip("skipped by the operator")
+        if text.lower().startswith("f"):
+            return PromptReply.failed(text[1:].strip() or "the operator reported a failure")
+        return PromptReply.done("operator confirmed")
+
+
+def _printer(verbose: bool):
+    def on_event(event):
+        if isinstance(event, SuiteNote):
+            print(f"[suite] {event.text}", file=sys.stderr, flush=True)
+        elif isinstance(event, CaseStarted):
+            print(f"\n[{event.number}/{event.total}] {event.case_id}  {event.title}", flush=True)
+        elif isinstance(event, StepFinished):
+            step = event.result
+            verdict = step.verdict.value.upper() if step.verdict else "-"
+            print(f"   {step.index:>2} {verdict:<12} {step.title}", flush=True)
+            if step.reason and (verbose or step.verdict is not Verdict.PASS):
+                print(f"   {'':15}-> {step.reason}", flush=True)
+            for note in step.notes:
+                print(f"   {'':15}note: {note}", flush=True)
+        elif isinstance(event, CaseFinished):
+            result = event.result
+            print(f"   => {result.verdict.value.upper()} ({result.duration:.2f} s)", flush=True)
+        elif isinstance(event, PromptRequested):
+            pass  # the prompt callback prints it
+    return on_event
+
+
+def _run(args) -> int:
+    from ..events import Hub
+    from ..store import CaptureWriter
+    from . import catalog, report
+    from .runner import SuiteRunner
+
+    options = _options(args)
+    cases = catalog.select(options.version, options.sut, args.cases)
+    for path in (args.junit, args.html):
+        if path is not None and not Path(path).parent.exists():
+            raise _Usage(f"cannot write {path}: the folder {Path(path).parent} does not exist")
+    hub = Hub()
+    writer = None
+    if args.db:
+        try:
+            writer = CaptureWriter(args.db)
+        except Exception as exc:
+            raise _Usage(f"cannot open capture file {args.db}: {exc}") from None
+        writer.attach(hub)
+    runner = SuiteRunner(options, hub=hub, prompt=None if args.auto else _StdinPrompt(),
+                         on_event=_printer(args.verbose))
+    interrupted = False
+
+    async def main():
+        nonlocal interrupted
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def on_signal():
+            nonlocal interrupted
+            if interrupted:  # second Ctrl+C: stop at once
+                task.cancel()
+            interrupted = True
+            runner.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, on_signal)
+            except (NotImplementedError, RuntimeError):
+                pass
+        return await runner.run(cases)
+
+    try:
+        result = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if writer is not None:
+            writer.close()
+    print(f"\n{result.summary()}", flush=True)
+    for case in result.cases:
+        if not case.passed:
+            print(f"  {case.verdict.value.upper():<12} {case.case_id}: {case.reason}")
+    if args.junit:
+        report.write_junit(result, args.junit)
+        print(f"JUnit report: {args.junit}", file=sys.stderr)
+    if args.html:
+        report.write_html(result, args.html)
+        print(f"HTML report: {args.html}", file=sys.stderr)
+    if args.db:
+        print(f"frames logged to {args.db}", file=sys.stderr)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return result.exit_code

@@ -1,0 +1,154 @@
+"""Engine behaviour a front-end relies on: events, prompts, timeouts, cancellation, helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from inspector.conformance import (CaseFinished, CaseStarted, PromptReply, PromptRequested,
+                                   StepFinished, StepStarted, SuiteFinished, SuiteRunner, SuiteStarted,
+                                   Verdict)
+from inspector.conformance.model import (MISSING, Case, Expect, Prompt, Send, Wait, contains, eq,
+                                         get_path, one_of)
+from inspector.events import FrameLogged, Hub
+
+from suite_helpers import options, run
+
+
+def test_paths_and_checks_explain_themselves():
+    payload = {"a": {"b": [{"c": 1}, {"c": 2}]}, "s": "Accepted"}
+    assert get_path(payload, "a.b[1].c") == 2
+    assert get_path(payload, "a.b[*].c") == [1, 2]
+    assert get_path(payload, "a.x") is MISSING
+    assert eq("s", "Accepted").evaluate(payload, None) is None
+    assert eq("s", "Rejected").evaluate(payload, None) == "s is 'Accepted', expected Rejected"
+    assert one_of("s", ["A", "B"]).evaluate(payload, None) == "s is 'Accepted', expected one of A, B"
+    assert contains("a.b[*].c", 3).evaluate(payload, None) == "a.b[*].c does not contain 3 (got [1,2])"
+    assert eq("missing", 1).evaluate(payload, None) == "missing is absent, expected 1"
+
+
+async def test_events_and_prompts_for_a_front_end():
+    """A GUI sees each case and step as it happens and answers prompts asynchronously."""
+    seen, prompts = [], []
+    hub = Hub()
+    frames = []
+    hub.subscribe(lambda e: frames.append(e) if isinstance(e, FrameLogged) else None)
+
+    async def operator(request):
+        prompts.append(request)
+        await asyncio.sleep(0.01)  # a person takes a moment
+        return PromptReply.done("done by the test operator")
+
+    # SUT csms in auto mode: the simulated CSMS plays the SUT, this operator is not asked;
+    # with auto=False the runner asks our callback and we play the CSMS's side ourselves.
+    result = await run("1.6", "csms", ["TC_001_CSMS", "TC_054_CSMS"], hub=hub, on_event=seen.append)
+    kinds = [type(e) for e in seen]
+    assert kinds[0] is SuiteStarted and kinds[-1] is SuiteFinished
+    assert kinds.count(CaseStarted) == kinds.count(CaseFinished) == 2
+    assert kinds.count(StepStarted) == kinds.count(StepFinished)
+    assert PromptRequested in kinds  # TC_054_CSMS asks for a TriggerMessage
+    finished = [e.result for e in seen if isinstance(e, StepFinished)]
+    assert all(step.verdict is Verdict.PASS for step in finished)
+    assert frames, "frames go through the hub (and so to a capture file)"
+    assert result.passed
+
+    # a real (non-auto) charger run asks the prompt callback
+    runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=0.5), prompt=operator)
+    case = Case("TC_TEST_CS", "prompt only", "1.6", "charger", "test",
+                [Prompt("Wave at connector {connector}", action="plug_in", args={"n": 1})], before="none")
+    try:
+        outcome = await runner.run([case])
+    finally:
+        runner.close()
+    assert outcome.passed
+    assert prompts[0].text == "Wave at connector 1" and prompts[0].action == "plug_in"
+    assert prompts[0].args == {"n": 1} and prompts[0].case_id == "TC_TEST_CS"
+    assert outcome.cases[0].steps[1].reason == "done by the test operator"
+
+
+async def test_prompt_answers_map_to_verdicts():
+    replies = iter([PromptReply.failed("cable stuck"), PromptReply.skip("no card here")])
+
+    async def operator(request):
+        return next(replies)
+
+    steps = [Prompt("first")]
+    cases = [Case(f"TC_P{i}_CS", "p", "1.6", "charger", "t", steps, before="none") for i in (1, 2)]
+    runner = SuiteRunner(options("1.6", "charger", auto=False), prompt=operator)
+    try:
+        result = await runner.run(cases)
+    finally:
+        runner.close()
+    assert result.cases[0].verdict is Verdict.FAIL
+    assert result.cases[0].reason == "step 1: operator reported a failure: cable stuck"
+    assert result.cases[1].verdict is Verdict.INCONCLUSIVE
+    assert result.exit_code == 1
+
+
+async def test_no_operator_means_error_not_a_hang():
+    runner = SuiteRunner(options("1.6", "charger", auto=False))
+    case = Case("TC_Q_CS", "q", "1.6", "charger", "t", [Prompt("do something")], before="none")
+    try:
+        result = await asyncio.wait_for(runner.run([case]), 5)
+    finally:
+        runner.close()
+    assert result.cases[0].verdict is Verdict.ERROR
+    assert "needs an operator" in result.cases[0].reason
+
+
+async def test_case_time_limit_stops_a_case_and_the_run_continues():
+    slow = Case("TC_SLOW_CSMS", "slow", "2.0.1", "csms", "t", [Wait(seconds=30)])
+    quick = Case("TC_QUICK_CSMS", "quick", "2.0.1", "csms", "t",
+                 [Send("Heartbeat", {}, checks=[eq("currentTime", "x")])])
+    runner = SuiteRunner(options("2.0.1", "csms", case_timeout=0.5))
+    started = time.monotonic()
+    try:
+        result = await runner.run([slow, quick])
+    finally:
+        runner.close()
+    assert time.monotonic() - started < 5
+    first, second = result.cases
+    assert first.verdict is Verdict.ERROR
+    assert first.reason == "step 1: the case time limit of 0.5 s was reached"
+    assert second.verdict is Verdict.FAIL and "currentTime is '" in second.reason
+
+
+async def test_expect_times_out_with_what_arrived():
+    case = Case("TC_T_CS", "t", "1.6", "charger", "t",
+                [Expect("Authorize", timeout=0.3)])
+    runner = SuiteRunner(options("1.6", "charger"))
+    try:
+        result = await runner.run([case])
+    finally:
+        runner.close()
+    assert result.cases[0].reason == "step 1: expected Authorize within 0.3 s, got nothing"
+
+
+async def test_cancel_ends_the_run_with_an_error_and_reports_what_ran():
+    runner = SuiteRunner(options("2.0.1", "csms"))
+    cases = [Case(f"TC_W{i}_CSMS", "w", "2.0.1", "csms", "t", [Wait(seconds=30)]) for i in range(3)]
+    task = asyncio.create_task(runner.run(cases))
+    await asyncio.sleep(0.5)
+    runner.cancel()
+    try:
+        result = await asyncio.wait_for(task, 5)
+    finally:
+        runner.close()
+    assert len(result.cases) == 1
+    assert result.cases[0].verdict is Verdict.ERROR and "cancelled" in result.cases[0].reason
+
+
+async def test_cancelling_the_run_task_leaves_nothing_running():
+    """A GUI may simply cancel the task that awaits run(): the case and sockets go too."""
+    runner = SuiteRunner(options("1.6", "charger"))
+    case = Case("TC_W_CS", "w", "1.6", "charger", "t", [Wait(seconds=30)])
+    task = asyncio.create_task(runner.run([case]))
+    await asyncio.sleep(0.5)
+    task.cancel()
+    try:
+        await asyncio.wait_for(task, 5)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        runner.close()
+    assert runner._server is None and runner._case_task.done()

@@ -1,0 +1,213 @@
+"""OCPP 1.6 cases for a Central System (TC_xxx_CSMS): the engine plays the Charge Point.
+
+Most cases start "booted" (the engine connects, BootNotification is Accepted and the
+connectors are reported Available). Steps marked as operator prompts ask the tester to
+make the Central System send a request (in --auto mode the simulated CSMS sends it).
+"""
+
+from __future__ import annotations
+
+from inspector.conformance.model import (NOW, Case, Connect, Disconnect, Expect, IntV, Now, Prompt,
+                                         Send, V, answer, contains, eq, eq_or_absent, gt,
+                                         is_datetime, is_int, nonempty_str, one_of, present,
+                                         satisfies)
+from inspector.conformance.payloads import boot16, meter16, status16
+
+VERSION = "1.6"
+CONNECTOR = IntV("connector")
+
+
+def case(case_id: str, title: str, group: str, steps: list, **kw) -> Case:
+    return Case(case_id, title, VERSION, "csms", group, steps, **kw)
+
+
+def status(value: str, connector=CONNECTOR) -> Send:
+    return Send("StatusNotification", status16(value, connector),
+                title=f"send StatusNotification {value} (connector {connector})")
+
+
+def authorize(tag=V("valid_tag"), expected: str = "Accepted") -> Send:
+    return Send("Authorize", {"idTag": tag}, checks=[eq("idTagInfo.status", expected)],
+                title=f"send Authorize ({tag}); the Central System answers {expected}")
+
+
+def start_transaction(tag=V("valid_tag"), **extra) -> Send:
+    return Send("StartTransaction",
+                {"connectorId": CONNECTOR, "idTag": tag, "meterStart": 0, "timestamp": NOW, **extra},
+                checks=[eq("idTagInfo.status", "Accepted"), is_int("transactionId")],
+                save={"tx": "transactionId"},
+                title="send StartTransaction; the Central System accepts it and assigns a "
+                      "transactionId")
+
+
+def stop_transaction(reason: str = "Local", tag=V("valid_tag")) -> Send:
+    return Send("StopTransaction",
+                {"transactionId": V("tx"), "meterStop": 1500, "timestamp": NOW, "reason": reason,
+                 "idTag": tag, "transactionData": meter16(1500)},
+                checks=[eq_or_absent("idTagInfo.status", "Accepted")],
+                title=f"send StopTransaction (reason {reason})")
+
+
+def ask_csms(text: str, action: str, payload: dict) -> Prompt:
+    return Prompt(text, action="csms_call", args={"action": action, "payload": payload})
+
+
+def finish() -> list:
+    return [status("Finishing"), status("Available")]
+
+
+def _reset(kind: str) -> Case:
+    return case(f"TC_0{13 if kind == 'Hard' else 14}_CSMS", f"{kind} Reset", "Core/Provisioning", [
+        ask_csms(f"Make the Central System send a {kind} Reset to this Charge Point", "Reset",
+                 {"type": kind}),
+        Expect("Reset", checks=[eq("type", kind)], reply=answer(status="Accepted")),
+        Disconnect(title="the Charge Point reboots: close the connection"),
+        Connect(title="reconnect after the reboot"),
+        Send("BootNotification", boot16(), checks=[eq("status", "Accepted")]),
+        status("Available", 0),
+        status("Available"),
+    ])
+
+
+def _authorize_refused(case_id: str, title: str, tag: str, expected: str) -> Case:
+    return case(case_id, title, "Core/Auth", [
+        status("Preparing"),
+        authorize(V(tag), expected),
+        status("Available"),
+    ], preconditions=f"The Central System knows the idTag <{tag}> as {expected}.",
+        auto_csms={"Authorize": {"idTagInfo": {"status": expected}}})
+
+
+CASES = [
+    case("TC_001_CSMS", "Cold Boot Charging Station", "Core/Provisioning", [
+        Connect(),
+        Send("BootNotification", boot16(),
+             checks=[eq("status", "Accepted"), gt("interval", 0), is_datetime("currentTime")]),
+        status("Available", 0),
+        status("Available"),
+        Send("Heartbeat", {}, checks=[is_datetime("currentTime")]),
+    ], before="none", preconditions="The Central System accepts this Charge Point's id.",
+        description="BootNotification is Accepted with a heartbeat interval and the current time; "
+                    "StatusNotification and Heartbeat are answered."),
+
+    case("TC_003_CSMS", "Regular Charging Session - Plugin First", "Core/Transactions", [
+        status("Preparing"),
+        authorize(),
+        start_transaction(),
+        status("Charging"),
+        Send("MeterValues", {"connectorId": CONNECTOR, "transactionId": V("tx"),
+                             "meterValue": meter16(750)},
+             title="send MeterValues during the transaction"),
+        stop_transaction("Local"),
+        *finish(),
+    ], preconditions="The Central System knows <valid_tag> as valid."),
+
+    case("TC_004_1_CSMS", "Regular Charging Session - Identification First", "Core/Transactions", [
+        authorize(),
+        status("Preparing"),
+        start_transaction(),
+        status("Charging"),
+        stop_transaction("Local"),
+        *finish(),
+    ], preconditions="The Central System knows <valid_tag> as valid."),
+
+    _authorize_refused("TC_023_1_CSMS", "Start Charging Session - Authorize invalid", "invalid_tag",
+                       "Invalid"),
+    _authorize_refused("TC_023_2_CSMS", "Start Charging Session - Authorize expired", "expired_tag",
+                       "Expired"),
+    _authorize_refused("TC_023_3_CSMS", "Start Charging Session - Authorize blocked", "blocked_tag",
+                       "Blocked"),
+
+    case("TC_010_CSMS", "Remote Start Charging Session - Cable Plugged in First", "Core/Remote", [
+        status("Preparing"),
+        ask_csms("Make the Central System start a transaction remotely on connector {connector} "
+                 "(RemoteStartTransaction, idTag {valid_tag})", "RemoteStartTransaction",
+                 {"connectorId": CONNECTOR, "idTag": V("valid_tag")}),
+        Expect("RemoteStartTransaction", checks=[nonempty_str("idTag"), eq_or_absent("connectorId", CONNECTOR)],
+               save={"remote_tag": "idTag"}, reply=answer(status="Accepted")),
+        start_transaction(V("remote_tag")),
+        status("Charging"),
+        stop_transaction("Local", V("remote_tag")),
+        *finish(),
+    ]),
+
+    case("TC_012_CSMS", "Remote Stop Charging Session", "Core/Remote", [
+        authorize(),
+        status("Preparing"),
+        start_transaction(),
+        status("Charging"),
+        ask_csms("Make the Central System stop transaction {tx} remotely (RemoteStopTransaction)",
+                 "RemoteStopTransaction", {"transactionId": V("tx")}),
+        Expect("RemoteStopTransaction", checks=[eq("transactionId", V("tx"))],
+               reply=answer(status="Accepted")),
+        stop_transaction("Remote"),
+        *finish(),
+    ]),
+
+    _reset("Hard"),
+    _reset("Soft"),
+
+    case("TC_019_1_CSMS", "Retrieve All Configuration Keys", "Core/Provisioning", [
+        ask_csms("Make the Central System request all configuration keys (GetConfiguration "
+                 "without keys)", "GetConfiguration", {}),
+        Expect("GetConfiguration",
+               checks=[satisfies("key", "is absent or empty", lambda v: not isinstance(v, list) or not v)],
+               reply=answer(configurationKey=[
+                   {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+                   {"key": "NumberOfConnectors", "readonly": True, "value": "1"}])),
+    ]),
+
+    case("TC_019_2_CSMS", "Retrieve Specific Configuration Key", "Core/Provisioning", [
+        ask_csms("Make the Central System request the configuration key HeartbeatInterval",
+                 "GetConfiguration", {"key": ["HeartbeatInterval"]}),
+        Expect("GetConfiguration", checks=[contains("key[*]", "HeartbeatInterval")],
+               reply=answer(configurationKey=[
+                   {"key": "HeartbeatInterval", "readonly": False, "value": "300"}])),
+    ]),
+
+    case("TC_021_CSMS", "Change/set Configuration", "Core/Provisioning", [
+        ask_csms("Make the Central System change HeartbeatInterval to 60 (ChangeConfiguration)",
+                 "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}),
+        Expect("ChangeConfiguration", checks=[nonempty_str("key"), present("value")],
+               reply=answer(status="Accepted")),
+    ]),
+
+    case("TC_054_CSMS", "Trigger Message", "RemoteTrigger", [
+        ask_csms("Make the Central System send TriggerMessage for a Heartbeat", "TriggerMessage",
+                 {"requestedMessage": "Heartbeat"}),
+        Expect("TriggerMessage", checks=[eq("requestedMessage", "Heartbeat")],
+               reply=answer(status="Accepted")),
+        Send("Heartbeat", {}, checks=[is_datetime("currentTime")],
+             title="send the triggered Heartbeat"),
+    ]),
+
+    case("TC_017_1_CSMS", "Unlock connector - no charging session", "Core/Remote", [
+        ask_csms("Make the Central System unlock connector {connector} (UnlockConnector)",
+                 "UnlockConnector", {"connectorId": CONNECTOR}),
+        Expect("UnlockConnector", checks=[eq("connectorId", CONNECTOR)],
+               reply=answer(status="Unlocked")),
+    ]),
+
+    case("TC_046_CSMS", "Reservation of a Connector - Local start transaction", "Reservation", [
+        ask_csms("Make the Central System reserve connector {connector} for {valid_tag} (ReserveNow)",
+                 "ReserveNow", {"connectorId": CONNECTOR, "expiryDate": Now(3600),
+                                "idTag": V("valid_tag"), "reservationId": 46}),
+        Expect("ReserveNow", checks=[is_int("reservationId"), is_datetime("expiryDate"),
+                                     nonempty_str("idTag")],
+               save={"reservation": "reservationId", "reserved_tag": "idTag"},
+               reply=answer(status="Accepted")),
+        status("Reserved"),
+        authorize(V("reserved_tag")),
+        status("Preparing"),
+        start_transaction(V("reserved_tag"), reservationId=V("reservation")),
+        status("Charging"),
+        stop_transaction("Local", V("reserved_tag")),
+        *finish(),
+    ], preconditions="The Central System supports the Reservation feature profile."),
+
+    case("TC_064_CSMS", "Data Transfer to a Central System", "Core", [
+        Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
+             checks=[one_of("status", ["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"])],
+             title="send DataTransfer; the Central System answers with a valid status"),
+    ]),
+]

@@ -1,0 +1,227 @@
+"""OCPP 2.0.1 cases for a CSMS (TC_X_NN_CSMS): the engine plays the Charging Station.
+
+Most cases start "booted". Prompts ask the tester to make the CSMS send a request (in
+--auto mode the simulated CSMS sends it). Transaction ids are generated per case.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from inspector.conformance.model import (Case, Connect, Disconnect, Expect, IntV, Prompt, Send,
+                                         V, Wait, Calc, answer, eq, gt, is_datetime, is_int,
+                                         length, nonempty_str, one_of, present)
+from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
+                                            transaction_event)
+
+VERSION = "2.0.1"
+EVSE = IntV("evse")
+
+
+def case(case_id: str, title: str, group: str, steps: list, **kw) -> Case:
+    kw.setdefault("vars", {"tx": lambda: "TX-" + uuid.uuid4().hex[:12]})
+    return Case(case_id, title, VERSION, "csms", group, steps, **kw)
+
+
+def status(value: str) -> Send:
+    return Send("StatusNotification", status201(value, EVSE),
+                title=f"send StatusNotification {value} (EVSE <evse>)")
+
+
+def authorize(tag=V("valid_tag"), expected="Accepted") -> Send:
+    check = (one_of("idTokenInfo.status", expected) if isinstance(expected, list)
+             else eq("idTokenInfo.status", expected))
+    shown = " or ".join(expected) if isinstance(expected, list) else expected
+    return Send("Authorize", {"idToken": id_token(tag)}, checks=[check],
+                title=f"send Authorize ({tag}); the CSMS answers {shown}")
+
+
+def event(event_type: str, trigger: str, seq_no: int, *, token_accepted: bool = False, **fields) -> Send:
+    checks = [eq("idTokenInfo.status", "Accepted")] if token_accepted else []
+    what = f"TransactionEvent {event_type} ({trigger}, seqNo {seq_no})"
+    return Send("TransactionEvent", transaction_event(event_type, trigger, seq_no, **fields),
+                checks=checks, title=f"send {what}" + ("; idTokenInfo Accepted" if token_accepted else ""))
+
+
+def ask_csms(text: str, action: str, payload: dict) -> Prompt:
+    return Prompt(text, action="csms_call", args={"action": action, "payload": payload})
+
+
+def started_with_token(seq_no: int = 0) -> Send:
+    return event("Started", "Authorized", seq_no, charging_state="EVConnected",
+                 idToken=id_token(), evse=evse(), token_accepted=True)
+
+
+def _refused(case_id: str, title: str, tag: str, expected: list) -> Case:
+    return case(case_id, title, "C Authorization", [
+        authorize(V(tag), expected),
+    ], preconditions=f"The CSMS knows the idToken <{tag}> as {expected[0]}.",
+        auto_csms={"Authorize": {"idTokenInfo": {"status": expected[0]}}})
+
+
+CASES = [
+    case("TC_B_01_CSMS", "Cold Boot Charging Station - Accepted", "B Provisioning", [
+        Connect(),
+        Send("BootNotification", boot201(),
+             checks=[eq("status", "Accepted"), gt("interval", 0), is_datetime("currentTime")]),
+        status("Available"),
+        Send("Heartbeat", {}, checks=[is_datetime("currentTime")]),
+    ], before="none"),
+
+    case("TC_B_02_CSMS", "Cold Boot Charging Station - Pending", "B Provisioning", [
+        Connect(),
+        Send("BootNotification", boot201(), checks=[eq("status", "Pending"), gt("interval", 0)],
+             save={"interval": "interval"}),
+        Wait(seconds=Calc(lambda c: min(float(c.value("interval")), c.step_timeout),
+                          "the interval (at most the step timeout)")),
+        Send("BootNotification", boot201(), checks=[one_of("status", ["Pending", "Accepted"])],
+             title="send BootNotification again after the interval"),
+    ], before="none", preconditions="The CSMS is set to answer this station's boot with Pending.",
+        auto_csms={"BootNotification": {"status": "Pending", "interval": 1}}),
+
+    case("TC_B_30_CSMS", "Cold Boot Charging Station - Pending/Rejected - SecurityError",
+         "B Provisioning", [
+             Connect(),
+             Send("BootNotification", boot201(), checks=[one_of("status", ["Pending", "Rejected"])]),
+             Send("StatusNotification", status201("Available", EVSE), expect_error=["SecurityError"],
+                  title="a message other than BootNotification before being Accepted gets "
+                        "CALLERROR SecurityError"),
+         ], before="none",
+        preconditions="The CSMS is set to answer this station's boot with Pending or Rejected.",
+        auto_csms={"BootNotification": {"status": "Rejected", "interval": 5},
+                   "StatusNotification": {"$error": ["SecurityError", "station not accepted"]}}),
+
+    case("TC_B_06_CSMS", "Get Variables - single value", "B Provisioning", [
+        ask_csms("Make the CSMS request one variable (GetVariables OCPPCommCtrlr.HeartbeatInterval)",
+                 "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"},
+                                                       "variable": {"name": "HeartbeatInterval"}}]}),
+        Expect("GetVariables", checks=[length("getVariableData", 1),
+                                       nonempty_str("getVariableData[0].component.name"),
+                                       nonempty_str("getVariableData[0].variable.name")]),
+    ]),
+
+    case("TC_B_09_CSMS", "Set Variables - single value", "B Provisioning", [
+        ask_csms("Make the CSMS set one variable (SetVariables OCPPCommCtrlr.HeartbeatInterval = 120)",
+                 "SetVariables", {"setVariableData": [{"component": {"name": "OCPPCommCtrlr"},
+                                                       "variable": {"name": "HeartbeatInterval"},
+                                                       "attributeValue": "120"}]}),
+        Expect("SetVariables", checks=[length("setVariableData", 1),
+                                       present("setVariableData[0].attributeValue")]),
+    ]),
+
+    case("TC_B_20_CSMS", "Reset Charging Station - Without ongoing transaction - OnIdle",
+         "B Provisioning", [
+             ask_csms("Make the CSMS reset this station (Reset OnIdle)", "Reset", {"type": "OnIdle"}),
+             Expect("Reset", checks=[eq("type", "OnIdle")], reply=answer(status="Accepted")),
+             Disconnect(title="the station reboots: close the connection"),
+             Connect(title="reconnect after the reboot"),
+             Send("BootNotification", boot201("RemoteReset"), checks=[eq("status", "Accepted")]),
+             status("Available"),
+         ]),
+
+    _refused("TC_C_02_CSMS", "Local start transaction - Authorization Invalid/Unknown", "invalid_tag",
+             ["Invalid", "Unknown"]),
+    _refused("TC_C_06_CSMS", "Local start transaction - Authorization Blocked", "blocked_tag",
+             ["Blocked"]),
+    _refused("TC_C_07_CSMS", "Local start transaction - Authorization Expired", "expired_tag",
+             ["Expired"]),
+
+    case("TC_E_03_CSMS", "Local start transaction - Cable plugin first", "E Transactions", [
+        status("Occupied"),
+        event("Started", "CablePluggedIn", 0, charging_state="EVConnected", evse=evse()),
+        authorize(),
+        event("Updated", "Authorized", 1, idToken=id_token(), token_accepted=True),
+        event("Updated", "ChargingStateChanged", 2, charging_state="Charging"),
+        event("Updated", "MeterValuePeriodic", 3, meterValue=meter201(500.0)),
+        event("Ended", "StopAuthorized", 4, charging_state="EVConnected", stoppedReason="Local",
+              meterValue=meter201(900.0, "Transaction.End")),
+        status("Available"),
+    ], preconditions="The CSMS knows <valid_tag> as valid."),
+
+    case("TC_E_04_CSMS", "Local start transaction - Authorization first", "E Transactions", [
+        authorize(),
+        started_with_token(),
+        status("Occupied"),
+        event("Updated", "CablePluggedIn", 1, charging_state="Charging"),
+        event("Ended", "StopAuthorized", 2, stoppedReason="Local"),
+        status("Available"),
+    ], preconditions="The CSMS knows <valid_tag> as valid."),
+
+    case("TC_E_15_CSMS", "Stop transaction options - StopAuthorized - Local", "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        authorize(),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local", idToken=id_token(),
+              token_accepted=True),
+        status("Available"),
+    ]),
+
+    case("TC_E_21_CSMS", "Stop transaction options - StopAuthorized - Remote", "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        ask_csms("Make the CSMS stop transaction {tx} remotely (RequestStopTransaction)",
+                 "RequestStopTransaction", {"transactionId": V("tx")}),
+        Expect("RequestStopTransaction", checks=[eq("transactionId", V("tx"))],
+               reply=answer(status="Accepted")),
+        event("Ended", "RemoteStop", 1, stoppedReason="Remote"),
+        status("Available"),
+    ]),
+
+    case("TC_F_01_CSMS", "Remote start transaction - Cable plugin first", "F RemoteControl", [
+        status("Occupied"),
+        ask_csms("Make the CSMS start a transaction remotely on EVSE {evse} "
+                 "(RequestStartTransaction, idToken {valid_tag})", "RequestStartTransaction",
+                 {"idToken": id_token(), "remoteStartId": 1, "evseId": EVSE}),
+        Expect("RequestStartTransaction",
+               checks=[nonempty_str("idToken.idToken"), is_int("remoteStartId")],
+               save={"remote_id": "remoteStartId", "remote_token": "idToken"},
+               reply=answer(status="Accepted")),
+        event("Started", "RemoteStart", 0, charging_state="EVConnected", remoteStartId=V("remote_id"),
+              idToken=V("remote_token"), evse=evse(), token_accepted=True),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local"),
+        status("Available"),
+    ]),
+
+    case("TC_F_06_CSMS", "Remote unlock Connector - Without ongoing transaction - Accepted",
+         "F RemoteControl", [
+             ask_csms("Make the CSMS unlock connector 1 of EVSE {evse} (UnlockConnector)",
+                      "UnlockConnector", {"evseId": EVSE, "connectorId": 1}),
+             Expect("UnlockConnector", checks=[eq("evseId", EVSE), is_int("connectorId")],
+                    reply=answer(status="Unlocked")),
+         ]),
+
+    case("TC_F_20_CSMS", "Trigger message - Heartbeat", "F RemoteControl", [
+        ask_csms("Make the CSMS send TriggerMessage for a Heartbeat", "TriggerMessage",
+                 {"requestedMessage": "Heartbeat"}),
+        Expect("TriggerMessage", checks=[eq("requestedMessage", "Heartbeat")],
+               reply=answer(status="Accepted")),
+        Send("Heartbeat", {}, checks=[is_datetime("currentTime")], title="send the triggered Heartbeat"),
+    ]),
+
+    case("TC_G_03_CSMS", "Change Availability EVSE - Operative to inoperative", "G Availability", [
+        ask_csms("Make the CSMS set EVSE {evse} Inoperative (ChangeAvailability)", "ChangeAvailability",
+                 {"operationalStatus": "Inoperative", "evse": {"id": EVSE}}),
+        Expect("ChangeAvailability", checks=[eq("operationalStatus", "Inoperative"), eq("evse.id", EVSE)],
+               reply=answer(status="Accepted")),
+        status("Unavailable"),
+    ]),
+
+    case("TC_J_09_CSMS", "Sampled Meter Values - EventType Updated", "J MeterValues", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        event("Updated", "MeterValuePeriodic", 1, charging_state="Charging", meterValue=meter201(400.0)),
+        event("Updated", "MeterValuePeriodic", 2, meterValue=meter201(800.0)),
+        event("Ended", "StopAuthorized", 3, stoppedReason="Local",
+              meterValue=meter201(900.0, "Transaction.End")),
+        status("Available"),
+    ]),
+
+    case("TC_P_02_CSMS", "Data Transfer to the CSMS - Unknown VendorId", "P DataTransfer", [
+        Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
+             checks=[eq("status", "UnknownVendorId")],
+             title="DataTransfer with a vendor id the CSMS does not know: UnknownVendorId"),
+    ], auto_csms={"DataTransfer": {"status": "UnknownVendorId"}}),
+]
