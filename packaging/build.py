@@ -42,9 +42,13 @@ def smoke_test(bundle: Path) -> None:
     print("bundle GUI start:", gui.stdout.strip().splitlines()[-1] if gui.stdout.strip() else "ok")
 
 
-def main() -> int:
-    dist, work = ROOT / "dist", ROOT / "build" / "pyinstaller"
-    bundle = build(dist, work)
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="python packaging/build.py", description=__doc__)
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="where the bundle goes")
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller")
+    args = parser.parse_args(argv)
+    bundle = build(args.dist, args.work)
     smoke_test(bundle)
     print(f"bundle ready: {bundle}")
     return 0
