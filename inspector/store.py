@@ -54,6 +54,7 @@ _INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, 
                  " unique_id, action, latency_ms, valid, errors, flags, raw)"
                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _CALL_ROWS_KEPT = 200_000
+_LOGGED_EVENTS = frozenset({FrameLogged, ConnectionOpened, ConnectionClosed, CallUnanswered})
 
 
 def default_capture_path(now: float | None = None) -> Path:
@@ -94,7 +95,6 @@ class CaptureWriter:
         self._connection_rows: dict[int, int] = {}  # hub connection id -> row id
         self._call_rows: dict[int, int] = {}  # seq of a CALL -> frame row id
         self._stop = threading.Event()
-        self._idle = threading.Event()
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
         self._thread.start()
         self.error: str | None = None
@@ -103,8 +103,7 @@ class CaptureWriter:
         return hub.subscribe(self.handle)
 
     def handle(self, event) -> None:
-        if isinstance(event, (FrameLogged, ConnectionOpened, ConnectionClosed, CallUnanswered)):
-            self._idle.clear()
+        if type(event) in _LOGGED_EVENTS:
             self._queue.put(event)
 
     def flush(self, timeout: float = 5.0) -> None:
@@ -123,19 +122,20 @@ class CaptureWriter:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            batch = []
             try:
-                batch.append(self._queue.get(timeout=self.flush_interval))
+                first = self._queue.get(timeout=self.flush_interval)
             except queue.Empty:
                 continue
-            deadline = time.monotonic() + self.flush_interval
-            while time.monotonic() < deadline:
+            # Sleep through the batching window, then take everything at once: waking per
+            # frame (or polling) would fight the relay's thread for the GIL on every frame.
+            if not isinstance(first, threading.Event):
+                time.sleep(self.flush_interval)
+            batch = [first]
+            while True:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
-                    if any(isinstance(e, threading.Event) for e in batch):
-                        break
-                    time.sleep(min(0.005, self.flush_interval))
+                    break
             try:
                 self._write(batch)
             except sqlite3.Error as exc:  # disk full, file removed: report, keep running

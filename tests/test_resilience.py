@@ -43,26 +43,21 @@ async def test_csms_vanishing_mid_call_is_flagged_and_mirrored(tmp_path):
     assert call["flags"] == ["no response: the connection closed"]
 
 
-async def test_half_open_charger_is_detected_by_ping():
-    """A charger that stops answering at the TCP level is dropped after the ping timeout."""
-    closed = asyncio.Event()
+async def test_half_open_peers_are_found_by_tcp_keepalive():
+    """Relayed sockets get TCP keepalive, so a peer whose network vanished (no FIN) is dropped
+    by the OS without the proxy touching the frame stream."""
+    from inspector.roles.proxy import _keepalive
 
-    async def upstream(ws):
-        await ws.wait_closed()
-        closed.set()
-
-    async with serve(upstream, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:
-        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        async with running(proxy(url, ping_interval=0.2)) as relay:
-            # a raw TCP client: completes the handshake, then never reads (no pong)
-            port = relay.port
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(b"GET /CP1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                         b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                         b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
-            assert b"101" in await reader.readline()
-            await asyncio.wait_for(closed.wait(), 5)  # upstream side closed by the proxy
-            writer.close()
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+    _keepalive(writer, 30)
+    sock = writer.get_extra_info("socket")
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+    writer.close()
+    server.close()
 
 
 async def test_csms_restart_under_the_proxy():

@@ -1,34 +1,75 @@
 """The MITM proxy: relays each charger to the real CSMS, byte-exact, and logs every frame.
 
-The upstream connection is opened during the charger's handshake (in `process_request`),
-so the charger is answered with the subprotocol the CSMS chose, and a CSMS that is down
-becomes a failed handshake (HTTP 502) instead of an accepted-then-dropped socket. Frames
-are forwarded first and inspected after, so inspection never delays or alters traffic.
+After the opening handshake the proxy is a byte pipe: whatever the charger's socket
+delivers is written to the CSMS's socket as it came (masking, fragmentation, pings and
+close frames included) and the other way round. Beside the pipe a sans-I/O frame reader
+(`inspector.wsframes`) reassembles the messages for the monitor, so inspection never
+alters or re-frames traffic, and relaying costs no WebSocket stack per frame.
+
+The handshake is relayed too: the charger's request goes upstream with the same path tail,
+subprotocols, key and Authorization (only Host is rewritten and extension offers dropped,
+so frames stay readable), and the CSMS's 101 answer goes back unchanged. A CSMS that is
+down or fails TLS is a 502 for the charger; its 401/403/404 are passed on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
-from http import HTTPStatus
-
-from websockets.asyncio.client import connect
-from websockets.asyncio.server import serve
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.frames import CloseCode
+from urllib.parse import urlsplit
 
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened, FrameLogged
 from ..events import TO_CHARGER, TO_CSMS
 from ..monitor import ConnectionMonitor
-from ..versions import version_of
 from ..tls import ClientTls, ServerTls
-from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url, remote_address,
+from ..versions import version_of
+from ..wsframes import Close, FrameReader, Message, StreamError, close_frame
+from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
                      transport_limit)
 
-# Close codes that may not be sent in a close frame; mirror them as "going away".
-_UNSENDABLE = {CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, 1015}
-_PASSED_STATUSES = {401, 403, 404}  # upstream answers the charger should see as they are
+_PASSED_STATUSES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+_HEAD_LIMIT = 64 * 1024
+_CHUNK = 256 * 1024
+_HIGH_WATER = 1 << 20
+
+
+class HandshakeError(Exception):
+    def __init__(self, status: int, reason: str, extra_headers: list[tuple[str, str]] = ()):
+        super().__init__(reason)
+        self.status, self.reason, self.extra_headers = status, reason, list(extra_headers)
+
+
+def _parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
+    lines = head.decode("latin-1").split("\r\n")
+    headers = []
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers.append((name.strip(), value.strip()))
+    return lines[0], headers
+
+
+def _header(headers, name: str) -> str | None:
+    name = name.lower()
+    return next((v for n, v in headers if n.lower() == name), None)
+
+
+def _keepalive(writer, interval: float | None) -> None:
+    """TCP keepalive finds half-open peers (network gone, no FIN) without touching frames."""
+    sock = writer.get_extra_info("socket")
+    if sock is None or not interval:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(interval)))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, int(interval / 3)))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
 
 
 class Proxy(ListeningRole):
@@ -39,133 +80,209 @@ class Proxy(ListeningRole):
         self.hub = hub
         self.listen = listen
         self.upstream = check_ws_url(upstream).rstrip("/")
+        parts = urlsplit(self.upstream)
+        self._upstream_host = parts.hostname
+        self._upstream_port = parts.port or (443 if parts.scheme == "wss" else 80)
+        self._upstream_path = parts.path
         # the two sides do TLS independently: charger→proxy with our certificate,
         # proxy→CSMS with the CSMS's trust and, for profile 3, our client certificate
         self.listen_tls = listen_tls
-        # WebSocket pings on both sides find half-open connections (a charger whose network
-        # vanished without a FIN); they are control frames, so OCPP traffic is untouched
-        self.ping_interval = ping_interval
-        # a half-open peer never completes the closing handshake: do not wait longer for it
-        # than for a pong
-        self._close_timeout = min(10.0, ping_interval) if ping_interval else 10.0
-        if upstream_tls and not self.upstream.startswith("wss://"):
+        if upstream_tls and parts.scheme != "wss":
             raise ValueError(f"upstream TLS options given but {upstream} is not a wss:// URL")
-        self._upstream_ssl = ((upstream_tls or ClientTls()).context()
-                              if self.upstream.startswith("wss://") else None)
+        self._upstream_ssl = (upstream_tls or ClientTls()).context() if parts.scheme == "wss" else None
+        self.keepalive = ping_interval
         self.max_size = max_size
         self.validate = validate
         self.call_timeout = call_timeout
         self.open_timeout = open_timeout
-        self._server = None
-        self._upstreams: dict[int, object] = {}  # id(server connection) -> upstream connection
         self.active = 0
+        self._connections: set[asyncio.Task] = set()
 
     async def start(self) -> None:
-        self._server = await serve(
-            self._relay, self.listen.host, self.listen.port, process_request=self._open_upstream,
-            select_subprotocol=self._select_subprotocol, max_size=transport_limit(self.max_size),
-            ssl=self.listen_tls.context() if self.listen_tls else None,
-            compression=None, ping_interval=self.ping_interval, ping_timeout=self.ping_interval,
-            close_timeout=self._close_timeout)
+        self._server = await asyncio.start_server(
+            self._handle, self.listen.host, self.listen.port,
+            ssl=self.listen_tls.context() if self.listen_tls else None, limit=_HEAD_LIMIT)
         self.hub.notice("info", f"proxy listening on {self.url} -> {self.upstream}/", "proxy")
 
-    def _upstream_url(self, path: str) -> str:
-        return self.upstream + (path if path.startswith("/") else "/" + path)
+    async def stop(self) -> None:
+        for task in list(self._connections):
+            task.cancel()
+        if self._connections:
+            await asyncio.wait(self._connections, timeout=5)
+        await super().stop()
 
-    async def _open_upstream(self, connection, request):
-        url = self._upstream_url(request.path)
-        offered = [p.strip() for value in request.headers.get_all("Sec-WebSocket-Protocol")
-                   for p in value.split(",") if p.strip()]
-        headers = {}
-        if "Authorization" in request.headers:
-            headers["Authorization"] = request.headers["Authorization"]
+    # ---- one charger ----------------------------------------------------------------------
+
+    async def _handle(self, reader, writer) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
+        peer = writer.get_extra_info("peername")
+        remote = f"{peer[0]}:{peer[1]}" if peer else None
         try:
-            upstream = await connect(url, subprotocols=offered or None, additional_headers=headers,
-                                     max_size=transport_limit(self.max_size), compression=None,
-                                     ping_interval=self.ping_interval,
-                                     ping_timeout=self.ping_interval, open_timeout=self.open_timeout,
-                                     close_timeout=self._close_timeout,
-                                     ssl=self._upstream_ssl)
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            reason = f"upstream {url} refused the connection: HTTP {status}"
-            code = status if status in _PASSED_STATUSES else HTTPStatus.BAD_GATEWAY
-            return self._refuse(connection, request, code, reason)
-        except ssl.SSLError as exc:
-            return self._refuse(connection, request, HTTPStatus.BAD_GATEWAY,
-                                f"TLS handshake with upstream {url} failed: {exc.reason or exc}")
-        except (OSError, asyncio.TimeoutError, InvalidHandshake) as exc:
-            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
-            return self._refuse(connection, request, HTTPStatus.BAD_GATEWAY,
-                                f"upstream {url} unavailable: {detail}")
-        self._upstreams[id(connection)] = upstream
-        return None
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.open_timeout)
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                    ConnectionError):
+                return  # not an HTTP client, or it left: nothing to relay or log
+            request_line, headers = _parse_head(head)
+            path = request_line.split(" ")[1] if request_line.count(" ") >= 2 else "/"
+            cp_id = charge_point_id_from_path(path)
+            try:
+                upstream_reader, upstream_writer, response = await self._open_upstream(
+                    request_line, headers, path)
+            except HandshakeError as exc:
+                self._refused(cp_id, remote, exc.reason)
+                await self._respond_error(writer, exc)
+                return
+            await self._relay(reader, writer, upstream_reader, upstream_writer, response, cp_id,
+                              remote)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
 
-    def _refuse(self, connection, request, status, reason: str):
+    async def _open_upstream(self, request_line: str, headers, path: str):
+        url = self.upstream + (path if path.startswith("/") else "/" + path)
+        if (_header(headers, "Upgrade") or "").lower() != "websocket":
+            raise HandshakeError(426, "not a WebSocket upgrade request", [("Upgrade", "websocket")])
+        try:
+            upstream_reader, upstream_writer = await asyncio.wait_for(asyncio.open_connection(
+                self._upstream_host, self._upstream_port, ssl=self._upstream_ssl,
+                server_hostname=self._upstream_host if self._upstream_ssl else None,
+                limit=_HEAD_LIMIT), self.open_timeout)
+        except ssl.SSLError as exc:
+            raise HandshakeError(502, f"TLS handshake with upstream {url} failed: "
+                                      f"{exc.reason or exc}") from None
+        except (OSError, asyncio.TimeoutError) as exc:
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
+            raise HandshakeError(502, f"upstream {url} unavailable: {detail}") from None
+        host = self._upstream_host if self._upstream_port in (80, 443) else \
+            f"{self._upstream_host}:{self._upstream_port}"
+        lines = [f"GET {self._upstream_path}{path if path.startswith('/') else '/' + path} HTTP/1.1",
+                 f"Host: {host}"]
+        # keep everything else (key, version, subprotocols, Authorization); drop extension
+        # offers so no compression is negotiated and the frames stay readable
+        lines += [f"{n}: {v}" for n, v in headers
+                  if n.lower() not in ("host", "sec-websocket-extensions")]
+        upstream_writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        try:
+            response = await asyncio.wait_for(upstream_reader.readuntil(b"\r\n\r\n"), self.open_timeout)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                ConnectionError) as exc:
+            upstream_writer.close()
+            raise HandshakeError(502, f"upstream {url} did not complete the handshake: "
+                                      f"{type(exc).__name__}") from None
+        status_line, response_headers = _parse_head(response)
+        status = int(status_line.split(" ")[1]) if status_line.count(" ") >= 1 and \
+            status_line.split(" ")[1].isdigit() else 0
+        if status != 101:
+            upstream_writer.close()
+            reason = f"upstream {url} refused the connection: HTTP {status}"
+            if status in _PASSED_STATUSES:
+                extra = [(n, v) for n, v in response_headers if n.lower() == "www-authenticate"]
+                raise HandshakeError(status, reason, extra)
+            raise HandshakeError(502, reason)
+        return upstream_reader, upstream_writer, response
+
+    def _refused(self, cp_id: str, remote: str | None, reason: str) -> None:
         now = time.time()
-        info = self.hub.new_connection(charge_point_id_from_path(request.path), "proxy",
-                                       remote_address=remote_address(connection), opened_at=now,
+        info = self.hub.new_connection(cp_id, "proxy", remote_address=remote, opened_at=now,
                                        closed_at=now, note=reason)
         self.hub.publish(ConnectionOpened(info))
         self.hub.publish(ConnectionClosedEvent(info))
         self.hub.notice("error", reason, "proxy")
-        return connection.respond(status, reason + "\n")
 
-    def _select_subprotocol(self, connection, offered):
-        upstream = self._upstreams.get(id(connection))
-        return upstream.subprotocol if upstream is not None else None
+    @staticmethod
+    async def _respond_error(writer, error: HandshakeError) -> None:
+        phrase = {502: "Bad Gateway", 426: "Upgrade Required", **_PASSED_STATUSES}.get(error.status, "Error")
+        body = (error.reason + "\n").encode("utf-8")
+        lines = [f"HTTP/1.1 {error.status} {phrase}", "Content-Type: text/plain; charset=utf-8",
+                 f"Content-Length: {len(body)}", "Connection: close"]
+        lines += [f"{n}: {v}" for n, v in error.extra_headers]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        try:
+            await asyncio.wait_for(writer.drain(), 5)
+        except (ConnectionError, asyncio.TimeoutError):
+            pass
 
-    async def _relay(self, charger) -> None:
-        upstream = self._upstreams.pop(id(charger))
-        info = self.hub.new_connection(
-            charge_point_id_from_path(charger.request.path), "proxy", subprotocol=charger.subprotocol,
-            version=version_of(charger.subprotocol), remote_address=remote_address(charger),
-            opened_at=time.time())
+    async def _relay(self, reader, writer, upstream_reader, upstream_writer, response: bytes,
+                     cp_id: str, remote: str | None) -> None:
+        _, response_headers = _parse_head(response)
+        subprotocol = _header(response_headers, "Sec-WebSocket-Protocol")
+        writer.write(response)  # the CSMS's 101, unchanged
+        _keepalive(writer, self.keepalive)
+        _keepalive(upstream_writer, self.keepalive)
+        info = self.hub.new_connection(cp_id, "proxy", subprotocol=subprotocol,
+                                       version=version_of(subprotocol), remote_address=remote,
+                                       opened_at=time.time())
         self.hub.publish(ConnectionOpened(info))
         monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
                                     call_timeout=self.call_timeout, validate_schemas=self.validate)
         self.active += 1
-        pumps = [asyncio.create_task(self._pump(charger, upstream, TO_CSMS, monitor)),
-                 asyncio.create_task(self._pump(upstream, charger, TO_CHARGER, monitor))]
+        closes: dict[str, Close] = {}
+        pumps = [asyncio.create_task(self._pump(reader, upstream_writer, TO_CSMS, monitor, closes)),
+                 asyncio.create_task(self._pump(upstream_reader, writer, TO_CHARGER, monitor, closes))]
         expiry = asyncio.create_task(self._expire(monitor))
         try:
             done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            first = done.pop()
-            source, target = (charger, upstream) if first is pumps[0] else (upstream, charger)
-            code = source.close_code or CloseCode.ABNORMAL_CLOSURE
-            reason = source.close_reason or ""
-            if code in _UNSENDABLE:
-                code, reason = CloseCode.GOING_AWAY, reason or "peer connection lost"
-            await target.close(code, reason)
-            await asyncio.wait(pumps, timeout=5)
+            first = pumps.index(done.pop())
+            direction = (TO_CSMS, TO_CHARGER)[first]
+            target = (upstream_writer, writer)[first]
+            if direction not in closes and not target.is_closing():
+                # the peer vanished without a close frame: tell the other side it went away
+                target.write(close_frame(1001, "peer connection lost", masked=direction == TO_CSMS))
+            # one side's TCP is gone, so nothing more can cross: flush and close the other
+            # now (as a server does after the closing handshake) instead of waiting for it
+            target.close()
+            await asyncio.wait(pumps, timeout=1)
         finally:
             for task in (*pumps, expiry):
                 task.cancel()
+            for side in (writer, upstream_writer):
+                side.close()
             for event in monitor.close():
                 self.hub.publish(event)
             self.active -= 1
+            first_close = closes.get(TO_CSMS) or closes.get(TO_CHARGER)
             info.closed_at = time.time()
-            # record what the charger side saw (mirrors the CSMS when the CSMS closed first)
-            info.close_code = charger.close_code or upstream.close_code
-            info.close_reason = charger.close_reason or upstream.close_reason or None
+            info.close_code = first_close.code if first_close else 1006
+            info.close_reason = (first_close.reason or None) if first_close else "connection lost"
             self.hub.publish(ConnectionClosedEvent(info))
 
-    async def _pump(self, source, target, direction: str, monitor: ConnectionMonitor) -> None:
+    async def _pump(self, source, target, direction: str, monitor: ConnectionMonitor,
+                    closes: dict) -> None:
+        frames = FrameReader(transport_limit(self.max_size))
         publish = self.hub.publish
         try:
-            async for message in source:
-                received = time.time()
-                try:
-                    await target.send(message)  # str stays a text frame, bytes a binary one
-                except ConnectionClosed:
-                    # still log what we could not deliver, then stop this direction
-                    record = monitor.observe(direction, message, received)
-                    record.flags.append("not delivered: the other side had closed")
-                    publish(FrameLogged(record))
+            while True:
+                data = await source.read(_CHUNK)
+                if not data:
                     return
-                publish(FrameLogged(monitor.observe(direction, message, received)))
-        except ConnectionClosed:
-            pass
+                received = time.time()
+                delivered = not target.is_closing()
+                if delivered:
+                    target.write(data)  # forward first: inspection never delays traffic
+                for event in frames.feed(data):
+                    if isinstance(event, Message):
+                        message = event.payload.decode("utf-8", errors="replace") if event.text \
+                            else event.payload
+                        record = monitor.observe(direction, message, received)
+                        if event.text and "\ufffd" in message and \
+                                "\ufffd".encode() not in event.payload:
+                            record.flags.append("text frame is not valid UTF-8")
+                        if not delivered:
+                            record.flags.append("not delivered: the other side had closed")
+                        publish(FrameLogged(record))
+                    elif isinstance(event, Close):
+                        closes.setdefault(direction, event)
+                    elif isinstance(event, StreamError):
+                        self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
+                                        f"{event.reason}; relaying without inspection", "proxy")
+                if target.transport.get_write_buffer_size() > _HIGH_WATER:
+                    await target.drain()  # backpressure: a slow peer slows its sender
+        except (ConnectionError, OSError):
+            return
 
     async def _expire(self, monitor: ConnectionMonitor) -> None:
         while True:

@@ -1,0 +1,147 @@
+"""Reading WebSocket frames from a byte stream, sans-I/O (RFC 6455, no extensions).
+
+The proxy relays raw bytes between charger and CSMS and only *reads* the stream beside
+that, so what it forwards is exactly what arrived (masking, fragmentation, pings and
+close frames included). `FrameReader.feed()` takes whatever bytes arrived and returns the
+complete messages and control frames they finished.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+
+OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A complete data message: text (UTF-8 bytes) or binary."""
+
+    text: bool
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    code: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """The stream is not valid WebSocket framing; inspection stops, forwarding does not."""
+
+    reason: str
+
+
+class FrameReader:
+    """Incremental frame parser for one direction of a connection."""
+
+    def __init__(self, max_message: int):
+        self.max_message = max_message
+        self._buffer = bytearray()
+        self._fragments: list[bytes] = []
+        self._fragment_text = False
+        self._fragment_size = 0
+        self.broken: str | None = None
+
+    def feed(self, data: bytes) -> list:
+        if self.broken:
+            return []
+        self._buffer += data
+        events = []
+        while True:
+            frame = self._next_frame()
+            if frame is None:
+                return events
+            if isinstance(frame, StreamError):
+                self.broken = frame.reason
+                self._buffer.clear()
+                events.append(frame)
+                return events
+            event = self._assemble(*frame)
+            if event is not None:
+                events.append(event)
+
+    def _next_frame(self):
+        buffer = self._buffer
+        if len(buffer) < 2:
+            return None
+        first, second = buffer[0], buffer[1]
+        fin, opcode, masked, length = first & 0x80, first & 0x0F, second & 0x80, second & 0x7F
+        offset = 2
+        if length == 126:
+            if len(buffer) < 4:
+                return None
+            length = struct.unpack_from("!H", buffer, 2)[0]
+            offset = 4
+        elif length == 127:
+            if len(buffer) < 10:
+                return None
+            length = struct.unpack_from("!Q", buffer, 2)[0]
+            offset = 10
+        if first & 0x70:
+            return StreamError("reserved bits set (an extension nobody negotiated)")
+        if length > self.max_message:
+            return StreamError(f"frame of {length} bytes is too large to inspect")
+        mask = b""
+        if masked:
+            if len(buffer) < offset + 4:
+                return None
+            mask = bytes(buffer[offset:offset + 4])
+            offset += 4
+        end = offset + length
+        if len(buffer) < end:
+            return None
+        payload = bytes(buffer[offset:end])
+        del buffer[:end]
+        if mask:
+            payload = _unmask(payload, mask)
+        return bool(fin), opcode, payload
+
+    def _assemble(self, fin: bool, opcode: int, payload: bytes):
+        if opcode == OP_CLOSE:
+            if len(payload) >= 2:
+                code = struct.unpack_from("!H", payload)[0]
+                return Close(code, payload[2:].decode("utf-8", errors="replace"))
+            return Close(None, "")
+        if opcode in (OP_PING, OP_PONG):
+            return None
+        if opcode in (OP_TEXT, OP_BINARY):
+            if self._fragments:
+                return StreamError("new message before the previous one ended")
+            if fin:
+                return Message(opcode == OP_TEXT, payload)
+            self._fragments, self._fragment_text, self._fragment_size = [payload], opcode == OP_TEXT, len(payload)
+            return None
+        if opcode == OP_CONTINUATION:
+            if not self._fragments:
+                return StreamError("continuation frame without a message")
+            self._fragments.append(payload)
+            self._fragment_size += len(payload)
+            if self._fragment_size > self.max_message:
+                return StreamError(f"message of over {self.max_message} bytes is too large to inspect")
+            if fin:
+                message = Message(self._fragment_text, b"".join(self._fragments))
+                self._fragments = []
+                return message
+            return None
+        return StreamError(f"unknown opcode {opcode}")
+
+
+def _unmask(payload: bytes, mask: bytes) -> bytes:
+    # XOR through one big integer: far faster in Python than a byte loop
+    length = len(payload)
+    repeated = (mask * (length // 4 + 1))[:length]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(length, "big")
+
+
+def close_frame(code: int, reason: str, *, masked: bool) -> bytes:
+    """A close frame we send ourselves when a peer vanished without one."""
+    body = struct.pack("!H", code) + reason.encode("utf-8")[:123]
+    if not masked:
+        return bytes([0x88, len(body)]) + body
+    mask = os.urandom(4)
+    return bytes([0x88, 0x80 | len(body)]) + mask + _unmask(body, mask)
