@@ -1,0 +1,243 @@
+"""The runner's connections to the SUT: listening or connecting, and answering its CALLs.
+
+SUT = charger: the runner listens and plays the CSMS. SUT = csms: the runner connects to
+the target URL and plays the charging station. Either way each connection is an
+`inspector.rpc.Endpoint` with a `ConnectionMonitor` on the runner's `Hub`, so pairing,
+schema validation and the frame log are the same as everywhere else in the inspector.
+
+A CALL from the SUT is answered with what the step that claimed it chose (`matching.py`),
+else with `inspector.defaults.default_response`, so the session keeps flowing whatever
+the case is looking at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from datetime import datetime, timezone
+
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from .. import defaults
+from ..codec import FrameType
+from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
+from ..monitor import ConnectionMonitor
+from ..roles.common import Listen, charge_point_id_from_path, check_ws_url, close_info, remote_address
+from ..rpc import CallError, CallTimeout, Endpoint
+from ..versions import SUBPROTOCOLS, version_of
+from .context import StepProblem
+from .options import SuiteError
+from .runner_state import RunnerState
+from .terms import Verdict
+from .values import get_path
+
+
+class ConnectionsMixin(RunnerState):
+    """`SuiteRunner`'s WebSocket side."""
+
+    async def _listen(self) -> None:
+        """SUT charger: open the server chargers connect to; `endpoint` becomes its URL."""
+        listen = self.options.listen or Listen("127.0.0.1", 0)
+        try:
+            self._server = await serve(
+                self._serve_connection, listen.host, listen.port,
+                subprotocols=[SUBPROTOCOLS[self.version]], select_subprotocol=self._select,
+                max_size=self.options.max_size, ping_interval=None)
+        except OSError as exc:
+            raise SuiteError(f"cannot listen on {listen.host}:{listen.port}: "
+                             f"{exc.strerror or exc}") from None
+        port = self._server.sockets[0].getsockname()[1]
+        self.endpoint = f"ws://{listen.display_host}:{port}/"
+
+    def _checked_target(self) -> str:
+        """SUT csms: the target URL, checked before the first case rather than in it."""
+        if not self.target:
+            raise SuiteError("a CSMS SUT needs a target URL ending in the charge point id")
+        try:
+            check_ws_url(self.target)
+        except ValueError as exc:
+            raise SuiteError(str(exc)) from None
+        return self.target
+
+    def _select(self, connection, offered):
+        wanted = SUBPROTOCOLS[self.version]
+        if wanted in offered:
+            return wanted
+        self._rejected.append(f"a client offered {', '.join(offered) or 'no subprotocol'} "
+                              f"instead of {wanted}")
+        return None
+
+    def _attach(self, endpoint: Endpoint) -> None:
+        self._conn_ids.add(endpoint.connection.id)
+        self._live.add(endpoint)
+        self.current = endpoint
+        if self._run is not None:
+            self._run.on_open(endpoint)
+
+    def _detach(self, endpoint: Endpoint) -> None:
+        self._live.discard(endpoint)
+        was_current = self.current is endpoint
+        if was_current:
+            self.current = None
+        if self._run is not None:
+            self._run.on_close(endpoint, was_current)
+
+    def _new_endpoint(self, websocket, cp_id: str, side: str) -> Endpoint:
+        info = self.hub.new_connection(cp_id, "suite", subprotocol=websocket.subprotocol,
+                                       version=version_of(websocket.subprotocol) or self.version,
+                                       remote_address=remote_address(websocket),
+                                       opened_at=time.time())
+        self.hub.publish(ConnectionOpened(info))
+        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.options.max_size,
+                                    call_timeout=max(self.options.step_timeout, 1.0))
+        endpoint = Endpoint(websocket, monitor, self.hub, side=side,
+                            response_timeout=self.options.step_timeout)
+        endpoint.handler = lambda frame: self._handle_call(frame, endpoint)
+        return endpoint
+
+    async def _serve_connection(self, websocket) -> None:
+        cp_id = charge_point_id_from_path(websocket.request.path)
+        if websocket.subprotocol != SUBPROTOCOLS[self.version]:
+            self.note(f"refused {cp_id}: it did not offer {SUBPROTOCOLS[self.version]}", "warning")
+            await websocket.close(1002, f"{SUBPROTOCOLS[self.version]} required")
+            return
+        endpoint = self._new_endpoint(websocket, cp_id, "csms")
+        self._attach(endpoint)
+        self.note(f"charger {cp_id} connected from {endpoint.connection.remote_address}")
+        await self._run_endpoint(endpoint, websocket)
+
+    async def _open_client(self) -> Endpoint:
+        """SUT csms: open a connection to the target (closing ours first)."""
+        if self.current is not None:
+            await self._close_endpoint(self.current)
+        url = self.target
+        headers = {}
+        if self.options.password is not None:
+            cp_id = charge_point_id_from_path(url)
+            token = base64.b64encode(f"{cp_id}:{self.options.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        wanted = SUBPROTOCOLS[self.version]
+        try:
+            websocket = await connect(url, subprotocols=[wanted], additional_headers=headers,
+                                      max_size=self.options.max_size, ping_interval=None,
+                                      open_timeout=min(10.0, max(self.options.step_timeout, 1.0)))
+        except InvalidStatus as exc:
+            raise StepProblem(Verdict.ERROR, f"the CSMS at {url} refused the WebSocket upgrade: "
+                                             f"HTTP {exc.response.status_code}") from None
+        except InvalidURI as exc:
+            raise StepProblem(Verdict.ERROR, f"bad URL {url}: {exc}") from None
+        except InvalidHandshake as exc:
+            raise StepProblem(Verdict.FAIL, f"WebSocket handshake with {url} failed: {exc}") from None
+        except (OSError, asyncio.TimeoutError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
+            raise StepProblem(Verdict.ERROR, f"cannot connect to {url}: {reason}") from None
+        if websocket.subprotocol != wanted:
+            await websocket.close(1002, "subprotocol not accepted")
+            raise StepProblem(Verdict.FAIL, f"the CSMS did not accept subprotocol {wanted} "
+                                            f"(it answered {websocket.subprotocol or 'none'})")
+        endpoint = self._new_endpoint(websocket, charge_point_id_from_path(url), "charger")
+        self._attach(endpoint)
+        task = asyncio.create_task(self._run_endpoint(endpoint, websocket))
+        self._client_tasks.add(task)
+        task.add_done_callback(self._client_tasks.discard)
+        return endpoint
+
+    async def _run_endpoint(self, endpoint: Endpoint, websocket) -> None:
+        """Receive until the connection ends, then report the close (server and client alike)."""
+        try:
+            await endpoint.run()
+        finally:
+            close_info(endpoint.connection, websocket)
+            self.hub.publish(ConnectionClosedEvent(endpoint.connection))
+            self._detach(endpoint)
+
+    # ---- closing --------------------------------------------------------------------------
+
+    async def _close_endpoint(self, endpoint: Endpoint, code: int = 1000, reason: str = "") -> None:
+        try:
+            await asyncio.wait_for(endpoint.close(code, reason), 5)
+            await asyncio.wait_for(endpoint.closed.wait(), 5)
+        except (asyncio.TimeoutError, ConnectionClosed, OSError):
+            pass
+        # the receive loop detaches it; make sure even if it never ran
+        if endpoint in self._live:
+            self._detach(endpoint)
+
+    async def _close_connections(self) -> None:
+        """Close every connection and the server (the end of a run)."""
+        for endpoint in list(self._live):
+            await self._close_endpoint(endpoint)
+        if self._server is not None:
+            self._server.close()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+            except asyncio.TimeoutError:
+                pass
+            self._server = None
+        for task in list(self._client_tasks):
+            task.cancel()
+
+    # ---- calling the SUT ------------------------------------------------------------------
+
+    async def _call_sut(self, endpoint: Endpoint, action: str, payload, timeout: float, **kwargs):
+        """Send a CALL and return the answer frame; no answer is the step's failure."""
+        try:
+            return await endpoint.call(action, payload, timeout=timeout, **kwargs)
+        except CallTimeout:
+            raise StepProblem(Verdict.FAIL, f"no response to {action} within {timeout:g} s") from None
+        except (ConnectionError, ConnectionClosed):
+            raise StepProblem(Verdict.FAIL,
+                              f"the connection closed before the response to {action}") from None
+
+    # ---- answering the SUT ----------------------------------------------------------------
+
+    def default_response(self, frame) -> dict:
+        payload = defaults.default_response(self.version, frame.action, frame.payload,
+                                            now=datetime.now(timezone.utc),
+                                            next_transaction_id=next(self._transaction_ids))
+        if frame.action == "StartTransaction" and isinstance(payload.get("transactionId"), int):
+            self._open_transactions[payload["transactionId"]] = True
+        return payload
+
+    async def _handle_call(self, frame, endpoint: Endpoint | None = None) -> dict:
+        payload = await self._answer(frame)
+        # the "booted" precondition waits for a connection whose boot we accepted
+        if (frame.action == "BootNotification" and endpoint is not None
+                and isinstance(payload, dict) and payload.get("status") == "Accepted"):
+            self._booted.add(endpoint.connection.id)
+        return payload
+
+    async def _answer(self, frame) -> dict:
+        run = self._run
+        index = run.claim_by_uid.get(frame.unique_id) if run is not None else None
+        claim = run.claims.get(index) if index is not None else None
+        if claim is not None:
+            if claim.delay:
+                await asyncio.sleep(claim.delay)
+            if claim.error:
+                code, *rest = claim.error
+                raise CallError(code, rest[0] if rest else "")
+            if claim.payload is not None:
+                if frame.action == "StartTransaction":
+                    tx = claim.payload.get("transactionId")
+                    if isinstance(tx, int):
+                        self._open_transactions[tx] = True
+                return claim.payload
+        return self.default_response(frame)
+
+    def _track_transactions(self, record) -> None:
+        """Follow which transactions the SUT has open, so a teardown can stop them."""
+        if record.direction != self.incoming or record.frame.type is not FrameType.CALL:
+            return
+        payload = record.frame.payload or {}
+        if record.action == "StopTransaction":
+            self._open_transactions.pop(payload.get("transactionId"), None)
+        elif record.action == "TransactionEvent":
+            tx = get_path(payload, "transactionInfo.transactionId")
+            if payload.get("eventType") == "Started" and isinstance(tx, str):
+                self._open_transactions[tx] = True
+            elif payload.get("eventType") == "Ended":
+                self._open_transactions.pop(tx, None)

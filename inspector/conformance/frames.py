@@ -1,0 +1,61 @@
+"""Frames as verdicts see them: what breaks OCPP-J, step-log entries, and one-line renderings."""
+
+from __future__ import annotations
+
+from ..codec import FrameType
+from .results import FrameEntry
+from .values import MISSING, shorten, show_json
+
+
+def violation(record) -> str | None:
+    """Why a frame from the SUT breaks OCPP-J or its schema, or None."""
+    frame = record.frame
+    what = record.action or frame.type.value
+    if frame.type is FrameType.MALFORMED:
+        if frame.binary:
+            return "the SUT sent a binary WebSocket frame (OCPP-J uses text frames only)"
+        return f"the SUT sent a malformed frame ({frame.reason}): {shorten(frame.raw, 80)}"
+    if record.valid is False and record.errors:
+        first = record.errors[0]
+        more = f" (and {len(record.errors) - 1} more finding(s))" if len(record.errors) > 1 else ""
+        if frame.type is FrameType.CALL:
+            kind = f"{what} request"
+        elif frame.type is FrameType.CALLERROR:
+            kind = f"CALLERROR to {what}"
+        else:
+            kind = f"{what} response"
+        return f"the SUT's {kind} is schema-invalid: {first.path}: {first.message}{more}"
+    for flag in record.flags:
+        if flag.startswith("second CALL while"):
+            other = flag.split("while ", 1)[1]
+            return (f"the SUT sent {what} while its previous CALL {other} (one outstanding CALL "
+                    f"at a time)")
+        if flag.startswith("duplicate unique id"):
+            return f"the SUT reused a unique id in {what}: {flag}"
+        if flag.startswith("unknown action"):
+            return f"the SUT sent an {flag}"
+    return None
+
+
+def frame_entry(record, from_sut: bool, used: bool) -> FrameEntry:
+    """The step-log copy of a hub `FrameRecord`: plain values that reports and front-ends keep."""
+    frame = record.frame
+    return FrameEntry(
+        seq=record.seq, time=record.time, from_sut=from_sut, type=frame.type.value,
+        action=record.action, unique_id=frame.unique_id, raw=frame.raw, valid=record.valid,
+        errors=[f"{e.path}: {e.message}" for e in record.errors], flags=list(record.flags), used=used)
+
+
+def value_text(value) -> str:
+    """A payload value in a reason: text as is, anything else as JSON."""
+    if value is MISSING:
+        return "(absent)"
+    if isinstance(value, str):
+        return value
+    return show_json(value)
+
+
+def closed_text(info) -> str:
+    """'the SUT closed the connection (code 1000, 'bye')' from a connection's close info."""
+    return (f"the SUT closed the connection (code {info.close_code}"
+            f"{', ' + repr(info.close_reason) if info.close_reason else ''})")

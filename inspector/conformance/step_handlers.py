@@ -1,0 +1,304 @@
+"""How each step kind runs, and the verdict and reason it ends with.
+
+A handler returns `(verdict, reason)` or raises `StepProblem`; the reason is what a
+tester reads, so it says what was expected and what came instead ("expected
+StatusNotification with connectorId 1, status Charging within 30 s, got Preparing").
+Waiting steps judge what `matching.CaseRun` claimed for them; they never consume frames
+themselves, so the order in which the SUT sends things does not matter within a window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from websockets.exceptions import ConnectionClosed
+
+from .. import defaults
+from ..codec import FrameType
+from ..rpc import Endpoint, new_unique_id
+from .checks import where_matches, where_value_matches
+from .context import Context, StepProblem, resolve_or_missing
+from .events import PromptRequest, PromptRequested
+from .frames import closed_text, value_text, violation
+from .runner_state import RunnerState
+from .steps import Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone, Prompt, Send, SendRaw, Wait
+from .terms import CHARGER, CSMS, Verdict
+from .values import MISSING, get_path, resolve, shorten, show_json
+
+if TYPE_CHECKING:
+    from .matching import CaseRun
+
+
+class StepHandlersMixin(RunnerState):
+    """`SuiteRunner`'s step execution."""
+
+    async def _execute(self, run: CaseRun, step, index: int) -> tuple[Verdict, str]:
+        handler = {
+            Expect: self._expect, Send: self._send, SendRaw: self._send_raw, Wait: self._wait,
+            ExpectNone: self._expect_none, Prompt: self._prompt, Connect: self._connect,
+            Disconnect: self._disconnect, ExpectDisconnect: self._expect_disconnect,
+        }.get(type(step))
+        if handler is None:  # a suite's own subclass of a step kind runs like its base
+            for kind, fn in ((Expect, self._expect), (Send, self._send), (Prompt, self._prompt)):
+                if isinstance(step, kind):
+                    handler = fn
+        if handler is None:
+            return Verdict.ERROR, f"unknown step kind {type(step).__name__}"
+        return await handler(run, step, index)
+
+    def _timeout(self, step, ctx: Context, default: float | None = None) -> float:
+        if step.timeout is not None:
+            return float(resolve(step.timeout, ctx))
+        return self.options.step_timeout if default is None else default
+
+    def _require_endpoint(self, what: str) -> Endpoint:
+        if self.current is None:
+            who = "charger" if self.sut == CHARGER else "CSMS"
+            raise StepProblem(Verdict.FAIL, f"not connected to the {who} when sending {what}")
+        return self.current
+
+    def _save(self, run: CaseRun, save: dict, *, request, response, default: str, action: str) -> None:
+        for name, spec in save.items():
+            source, _, path = spec.partition(".") if spec.startswith(("request.", "response.")) \
+                else (default, "", spec)
+            data = request if source == "request" else response
+            value = get_path(data, path)
+            if value is MISSING:
+                raise StepProblem(Verdict.FAIL, f"{action} {source} has no {path} (needed as <{name}>)")
+            run.ctx.vars[name] = value
+
+    # ---- the SUT calls us ------------------------------------------------------------------
+
+    async def _expect(self, run: CaseRun, step: Expect, index: int) -> tuple[Verdict, str]:
+        timeout = self._timeout(step, run.ctx)
+        deadline = time.monotonic() + timeout
+        while index not in run.claims:
+            problem = run.first_violation(index)
+            if problem:
+                return Verdict.FAIL, problem
+            if self.sut == CSMS and self.current is None:
+                return Verdict.FAIL, (f"the connection to the CSMS closed while waiting for "
+                                      f"{run.ctx.fill(step.expectation())}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Verdict.FAIL, self._expect_timeout_reason(run, step, index, timeout)
+            await run.wait(remaining)
+        claim = run.claims[index]
+        record = claim.record
+        problem = violation(record)
+        if problem:
+            return Verdict.FAIL, problem
+        if claim.problem:
+            return Verdict.ERROR, claim.problem
+        payload = record.frame.payload
+        failures = [f for f in (c.evaluate(payload, run.ctx, record) for c in step.checks) if f]
+        if failures:
+            return Verdict.FAIL, f"{step.action}: " + "; ".join(failures)
+        self._save(run, step.save, request=payload, response=claim.payload, default="request",
+                   action=step.action)
+        if step.save_time:
+            run.ctx.vars[step.save_time] = record.time
+        reason = f"got {step.action}"
+        if step.where:
+            reason += " with " + ", ".join(f"{k.split('.')[-1]} {value_text(get_path(payload, k))}"
+                                           for k in step.where)
+        if claim.error:
+            reason += f"; answered CALLERROR {claim.error[0]}"
+        elif step.reply is not None and claim.payload is not None:
+            reason += f"; answered {shorten(show_json(claim.payload), 100)}"
+        return Verdict.PASS, reason
+
+    def _expect_timeout_reason(self, run: CaseRun, step: Expect, index: int, timeout: float) -> str:
+        """What came instead: the same action with other values, or which other CALLs."""
+        anchor = run.anchor(index)
+        claimed = set(run.claim_by_uid)
+        same = [r for r in run.calls[anchor:] if r.action == step.action
+                and r.frame.unique_id not in claimed]
+        text = f"expected {run.ctx.fill(step.expectation())} within {timeout:g} s, got "
+        if same:
+            if step.where:
+                mismatched = []
+                for r in same:
+                    keys = [k for k, v in step.where.items()
+                            if not where_value_matches(get_path(r.frame.payload, k),
+                                                       resolve_or_missing(v, run.ctx))]
+                    mismatched.append((r, keys or list(step.where)))
+                single = {tuple(keys) for _, keys in mismatched}
+                # one differing field: "got Preparing, then Available" reads best
+                if len(single) == 1 and len(next(iter(single))) == 1:
+                    key = next(iter(single))[0]
+                    got = [value_text(get_path(r.frame.payload, key)) for r, _ in mismatched]
+                else:
+                    got = [", ".join(f"{k.split('.')[-1]} {value_text(get_path(r.frame.payload, k))}"
+                                     for k in keys) for r, keys in mismatched]
+                text += ", then ".join(got)
+            else:
+                text += f"{len(same)} {step.action} already used by other steps"
+        else:
+            others = [r.action for r in run.calls[anchor:] if r.frame.unique_id not in claimed]
+            text += f"none (the SUT sent {', '.join(others)})" if others else "nothing"
+        if run.closed_unexpectedly and self.current is None:
+            text += f"; {run.closed_unexpectedly}"
+        return text
+
+    async def _expect_none(self, run: CaseRun, step: ExpectNone, index: int) -> tuple[Verdict, str]:
+        seconds = float(resolve(step.seconds, run.ctx))
+        anchor = run.anchor(index)
+        deadline = time.monotonic() + seconds
+        exclude = set(step.exclude)
+        what = step.action or "CALL"
+        while True:
+            for record in run.calls[anchor:]:
+                if record.frame.unique_id in run.claim_by_uid:
+                    continue
+                if step.action is not None and record.action != step.action:
+                    continue
+                if record.action in exclude:
+                    continue
+                if step.where and not where_matches(step.where, record.frame.payload, run.ctx):
+                    continue
+                run.mark_used(index, record)
+                return Verdict.FAIL, (f"the SUT sent {record.action} "
+                                      f"{shorten(show_json(record.frame.payload), 100)}, but it must "
+                                      f"not send {what} here")
+            problem = run.first_violation(index)
+            if problem:
+                return Verdict.FAIL, problem
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Verdict.PASS, f"no {what} for {seconds:g} s, as required"
+            await run.wait(remaining)
+
+    # ---- we call the SUT -------------------------------------------------------------------
+
+    async def _send(self, run: CaseRun, step: Send, index: int) -> tuple[Verdict, str]:
+        endpoint = self._require_endpoint(step.action)
+        ctx = run.ctx
+        if step.payload is None:
+            payload = defaults.request_template(self.version, step.action, now=datetime.now(timezone.utc))
+        else:
+            payload = resolve(step.payload, ctx)
+        unique_id = str(resolve(step.unique_id, ctx)) if step.unique_id is not None else new_unique_id()
+        run.send_owner[unique_id] = index
+        timeout = self._timeout(step, ctx)
+        frame = await self._call_sut(endpoint, step.action, payload, timeout, unique_id=unique_id)
+        problem = run.first_violation(index)
+        if problem:
+            return Verdict.FAIL, problem
+        codes = list(step.expect_error or ())
+        if frame.type is FrameType.CALLERROR:
+            if codes and frame.error_code in codes:
+                return Verdict.PASS, f"{step.action} answered with CALLERROR {frame.error_code}"
+            wanted = f", expected {' or '.join(codes)}" if codes else ""
+            return Verdict.FAIL, (f"the SUT answered {step.action} with CALLERROR {frame.error_code}"
+                                  f" ({shorten(frame.error_description or '', 100)!r}){wanted}")
+        if codes:
+            return Verdict.FAIL, (f"expected CALLERROR {' or '.join(codes)} to {step.action}, got "
+                                  f"CALLRESULT {shorten(show_json(frame.payload), 100)}")
+        failures = [f for f in (c.evaluate(frame.payload, ctx, run.responses.get(unique_id))
+                                for c in step.checks) if f]
+        if failures:
+            return Verdict.FAIL, f"{step.action} response: " + "; ".join(failures)
+        self._save(run, step.save, request=payload, response=frame.payload, default="response",
+                   action=step.action)
+        return Verdict.PASS, f"{step.action} answered {shorten(show_json(frame.payload), 120)}"
+
+    async def _send_raw(self, run: CaseRun, step: SendRaw, index: int) -> tuple[Verdict, str]:
+        endpoint = self._require_endpoint("a raw frame")
+        ctx = run.ctx
+        text = resolve(step.text, ctx)
+        ids = None if step.ids is None else [str(resolve(i, ctx)) for i in step.ids]
+        start = len(run.response_log)
+        try:
+            await endpoint.send_frame(text)
+        except ConnectionClosed:
+            return Verdict.FAIL, "the connection closed before the frame could be sent"
+        timeout = self._timeout(step, ctx)
+        deadline = time.monotonic() + timeout
+        codes = list(step.codes)
+        while True:
+            found = next((r for r in run.response_log[start:]
+                          if ids is None or r.frame.unique_id in ids), None)
+            if found is not None:
+                break
+            if self.current is None:
+                return Verdict.FAIL, (f"the SUT closed the connection instead of answering with "
+                                      f"CALLERROR {' or '.join(codes)}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Verdict.FAIL, (f"no CALLERROR within {timeout:g} s, expected "
+                                      f"{' or '.join(codes) or 'a CALLERROR'}")
+            await run.wait(remaining)
+        run.mark_used(index, found)
+        frame = found.frame
+        if frame.type is FrameType.MALFORMED:
+            return Verdict.FAIL, f"the SUT answered with a malformed frame ({frame.reason})"
+        if frame.type is not FrameType.CALLERROR:
+            return Verdict.FAIL, (f"the SUT answered with {frame.type.value} "
+                                  f"{shorten(frame.raw, 100)}, expected CALLERROR {' or '.join(codes)}")
+        if codes and frame.error_code not in codes:
+            return Verdict.FAIL, (f"the SUT answered CALLERROR {frame.error_code}, expected "
+                                  f"{' or '.join(codes)}")
+        return Verdict.PASS, (f"CALLERROR {frame.error_code} with id {frame.unique_id!r}"
+                              + (f" ({shorten(frame.error_description, 80)!r})" if frame.error_description else ""))
+
+    # ---- time, the operator, connections ---------------------------------------------------
+
+    async def _wait(self, run: CaseRun, step: Wait, index: int) -> tuple[Verdict, str]:
+        seconds = float(resolve(step.seconds, run.ctx))
+        await asyncio.sleep(seconds)
+        return Verdict.PASS, f"waited {seconds:g} s"
+
+    async def _prompt(self, run: CaseRun, step: Prompt, index: int) -> tuple[Verdict, str]:
+        ctx = run.ctx
+        request = PromptRequest(run.case.id, run.case.title, index, ctx.format(step.text),
+                                step.action, resolve(step.args, ctx) or {})
+        if step.title is None:
+            run.result.steps[index].title = f"operator: {request.text}"
+        self._publish(PromptRequested(request))
+        callback = self._auto_prompt if self.options.auto else self.prompt
+        if callback is None:
+            return Verdict.ERROR, ("this step needs an operator and no prompt handler is set "
+                                   "(run with --auto to let a simulator act)")
+        if step.timeout is not None:
+            timeout = self._timeout(step, ctx)
+            try:
+                reply = await asyncio.wait_for(callback(request), timeout)
+            except asyncio.TimeoutError:
+                return Verdict.INCONCLUSIVE, f"no answer from the operator within {timeout:g} s"
+        else:  # no step timeout for a person unless the case sets one (the case timeout holds)
+            reply = await callback(request)
+        if reply.ok:
+            return Verdict.PASS, reply.note or "operator confirmed"
+        if reply.skipped:
+            return Verdict.INCONCLUSIVE, f"operator skipped: {reply.note or 'no reason given'}"
+        return Verdict.FAIL, f"operator reported a failure: {reply.note or 'no reason given'}"
+
+    async def _connect(self, run: CaseRun, step: Connect, index: int) -> tuple[Verdict, str]:
+        if self.sut == CSMS:
+            endpoint = await self._open_client()
+            return Verdict.PASS, f"connected to {self.target} with {endpoint.ws.subprotocol}"
+        timeout = self._timeout(step, run.ctx, self.options.connect_timeout)
+        if not await run.wait_until(lambda: index in run.claims, timeout):
+            self._waited_in_vain = True
+            extra = f" ({self._rejected[-1]})" if self._rejected else ""
+            return Verdict.FAIL, (f"the charger did not connect to {self.endpoint} within "
+                                  f"{timeout:g} s{extra}")
+        endpoint = run.claims[index].endpoint
+        info = endpoint.connection
+        return Verdict.PASS, f"charger {info.charge_point_id} connected with {info.subprotocol}"
+
+    async def _disconnect(self, run: CaseRun, step: Disconnect, index: int) -> tuple[Verdict, str]:
+        if self.current is None:
+            return Verdict.PASS, "the connection was already closed"
+        await self._close_endpoint(self.current)
+        return Verdict.PASS, "connection closed"
+
+    async def _expect_disconnect(self, run: CaseRun, step: ExpectDisconnect, index: int):
+        timeout = self._timeout(step, run.ctx)
+        if not await run.wait_until(lambda: index in run.claims, timeout):
+            return Verdict.FAIL, f"the SUT did not close the connection within {timeout:g} s"
+        return Verdict.PASS, closed_text(run.claims[index].endpoint.connection)
