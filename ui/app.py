@@ -7,10 +7,41 @@ import gc
 import logging
 import signal
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 APP_NAME = "OCPP Inspector"
 ORGANISATION = "OCPP Inspector"
 ORGANISATION_DOMAIN = "ocpp-inspector.org"
+ICON_RELATIVE = Path("packaging") / "icon.png"
+SMOKE_SECONDS = 1.5  # how long `--smoke-test` keeps the event loop running
+SMOKE_TIMEOUT = 30.0  # a smoke test that has not finished by then failed
+
+
+def icon_path() -> Path | None:
+    """The application icon: in a PyInstaller bundle `<_MEIPASS>/packaging/icon.png`, from a
+    source checkout (or an editable install) `<repository>/packaging/icon.png`; None if absent."""
+    candidates = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / ICON_RELATIVE)
+    candidates.append(Path(__file__).resolve().parent.parent / ICON_RELATIVE)
+    for candidate in candidates:
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def app_icon():
+    """The application icon as a QIcon (a null icon when the file is missing or unreadable)."""
+    from PySide6.QtGui import QIcon
+
+    path = icon_path()
+    return QIcon(str(path)) if path is not None else QIcon()
 
 
 def create_application(argv: list[str] | None = None):
@@ -28,6 +59,9 @@ def create_application(argv: list[str] | None = None):
     import inspector
     app.setApplicationVersion(inspector.__version__)
     app.setStyle("Fusion")
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
     return app
 
 
@@ -58,11 +92,56 @@ def _report_unexpected_errors(window, loop) -> None:
     loop.set_exception_handler(loop_errors)
 
 
-def run_gui(argv: list[str] | None = None) -> int:
-    """Open the main window and run until it is closed; returns the exit code."""
+def _print_line(text: str, stream) -> None:
+    """Print one line even on a console whose encoding cannot show every character."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, errors="replace").decode(encoding) + "\n")
+    stream.flush()
+
+
+async def _smoke_test(window) -> str | None:
+    """What `--smoke-test` checks inside the running window; returns a failure or None.
+
+    The window is shown, a fake CSMS is started on 127.0.0.1:0 and stopped again through the
+    panel (the same code path as the Start/Stop buttons), and the loop runs ~1.5 s.
+    """
+    began = time.monotonic()
+    await asyncio.sleep(0.2)  # let the window be laid out and painted
+    if not window.isVisible():
+        return "the main window is not visible"
+    csms = window.roles.csms
+    csms.listen.setText("127.0.0.1:0")
+    csms.start()
+    deadline = time.monotonic() + 10
+    while not csms.running:
+        if window.errors:
+            return window.errors[0]
+        if time.monotonic() > deadline:
+            return "the fake CSMS did not start within 10 s"
+        await asyncio.sleep(0.05)
+    if not csms.url.text().startswith("ws://127.0.0.1:"):
+        return f"unexpected fake CSMS URL {csms.url.text()!r}"
+    await asyncio.sleep(max(0.0, SMOKE_SECONDS - (time.monotonic() - began)))
+    await csms.shutdown()
+    if csms.running:
+        return "the fake CSMS did not stop"
+    if window.errors:
+        return window.errors[0]
+    return None
+
+
+def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False) -> int:
+    """Open the main window and run until it is closed; returns the exit code.
+
+    With `smoke_test` (used by `ocpp-inspector gui --smoke-test` to check an install or a
+    bundle): show the window, start and stop a fake CSMS on 127.0.0.1:0, run the event loop
+    ~1.5 s, print `GUI started: <window title>, version <version>`, close and return 0; on a
+    failure print it to stderr and return 1. Settings and the capture go to a temporary
+    folder, so a smoke test leaves nothing behind.
+    """
     try:
         import qasync
-        from PySide6.QtCore import QTimer
+        from PySide6.QtCore import QSettings, QTimer
     except ImportError as exc:
         print(f"ocpp-inspector: error: the desktop application needs PySide6 and qasync ({exc})",
               file=sys.stderr)
@@ -73,7 +152,16 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = create_application(argv)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(loop)
+    scratch = None
+    if smoke_test:
+        scratch = tempfile.TemporaryDirectory(prefix="ocpp-inspector-smoke-",
+                                              ignore_cleanup_errors=True)
+        folder = Path(scratch.name)
+        window = MainWindow(loop, settings=QSettings(str(folder / "settings.ini"),
+                                                     QSettings.Format.IniFormat),
+                            capture_path=folder / "capture.db")
+    else:
+        window = MainWindow(loop)
     # Everything built so far (Qt wrappers, pyqtgraph, schemas) lives as long as the app:
     # keep it out of the cyclic GC's full collections, which otherwise stall the UI.
     gc.collect()
@@ -95,8 +183,38 @@ def run_gui(argv: list[str] | None = None) -> int:
     except (NotImplementedError, RuntimeError, ValueError):  # Windows
         signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, interrupt))
     window.show()
+    outcome: dict = {}
+    if smoke_test:
+        async def smoke() -> None:
+            try:
+                outcome["failure"] = await _smoke_test(window)
+                outcome["title"] = window.windowTitle()
+            except Exception as exc:  # noqa: BLE001 - reported as the smoke test's failure
+                outcome["failure"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                window.close()  # stops roles, closes the capture, then `done` resolves
+
+        def too_slow() -> None:
+            if not outcome.get("failure"):
+                outcome["failure"] = f"did not finish within {SMOKE_TIMEOUT:g} s"
+            if not done.done():
+                done.set_result(1)
+        smoke_task = loop.create_task(smoke())  # noqa: F841 - kept alive until the loop ends
+        QTimer.singleShot(int(SMOKE_TIMEOUT * 1000), too_slow)
     try:
         with loop:
-            return int(loop.run_until_complete(done) or 0)
+            code = int(loop.run_until_complete(done) or 0)
     except KeyboardInterrupt:
         return 130
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    if not smoke_test:
+        return code
+    import inspector
+    if outcome.get("failure") or code:
+        _print_line(f"ocpp-inspector: GUI smoke test failed: "
+                    f"{outcome.get('failure') or f'exit code {code}'}", sys.stderr)
+        return code or 1
+    _print_line(f"GUI started: {outcome['title']}, version {inspector.__version__}", sys.stdout)
+    return 0

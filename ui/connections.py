@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from .session import Station, Stations
 
+REFRESH_MS = 250  # a visible view is refreshed at most this often
 COLUMNS = ("Charge point", "Role", "State", "Subprotocol", "Last status", "Frames", "Errors",
            "Remote address", "Since", "Note")
 _STATE_COLORS = {"connected": QColor("#1b7f3b"), "closed": QColor("#666666"),
@@ -101,6 +102,27 @@ class ConnectionsView(QTableView):
         for column, width in enumerate((120, 70, 86, 90, 170, 70, 60, 130, 70)):
             self.setColumnWidth(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._stations: Stations | None = None
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(REFRESH_MS)
+        self._throttle.timeout.connect(self._apply)
 
     def refresh(self, stations: Stations) -> None:
-        self.stations_model.refresh(stations)
+        """Show the stations' current state (called per 50 ms batch).
+
+        Hidden, the model is updated at once (cheap: nothing is painted). Visible, at most
+        every REFRESH_MS: repainting every row 20 times a second while a fleet of chargers
+        connects would take a good part of the loop's time and delay every frame.
+        """
+        self._stations = stations
+        if not self.isVisible():
+            self._throttle.stop()
+            self.stations_model.refresh(stations)
+        elif not self._throttle.isActive():
+            self.stations_model.refresh(stations)
+            self._throttle.start()
+
+    def _apply(self) -> None:
+        if self._stations is not None:
+            self.stations_model.refresh(self._stations)

@@ -25,6 +25,7 @@ import inspector
 from inspector.events import Hub
 from inspector.store import Capture, CaptureWriter, default_capture_path, export_jsonl
 
+from .app import app_icon
 from .connections import ConnectionsView
 from .detail import DetailPane
 from .framelog import FrameLog
@@ -34,6 +35,7 @@ from .plot import MeterPlot
 from .roles import RoleTabs, SendTarget, describe
 from .send import SendFrameDialog
 from .session import SessionData
+from .suites import SuitesTab
 
 log = logging.getLogger(__name__)
 BATCH_INTERVAL_MS = 50
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self._closing = self._closed = False
         self._rate_count, self._rate_time, self.rate = 0, time.monotonic(), 0.0
         self.error_box: QMessageBox | None = None
+        self.errors: list[str] = []  # every error reported in this window (the smoke test reads it)
         self.about_box: QMessageBox | None = None
         self.send_dialog: SendFrameDialog | None = None
         self._loading: asyncio.Task | None = None
@@ -96,6 +99,9 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.setObjectName("mainWindow")
+        self.icon = app_icon()
+        if not self.icon.isNull():
+            self.setWindowIcon(self.icon)
         self.model = FrameTableModel(self.live.store, self)
         self.log = FrameLog(self.model)
         self.detail = DetailPane()
@@ -112,6 +118,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.connections, "Connections")
         self.tabs.addTab(self.plot, "Meter values")
         self.tabs.addTab(self.messages, "Messages")
+        self.suites = SuitesTab(self)  # conformance runs (ui/suites.py)
+        self.tabs.addTab(self.suites, "Suites")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.log)
         self.splitter.addWidget(self.tabs)
@@ -174,6 +182,7 @@ class MainWindow(QMainWindow):
         action(frames, "&Follow new frames", self.log.table.follow, "Ctrl+End")
         view = menu.addMenu("&View")
         view.addAction(self.roles_dock.toggleViewAction())
+        action(view, "Conformance &suites", self.suites.reveal, "Ctrl+U", "viewSuites")
         help_menu = menu.addMenu("&Help")
         action(help_menu, "&About OCPP Inspector", self.show_about)
 
@@ -195,6 +204,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.roles.save_settings()
+        self.suites.save_settings()
         self.settings.sync()
 
     # ---- host services for panels and dialogs ---------------------------------------------
@@ -219,6 +229,8 @@ class MainWindow(QMainWindow):
         return task
 
     def report_error(self, text: str, source: str = "") -> None:
+        if len(self.errors) < 1000:
+            self.errors.append(text)
         self.statusBar().showMessage(f"⚠ {text}", 15000)
         self._message("error", text, source)
         if self._closing:
@@ -233,6 +245,10 @@ class MainWindow(QMainWindow):
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_box = box
         box.show()
+
+    def note(self, level: str, text: str, source: str = "") -> None:
+        """A line in the Messages tab (info/warning; errors go through `report_error`)."""
+        self._message(level, text, source)
 
     def _message(self, level: str, text: str, source: str = "") -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -547,12 +563,16 @@ class MainWindow(QMainWindow):
     def show_about(self) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Information, "About OCPP Inspector",
                           f"<h3>OCPP Inspector {inspector.__version__}</h3>"
+                          f"<p>Version {inspector.__version__}</p>"
                           "<p>OCPP-J protocol inspector and conformance tester: MITM proxy, "
                           "fake CSMS, fake charger, schema validation and a frame log.</p>"
                           "<p>OCPP 1.6, 2.0.1 and 2.1 — schemas from the Open Charge Alliance "
                           "(via the <tt>ocpp</tt> package).</p>",
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("aboutBox")
+        if not self.icon.isNull():
+            box.setIconPixmap(self.icon.pixmap(64, 64))
+            box.setWindowIcon(self.icon)
         box.setWindowModality(Qt.WindowModality.NonModal)
         self.about_box = box
         box.show()
@@ -572,6 +592,7 @@ class MainWindow(QMainWindow):
         try:
             if self._loading is not None and not self._loading.done():
                 self._loading.cancel()
+            await self.suites.shutdown()
             await self.roles.shutdown()
             self.drain()
             self._batch_timer.stop()

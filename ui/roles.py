@@ -1,4 +1,4 @@
-"""The role panel: start/stop a proxy, a fake CSMS and fake chargers, side by side.
+"""The role panel: start/stop a proxy, a fake CSMS, fake chargers and a fleet, side by side.
 
 Each panel validates its inputs before starting, shows failures (port in use, bad URL,
 upstream down, charger errors) inline and through the window, and offers the URL to give
@@ -16,15 +16,18 @@ from urllib.parse import quote
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QListWidget, QPushButton,
+                               QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from inspector.roles.common import Listen
 from inspector.roles.csms import FakeCsms, load_overrides
 from inspector.roles.proxy import Proxy
 from inspector.versions import VERSIONS
+
+from .security import SecurityGroup, check_tls_url, client_security, proxy_security, server_security
 
 
 @dataclass
@@ -110,6 +113,13 @@ class RolePanel(QWidget):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.busy = False
+        self.security: SecurityGroup | None = None
+
+    def add_security(self, group: SecurityGroup) -> SecurityGroup:
+        """Put the role's Security group right under its form."""
+        self.security = group
+        self.layout_.insertWidget(self.layout_.indexOf(self.form) + 1, group)
+        return group
 
     # ---- feedback -----------------------------------------------------------------------
 
@@ -261,17 +271,22 @@ class ProxyPanel(_ServerPanel):
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Upstream CSMS:", self.upstream)
         self._add_url_rows()
+        self.add_security(proxy_security(settings))
         self.layout_.addStretch(1)
 
     def _make(self, listen: Listen):
         upstream = self.upstream.text().strip()
         if not upstream:
             raise ValueError("enter the upstream CSMS URL, e.g. ws://csms.example.com:9000/ocpp")
-        return Proxy(self.host.hub, listen, upstream)
+        upstream_tls = self.security.client_tls("upstream_ca", "upstream_cert", "upstream_key")
+        check_tls_url(upstream, upstream_tls)
+        return Proxy(self.host.hub, listen, upstream, listen_tls=self.security.server_tls(),
+                     upstream_tls=upstream_tls)
 
     def save_settings(self) -> None:
         self.host.settings.setValue("proxy/listen", self.listen.text())
         self.host.settings.setValue("proxy/upstream", self.upstream.text())
+        self.security.save_settings()
 
 
 class CsmsPanel(_ServerPanel):
@@ -293,6 +308,7 @@ class CsmsPanel(_ServerPanel):
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Overrides:", overrides_row)
         self._add_url_rows()
+        self.add_security(server_security(settings, "csms"))
         group = QGroupBox("Connected charge points")
         self.stations = QListWidget()
         self.stations.setObjectName("csmsStations")
@@ -317,12 +333,14 @@ class CsmsPanel(_ServerPanel):
     def _make(self, listen: Listen):
         path = self.overrides.text().strip()
         overrides = load_overrides(path) if path else None  # OverrideError is a ValueError
-        csms = FakeCsms(self.host.hub, listen, overrides=overrides)
+        csms = FakeCsms(self.host.hub, listen, overrides=overrides,
+                        tls=self.security.server_tls(), passwords=self.security.password())
         return csms
 
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
+        self.security.save_settings()
 
     def started(self) -> None:
         self.refresh_stations()
@@ -418,6 +436,7 @@ class ChargerPanel(RolePanel):
         self.form.addRow("Interval:", self.interval)
         self.form.addRow("Id tag:", self.id_tag)
         self.form.addRow("", self.stay)
+        self.add_security(client_security(settings, "charger"))
         self.start_button.setText("Start charger")
         self.stop_button.setText("Stop selected")
         group = QGroupBox("Fake chargers")
@@ -463,6 +482,7 @@ class ChargerPanel(RolePanel):
         s.setValue("charger/interval", self.interval.value())
         s.setValue("charger/id_tag", self.id_tag.text())
         s.setValue("charger/stay", "true" if self.stay.isChecked() else "false")
+        self.security.save_settings()
 
     def start(self) -> None:
         self.clear_error()
@@ -470,12 +490,15 @@ class ChargerPanel(RolePanel):
             self.fail("enter the CSMS URL, e.g. ws://127.0.0.1:9000/")
             return
         try:
+            tls = self.security.client_tls()
+            check_tls_url(self.full_url(), tls)
             options = ChargerOptions(url=self.full_url(), version=self.version.currentText(),
                                      id_tag=self.id_tag.text().strip() or "TAG0001",
                                      meter_values=self.meter_values.value(),
-                                     interval=self.interval.value())
+                                     interval=self.interval.value(),
+                                     password=self.security.password(), tls=tls)
             charger = FakeCharger(self.host.hub, options)
-        except ValueError as exc:
+        except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError)
             self.fail(str(exc))
             return
         existing = self.runs.get(charger.charge_point_id)
@@ -598,25 +621,47 @@ class ChargerPanel(RolePanel):
 
 
 class RoleTabs(QTabWidget):
+    """One tab per role; each panel scrolls when the dock is shorter than the panel."""
+
     def __init__(self, host, parent=None):
         super().__init__(parent)
         self.setObjectName("roleTabs")
         self.proxy = ProxyPanel(host)
         self.csms = CsmsPanel(host)
         self.charger = ChargerPanel(host)
-        self.addTab(self.proxy, "Proxy")
-        self.addTab(self.csms, "Fake CSMS")
-        self.addTab(self.charger, "Fake charger")
-        self.panels = (self.proxy, self.csms, self.charger)
-        for panel in self.panels:
+        from .fleet import FleetPanel  # builds on RolePanel, defined above
+        self.fleet = FleetPanel(host)
+        self.panels = (self.proxy, self.csms, self.charger, self.fleet)
+        self._scrolls: dict[int, QScrollArea] = {}
+        for panel, title in zip(self.panels, ("Proxy", "Fake CSMS", "Fake charger", "Fleet")):
             panel.setMinimumWidth(330)
+            scroll = QScrollArea()
+            scroll.setObjectName(f"{panel.kind}Scroll")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(panel)
+            self._scrolls[id(panel)] = scroll
+            self.addTab(scroll, title)
+
+    def _page(self, widget):
+        return self._scrolls.get(id(widget), widget)
+
+    def setCurrentWidget(self, widget) -> None:  # noqa: N802 - a panel or its tab page
+        super().setCurrentWidget(self._page(widget))
+
+    def indexOf(self, widget) -> int:  # noqa: N802
+        return super().indexOf(self._page(widget))
+
+    def current_panel(self):
+        page = self.currentWidget()
+        return page.widget() if isinstance(page, QScrollArea) else page
 
     def running(self) -> list[str]:
         return [panel.kind for panel in self.panels if panel.running]
 
     async def shutdown(self) -> None:
         # chargers first, so they close their connections cleanly before the servers go
-        for panel in (self.charger, self.proxy, self.csms):
+        for panel in (self.charger, self.fleet, self.proxy, self.csms):
             try:
                 await asyncio.wait_for(panel.shutdown(), 10)
             except Exception:  # noqa: BLE001 - stopping must go on

@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen python -m ui.screenshots [OUTPUT_DIR]   (default: docs/)
 
 Starts a fake CSMS, a proxy in front of it and two fake chargers (1.6 direct, 2.0.1 via
-the proxy) on 127.0.0.1, sends one deliberately invalid frame, then grabs the main views.
+the proxy) on 127.0.0.1, sends one deliberately invalid frame, then grabs the main views;
+last, runs a fleet of 20 chargers against the fake CSMS and grabs the Fleet tab.
 """
 
 from __future__ import annotations
@@ -93,6 +94,34 @@ async def _session(window, out: Path) -> list[Path]:
     send = window.open_send_dialog(("charger", "CP-2.0.1-B"), action="Authorize")
     await grab(send, "send")
     send.close()
+
+    # a fleet of 20 against the fake CSMS, two of them followed in the log
+    fleet = roles.fleet
+    fleet.csms_url.setText(roles.csms.url.text())
+    fleet.count.setValue(20)
+    fleet.prefix.setText("FLEET")
+    fleet.version.setCurrentText("1.6")
+    fleet.scenario.setCurrentText("mixed")
+    fleet.ramp_up.setValue(1.0)
+    fleet.duration.setValue(120.0)
+    fleet.meter_interval.setValue(0.5)
+    fleet.heartbeat.setText("2")
+    fleet.log_every.setValue(10)
+    fleet.start()
+    roles.setCurrentWidget(fleet)
+    await _until(lambda: fleet.fleet is not None and fleet.fleet.stats.booted == 20, 20,
+                 "the fleet to boot")
+    await asyncio.sleep(2.2)  # two 1 s refreshes of the live figures, sessions under way
+    window.log.bar.set_filter(FrameFilter(charge_point="FLEET0001"))
+    window.tabs.setCurrentWidget(window.connections)
+    window.drain()
+    await grab(window, "fleet")
+    await fleet.shutdown()  # stop it: the next screenshots need no fleet traffic
+    window.log.bar.reset()
+
+    # the Suites tab after an --auto conformance run with one failing case
+    from .suites import screenshot as suites_screenshot
+    shots.append(await suites_screenshot(window, out))
     return shots
 
 

@@ -51,3 +51,72 @@ def test_run_gui_starts_a_role_and_exits_cleanly(tmp_path):
     assert len(captures) == 1
     settings = list((tmp_path / "config").rglob("*.conf"))
     assert settings and "127.0.0.1:0" in settings[0].read_text()
+
+
+def _isolated_env(tmp_path) -> dict:
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path / "data"),
+                XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
+
+
+def test_smoke_test_prints_the_title_and_leaves_nothing_behind(tmp_path):
+    import inspector
+
+    result = subprocess.run([sys.executable, "-m", "inspector", "gui", "--smoke-test"], cwd=ROOT,
+                            env=_isolated_env(tmp_path), capture_output=True, text=True,
+                            encoding="utf-8", timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"GUI started: OCPP Inspector {inspector.__version__} — live session, "
+        f"version {inspector.__version__}"]
+    assert "Traceback" not in result.stderr
+    # settings and the capture went to a temporary folder, removed afterwards
+    assert not list(tmp_path.rglob("*.db")) and not list(tmp_path.rglob("*.conf"))
+
+
+SMOKE_FAILS = r"""
+import errno, sys
+from inspector.roles.csms import FakeCsms
+from ui.app import run_gui
+
+async def refuse(self):
+    raise OSError(errno.EADDRINUSE, "Address already in use")
+FakeCsms.start = refuse
+sys.exit(run_gui([], smoke_test=True))
+"""
+
+
+def test_smoke_test_failure_is_one_line_and_non_zero(tmp_path):
+    result = subprocess.run([sys.executable, "-c", SMOKE_FAILS], cwd=ROOT, env=_isolated_env(tmp_path),
+                            capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "GUI started" not in result.stdout
+    assert ("GUI smoke test failed: Cannot listen on 127.0.0.1:0: address already in use"
+            in result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_icon_is_found_from_source_and_inside_a_bundle(qapp, tmp_path, monkeypatch):
+    from ui import app
+
+    source = ROOT / "packaging" / "icon.png"
+    assert app.icon_path() == source
+    bundled = tmp_path / "bundle" / "packaging" / "icon.png"
+    bundled.parent.mkdir(parents=True)
+    bundled.write_bytes(source.read_bytes())
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
+    assert app.icon_path() == bundled
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "empty"), raising=False)
+    assert app.icon_path() == source  # a bundle without the file: the checkout's, if any
+    monkeypatch.setattr(app, "ICON_RELATIVE", Path("packaging") / "missing.png")
+    assert app.icon_path() is None  # silently no icon
+    assert app.app_icon().isNull()
+
+
+def test_window_and_about_box_show_the_icon(window):
+    import inspector
+
+    assert not window.windowIcon().isNull()
+    box = window.show_about()
+    assert f"Version {inspector.__version__}" in box.text()
+    assert not box.iconPixmap().isNull()
+    box.close()

@@ -36,3 +36,11 @@ def make_records(hub, count: int, *, charge_point: str = "CP1", start: float = 1
         records.append(monitor.observe(
             "to_charger", f'[3,"m{i}",{{"currentTime":"2026-11-25T10:00:00Z"}}]', moment + 0.002))
     return info, monitor, records
+
+
+def click(qtbot, widget) -> None:
+    """A real mouse click on an enabled button."""
+    from PySide6.QtCore import Qt
+
+    assert widget.isEnabled(), f"{widget.objectName() or widget.text()} is disabled"
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
