@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import ssl
 from dataclasses import dataclass
 
@@ -50,6 +51,10 @@ class ClientTls:
 
 
 def _load_chain(context, cert, key) -> None:
+    for what, path in (("certificate", cert), ("key", key)):
+        # ssl names no file when one is missing; say which
+        if path and not os.path.isfile(path):
+            raise TlsError(f"{what} file not found: {path}")
     try:
         context.load_cert_chain(cert, key)
     except FileNotFoundError as exc:
@@ -59,6 +64,8 @@ def _load_chain(context, cert, key) -> None:
 
 
 def _load_ca(context, ca) -> None:
+    if not os.path.isfile(ca):
+        raise TlsError(f"CA file not found: {ca}")
     try:
         context.load_verify_locations(ca)
     except FileNotFoundError:

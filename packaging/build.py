@@ -24,7 +24,7 @@ def build(dist: Path, work: Path) -> Path:
     bundle = dist / "ocpp-inspector"
     if sys.platform.startswith("linux"):
         shutil.copy(HERE / "ocpp-inspector.desktop", bundle / "ocpp-inspector.desktop")
-        shutil.copy(HERE / "icon.png", bundle / "ocpp-inspector.png")
+        shutil.copy(ROOT / "ui" / "icon.png", bundle / "ocpp-inspector.png")
     return bundle
 
 

@@ -14,14 +14,14 @@ from pathlib import Path
 APP_NAME = "OCPP Inspector"
 ORGANISATION = "OCPP Inspector"
 ORGANISATION_DOMAIN = "ocpp-inspector.org"
-ICON_RELATIVE = Path("packaging") / "icon.png"
+ICON_RELATIVE = Path("ui") / "icon.png"
 SMOKE_SECONDS = 1.5  # how long `--smoke-test` keeps the event loop running
 SMOKE_TIMEOUT = 30.0  # a smoke test that has not finished by then failed
 
 
 def icon_path() -> Path | None:
-    """The application icon: in a PyInstaller bundle `<_MEIPASS>/packaging/icon.png`, from a
-    source checkout (or an editable install) `<repository>/packaging/icon.png`; None if absent."""
+    """The application icon, shipped as package data beside this module (a PyInstaller
+    bundle keeps it at `<_MEIPASS>/ui/icon.png`); None if absent."""
     candidates = []
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:

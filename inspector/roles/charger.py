@@ -127,7 +127,11 @@ class FakeCharger:
         except InvalidURI as exc:
             raise ChargerError(f"bad URL {url}: {exc}") from None
         except InvalidHandshake as exc:
-            raise ChargerError(f"WebSocket handshake with {url} failed: {exc}") from None
+            hint = ""
+            if secure and not (self.options.tls and self.options.tls.cert):
+                # with TLS 1.3 a refused client certificate only shows as a dropped handshake
+                hint = " (the CSMS may require a client certificate: security profile 3)"
+            raise ChargerError(f"WebSocket handshake with {url} failed: {exc}{hint}") from None
         except ssl.SSLError as exc:
             raise ChargerError(f"TLS handshake with {url} failed: {exc.reason or exc}") from None
         except (OSError, asyncio.TimeoutError) as exc:

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..events import FrameLogged, Hub
+from ..events import FrameLogged, Hub, Notice
 from .charger import ChargerError, ChargerOptions, FakeCharger
 
 SCENARIOS = ("idle", "charging", "mixed")
@@ -40,7 +40,7 @@ class FleetOptions:
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}; use one of {', '.join(SCENARIOS)}")
         if self.count < 1:
-            raise ValueError("--count must be at least 1")
+            raise ValueError("the fleet needs at least one charger (count >= 1)")
 
 
 @dataclass
@@ -215,7 +215,7 @@ class Fleet:
             except ChargerError as exc:
                 self._error(charger, exc)
                 return
-            await asyncio.sleep(options.pause)
+            await asyncio.sleep(min(options.pause, max(0.0, deadline - time.monotonic())))
 
 
 class _Tee(Hub):
@@ -229,11 +229,13 @@ class _Tee(Hub):
         self._first.publish(event)
         self._second.publish(event)
 
+    # Numbers come from the log hub: it may also carry other roles (the GUI's window, a
+    # capture), whose frame numbers and connection ids must not collide with ours.
     def next_seq(self) -> int:
-        return self._first.next_seq()
+        return self._second.next_seq()
 
     def new_connection(self, charge_point_id: str, role: str, **kwargs):
-        return self._first.new_connection(charge_point_id, "fleet", **kwargs)
+        return self._second.new_connection(charge_point_id, "fleet", **kwargs)
 
     def notice(self, level, text, source=""):
-        self._first.notice(level, text, source)
+        self.publish(Notice(level, text, source))

@@ -98,16 +98,16 @@ def test_smoke_test_failure_is_one_line_and_non_zero(tmp_path):
 def test_icon_is_found_from_source_and_inside_a_bundle(qapp, tmp_path, monkeypatch):
     from ui import app
 
-    source = ROOT / "packaging" / "icon.png"
+    source = ROOT / "ui" / "icon.png"
     assert app.icon_path() == source
-    bundled = tmp_path / "bundle" / "packaging" / "icon.png"
+    bundled = tmp_path / "bundle" / "ui" / "icon.png"
     bundled.parent.mkdir(parents=True)
     bundled.write_bytes(source.read_bytes())
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "bundle"), raising=False)
     assert app.icon_path() == bundled
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "empty"), raising=False)
     assert app.icon_path() == source  # a bundle without the file: the checkout's, if any
-    monkeypatch.setattr(app, "ICON_RELATIVE", Path("packaging") / "missing.png")
+    monkeypatch.setattr(app, "ICON_RELATIVE", Path("ui") / "missing.png")
     assert app.icon_path() is None  # silently no icon
     assert app.app_icon().isNull()
 
