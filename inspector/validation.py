@@ -91,7 +91,8 @@ def _fast(version: str, action: str, kind: str):
     schema = schemas.load(version, action, kind)
     schema = {k: v for k, v in schema.items() if k not in ("id", "$id")}
     try:
-        return fastjsonschema.compile(schema)
+        # formats off: jsonschema (which gives the verdict) does not check them either
+        return fastjsonschema.compile(schema, use_formats=False)
     except Exception:  # a schema construct it cannot compile: always use jsonschema
         return None
 
