@@ -60,6 +60,27 @@ async def test_half_open_peers_are_found_by_tcp_keepalive():
     server.close()
 
 
+async def test_fake_csms_drops_a_silent_half_open_charger():
+    """A charger that completes the handshake and then never answers pings is dropped,
+    and the log records the closed connection."""
+    events = []
+    hub = Hub()
+    hub.subscribe(events.append)
+    async with running(csms(hub, ping_interval=0.2)) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /SILENT HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
+        assert b"101" in await reader.readline()
+        for _ in range(100):  # no pong ever: ping timeout, then the connection is closed
+            if any(type(e).__name__ == "ConnectionClosed" for e in events):
+                break
+            await asyncio.sleep(0.05)
+        writer.close()
+    [closed] = [e for e in events if type(e).__name__ == "ConnectionClosed"]
+    assert closed.connection.charge_point_id == "SILENT" and closed.connection.close_code == 1006
+
+
 async def test_csms_restart_under_the_proxy():
     """The CSMS goes away and comes back on the same port; chargers reconnect through the proxy."""
     hub = Hub()

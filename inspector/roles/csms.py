@@ -98,7 +98,9 @@ class FakeCsms(ListeningRole):
             ssl=self.listen_tls.context() if self.listen_tls else None,
             process_request=self._authenticate if self.passwords is not None else None,
             select_subprotocol=self._select_subprotocol, ping_interval=self.ping_interval,
-            ping_timeout=self.ping_interval)
+            ping_timeout=self.ping_interval,
+            # a half-open peer never completes the closing handshake either
+            close_timeout=min(10.0, self.ping_interval) if self.ping_interval else 10.0)
         self.hub.notice("info", f"fake CSMS listening on {self.url}<charge point id>", "csms")
 
     def _authenticate(self, connection, request):
