@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -498,6 +499,11 @@ def _certs(args) -> int:
 
 
 def _gui(args) -> int:
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        # Qt would abort with a core dump; say what to do instead
+        raise UserError("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                        "run it on a desktop, or use the headless verbs: ocpp-inspector --help")
     try:
         from ui.app import run_gui
     except ImportError as exc:

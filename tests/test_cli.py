@@ -133,3 +133,12 @@ def test_csms_calls_from_stdin(tmp_path):
     from inspector.store import Capture
     answers = [f for f in Capture(db).frames(action="GetConfiguration") if f["type"] == "CALLRESULT"]
     assert '"HeartbeatInterval"' in answers[0]["raw"]
+
+
+def test_gui_without_a_display_is_a_readable_error():
+    """Over SSH with no display the GUI verb explains itself instead of Qt aborting."""
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([*CLI], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and "no display to open the window on" in result.stderr
