@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from inspector.events import CallUnanswered, Hub
+from inspector.events import Hub
 from inspector.roles.common import Listen
 from inspector.roles.csms import FakeCsms
 from tests.conftest import exported

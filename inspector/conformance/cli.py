@@ -198,7 +198,6 @@ def _run(args) -> int:
     interrupted = False
 
     async def main():
-        nonlocal interrupted
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
 

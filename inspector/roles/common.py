@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 
+class ChargerError(Exception):
+    """A simulated charger's failure the user should read in one line (exit code 1)."""
+
+
 @dataclass(frozen=True)
 class Listen:
     host: str = "127.0.0.1"

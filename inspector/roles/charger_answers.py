@@ -1,0 +1,224 @@
+"""How the fake charger answers CSMS-initiated calls, as a real charger would.
+
+A mixin of `FakeCharger`: each `_handle_<Action>` answers one action and, where a real
+charger would act afterwards (start a transaction, reboot, send a triggered message), it
+schedules that with `_later()` so the CALLRESULT goes out first. Actions without a handler
+get the schema-valid default answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from .. import defaults
+from .common import ChargerError
+
+# Configuration keys a 1.6 charger exposes (read-only ones answer Rejected on change)
+_V16_CONFIG = {
+    "HeartbeatInterval": ("300", False),
+    "MeterValueSampleInterval": ("10", False),
+    "MeterValuesSampledData": ("Energy.Active.Import.Register,Power.Active.Import,Voltage,"
+                               "Current.Import,SoC", False),
+    "ConnectionTimeOut": ("60", False),
+    "AuthorizeRemoteTxRequests": ("false", False),
+    "LocalAuthorizeOffline": ("true", False),
+    "StopTransactionOnEVSideDisconnect": ("true", False),
+    "NumberOfConnectors": ("1", True),
+    "SupportedFeatureProfiles": ("Core,RemoteTrigger,Reservation", True),
+}
+# (component, variable) -> (value, read-only) for 2.x
+_V2_VARIABLES = {
+    ("OCPPCommCtrlr", "HeartbeatInterval"): ("300", False),
+    ("SampledDataCtrlr", "TxUpdatedInterval"): ("10", False),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"): (
+        "Energy.Active.Import.Register,Power.Active.Import,Voltage,Current.Import,SoC", False),
+    ("TxCtrlr", "EVConnectionTimeOut"): ("60", False),
+    ("AuthCtrlr", "AuthorizeRemoteStart"): ("false", False),
+    ("DeviceDataCtrlr", "ItemsPerMessage"): ("10", True),
+}
+
+
+
+
+def initial_configuration(v16: bool) -> dict:
+    """The configuration store: 1.6 keys, or 2.x "Component/Variable" names -> (value, read-only)."""
+    if v16:
+        return dict(_V16_CONFIG)
+    return {f"{component}/{variable}": value for (component, variable), value in _V2_VARIABLES.items()}
+
+
+class AnswersCsms:
+    """Handlers for CSMS-initiated calls; needs FakeCharger's state and user-level actions."""
+
+    # ---- CSMS-initiated calls ---------------------------------------------------------------
+
+    def _later(self, coroutine) -> None:
+        """Run a follow-up (after our CALLRESULT went out) in the background."""
+        async def after_answer():
+            await asyncio.sleep(0)
+            try:
+                await coroutine
+            except ChargerError as exc:
+                self.hub.notice("warning", f"{self.charge_point_id}: {exc}", "charger")
+        task = asyncio.create_task(after_answer())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _on_call(self, frame) -> dict:
+        action, payload = frame.action, frame.payload
+        handler = getattr(self, f"_handle_{action}", None)
+        if handler is not None:
+            return await handler(payload)
+        return defaults.default_response(self.version, action, payload, now=datetime.now(timezone.utc))
+
+    async def _remote_start(self, tag: str, remote_start_id: int | None = None) -> None:
+        if self.status == "Available":
+            await self.plug_in()
+        await self.start_transaction(tag, remote_start_id=remote_start_id, trigger="RemoteStart")
+
+    async def _handle_RemoteStartTransaction(self, payload) -> dict:
+        if self.transaction_id is not None or payload.get("connectorId") == 0:
+            return {"status": "Rejected"}
+        self._later(self._remote_start(payload["idTag"]))
+        return {"status": "Accepted"}
+
+    async def _handle_RequestStartTransaction(self, payload) -> dict:
+        if self.transaction_id is not None:
+            return {"status": "Rejected"}
+        self._later(self._remote_start(payload["idToken"]["idToken"], payload.get("remoteStartId")))
+        return {"status": "Accepted"}
+
+    async def _handle_RemoteStopTransaction(self, payload) -> dict:
+        if self.transaction_id is None or payload.get("transactionId") != self.transaction_id:
+            return {"status": "Rejected"}
+        self._later(self._stop_and_unplug("Remote"))
+        return {"status": "Accepted"}
+
+    async def _handle_RequestStopTransaction(self, payload) -> dict:
+        if self.transaction_id is None or payload.get("transactionId") != self.transaction_id:
+            return {"status": "Rejected"}
+        self._later(self._stop_and_unplug("Remote"))
+        return {"status": "Accepted"}
+
+    async def _stop_and_unplug(self, reason: str) -> None:
+        await self.stop_transaction(reason)
+        await self.unplug()
+
+    async def _handle_Reset(self, payload) -> dict:
+        kind = payload.get("type", "Soft")
+        self._later(self._reboot(kind))
+        return {"status": "Accepted"}
+
+    async def _reboot(self, kind: str) -> None:
+        if self.transaction_id is not None:
+            await self.stop_transaction(f"{kind}Reset" if kind in ("Soft", "Hard", "Immediate") else "Reboot")
+        await self.endpoint.close(1000, "reset")
+        self.reset_requested.set()
+        await self.connect()
+        await self.boot(reason=self.reset_boot_reason)
+        await self.send_status("Available")
+
+    async def _handle_GetConfiguration(self, payload) -> dict:
+        keys = payload.get("key") or list(self.config)
+        known = [{"key": k, "readonly": self.config[k][1], "value": self.config[k][0]}
+                 for k in keys if k in self.config]
+        unknown = [k for k in keys if k not in self.config]
+        return {"configurationKey": known, **({"unknownKey": unknown} if unknown else {})}
+
+    async def _handle_ChangeConfiguration(self, payload) -> dict:
+        key, value = payload["key"], payload["value"]
+        if key not in self.config:
+            return {"status": "NotSupported"}
+        if self.config[key][1]:
+            return {"status": "Rejected"}
+        if key == "HeartbeatInterval" and not value.isdigit():
+            return {"status": "Rejected"}
+        self.config[key] = (value, False)
+        if key == "HeartbeatInterval":
+            self.heartbeat_interval = int(value)
+        return {"status": "Accepted"}
+
+    async def _handle_GetVariables(self, payload) -> dict:
+        results = []
+        for item in payload.get("getVariableData", []):
+            key = f"{item['component']['name']}/{item['variable']['name']}"
+            result = {"component": item["component"], "variable": item["variable"]}
+            if key in self.config:
+                result.update(attributeStatus="Accepted", attributeValue=self.config[key][0])
+            else:
+                result["attributeStatus"] = "UnknownVariable"
+            results.append(result)
+        return {"getVariableResult": results}
+
+    async def _handle_SetVariables(self, payload) -> dict:
+        results = []
+        for item in payload.get("setVariableData", []):
+            key = f"{item['component']['name']}/{item['variable']['name']}"
+            result = {"component": item["component"], "variable": item["variable"]}
+            if key not in self.config:
+                result["attributeStatus"] = "UnknownVariable"
+            elif self.config[key][1]:
+                result["attributeStatus"] = "Rejected"
+            else:
+                self.config[key] = (str(item["attributeValue"]), False)
+                result["attributeStatus"] = "Accepted"
+            results.append(result)
+        return {"setVariableResult": results}
+
+    async def _handle_TriggerMessage(self, payload) -> dict:
+        message = payload.get("requestedMessage")
+        senders = {"BootNotification": self.boot, "Heartbeat": self.heartbeat,
+                   "StatusNotification": lambda: self.send_status(self.status),
+                   "MeterValues": self.send_meter_values}
+        if message not in senders:
+            return {"status": "NotImplemented"}
+        self._later(senders[message]())
+        return {"status": "Accepted"}
+
+    async def _handle_UnlockConnector(self, payload) -> dict:
+        connector = payload.get("connectorId", 1)
+        if connector != self.options.connector:
+            return {"status": "NotSupported" if self.v16 else "UnknownConnector"}
+        if self.transaction_id is not None:
+            self._later(self._stop_and_unplug("UnlockCommand"))
+        return {"status": "Unlocked"}
+
+    async def _handle_ReserveNow(self, payload) -> dict:
+        """Reserve the connector (1.6 connectorId, 2.x evseId) if it is free."""
+        where = payload.get("connectorId", payload.get("evseId", self.options.connector))
+        if where not in (0, self.options.connector, None):
+            return {"status": "Rejected"}
+        if self.status == "Unavailable":
+            return {"status": "Unavailable"}
+        if self.status == "Faulted":
+            return {"status": "Faulted"}
+        if self.transaction_id is not None or self.status not in ("Available", "Reserved"):
+            return {"status": "Occupied"}
+        tag = payload.get("idTag") or (payload.get("idToken") or {}).get("idToken")
+        self.reservation = {"id": payload.get("reservationId", payload.get("id")), "tag": tag}
+        if self.status != "Reserved":
+            self._later(self.send_status("Reserved"))
+        return {"status": "Accepted"}
+
+    async def _handle_CancelReservation(self, payload) -> dict:
+        if self.reservation is None or self.reservation["id"] != payload.get("reservationId"):
+            return {"status": "Rejected"}
+        self.reservation = None
+        if self.status == "Reserved":
+            self._later(self.send_status("Available"))
+        return {"status": "Accepted"}
+
+    async def _handle_ChangeAvailability(self, payload) -> dict:
+        """1.6 type / 2.x operationalStatus; Scheduled while a transaction runs."""
+        wanted = payload.get("type", payload.get("operationalStatus"))
+        if self.transaction_id is not None:
+            return {"status": "Scheduled"}
+        if wanted == "Inoperative" and self.status != "Unavailable":
+            self._later(self.send_status("Unavailable"))
+        elif wanted == "Operative" and self.status == "Unavailable":
+            self._later(self.send_status("Available"))
+        return {"status": "Accepted"}
+
+    async def _handle_DataTransfer(self, payload) -> dict:
+        return {"status": "UnknownVendorId"}
