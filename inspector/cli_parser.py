@@ -1,0 +1,185 @@
+"""The grammar of the `ocpp-inspector` command line and the error type its verbs raise."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import __version__
+from .versions import normalise
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _version(text: str) -> str:
+    try:
+        return normalise(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocpp-inspector",
+        description="OCPP-J inspector: MITM proxy, fake CSMS, fake charger, frame log. "
+                    "Without a verb, opens the desktop application.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    gui = verbs.add_parser("gui", help="open the desktop application (the default)")
+    gui.add_argument("--smoke-test", action="store_true",
+                     help="open the window, run briefly, close and exit 0 (checks an install)")
+
+    def role(name, help_text):
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", type=Path, help="capture file (default: a new file in the per-user "
+                                                  "data directory)")
+        sub.add_argument("--no-log", action="store_true", help="do not write a capture file")
+        sub.add_argument("-q", "--quiet", action="store_true", help="do not print each frame")
+        sub.add_argument("--max-size", type=int, default=1 << 20, metavar="BYTES",
+                         help="largest accepted WebSocket message (default 1 MiB)")
+        sub.add_argument("--call-timeout", type=float, default=30.0, metavar="S",
+                         help="flag CALLs unanswered after this many seconds (default 30)")
+        sub.add_argument("--no-validate", action="store_true", help="skip schema validation")
+        return sub
+
+    def server_tls(sub, what="chargers"):
+        group = sub.add_argument_group("TLS for the listening side (security profiles 2 and 3)")
+        group.add_argument("--cert", metavar="PEM", help=f"server certificate: {what} connect with wss://")
+        group.add_argument("--key", metavar="PEM", help="private key of --cert")
+        group.add_argument("--client-ca", metavar="PEM",
+                           help="require client certificates signed by this CA (profile 3)")
+
+    def client_tls(sub, prefix=""):
+        group = sub.add_argument_group("TLS towards the CSMS (wss:// URLs)")
+        group.add_argument(f"--{prefix}ca", metavar="PEM",
+                           help="CA that signed the CSMS certificate (default: system trust)")
+        group.add_argument(f"--{prefix}client-cert" if not prefix else f"--{prefix}cert", metavar="PEM",
+                           help="client certificate (profile 3)")
+        group.add_argument(f"--{prefix}client-key" if not prefix else f"--{prefix}key", metavar="PEM",
+                           help="private key of the client certificate")
+
+    proxy = role("proxy", "relay chargers to a real CSMS, byte-exact, logging every frame")
+    proxy.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT",
+                       help="where chargers connect (default 127.0.0.1:9000)")
+    proxy.add_argument("--upstream", required=True, metavar="URL",
+                       help="the CSMS base URL; the charger's path is appended")
+    server_tls(proxy)
+    client_tls(proxy, "upstream-")
+
+    csms = role("csms", "act as a CSMS that accepts any charge point")
+    csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
+    csms.add_argument("--overrides", type=Path, metavar="FILE",
+                      help="JSON file of per-action responses (see README)")
+    csms.add_argument("--calls", action="store_true",
+                      help='read CSMS-initiated calls from stdin, one per line: '
+                           '<charge point id> <Action> [JSON payload], e.g. CP001 Reset {"type":"Soft"}')
+    auth = csms.add_argument_group("HTTP Basic auth (security profiles 1 and 2)")
+    auth.add_argument("--password", help="require this password from every charge point")
+    auth.add_argument("--passwords", type=Path, metavar="FILE",
+                      help='JSON file {"CP001": "password", ...}: require per charge point')
+    server_tls(csms)
+
+    charger = role("charger", "simulate a charger running one charging session against a CSMS")
+    charger.add_argument("--url", required=True, help="CSMS URL ending in the charge point id")
+    charger.add_argument("--version", dest="ocpp_version", type=_version, default="1.6",
+                         help="OCPP version: 1.6, 2.0.1 or 2.1 (default 1.6)")
+    charger.add_argument("--meter-values", type=int, default=3, metavar="N")
+    charger.add_argument("--interval", type=float, default=1.0, metavar="S",
+                         help="seconds between MeterValues (default 1)")
+    charger.add_argument("--id-tag", default="TAG0001")
+    charger.add_argument("--password", help="HTTP Basic auth password (security profile 1)")
+    charger.add_argument("--stay", action="store_true",
+                         help="after the session stay connected, heartbeating and answering the "
+                              "CSMS, until Ctrl+C")
+    client_tls(charger)
+
+    fleet = role("fleet", "run many simulated chargers in one process against a CSMS")
+    fleet.add_argument("--url", required=True, help="CSMS base URL; charge point ids are appended")
+    fleet.add_argument("--count", type=int, default=10, metavar="N")
+    fleet.add_argument("--version", dest="ocpp_version", type=_version, default="1.6")
+    fleet.add_argument("--prefix", default="CP", help="charge point id prefix (default CP)")
+    fleet.add_argument("--ramp-up", type=float, default=0.0, metavar="S",
+                       help="spread the connections over this many seconds")
+    fleet.add_argument("--duration", type=float, default=60.0, metavar="S")
+    fleet.add_argument("--scenario", choices=["idle", "charging", "mixed"], default="mixed")
+    fleet.add_argument("--meter-interval", type=float, default=10.0, metavar="S")
+    fleet.add_argument("--heartbeat", type=float, metavar="S",
+                       help="heartbeat interval (default: what the CSMS grants at boot)")
+    fleet.add_argument("--password", help="HTTP Basic auth password for every charger")
+    fleet.add_argument("--log-every", type=int, default=1, metavar="N",
+                       help="log the frames of every N-th charger only (0 or --no-log: none)")
+    fleet.add_argument("--json", action="store_true", help="print the summary as JSON")
+    client_tls(fleet)
+
+    certs = verbs.add_parser("certs", help="create a lab CA with server and client certificates",
+                             description="create a local test CA, a server certificate and client "
+                                         "certificates (CN = charge point id) for a lab")
+    certs.add_argument("--out", type=Path, required=True, metavar="DIR")
+    certs.add_argument("--host", action="append", metavar="NAME",
+                       help="server host name or IP (repeatable; default localhost and 127.0.0.1)")
+    certs.add_argument("--charge-point", action="append", metavar="ID",
+                       help="client certificate for this charge point id (repeatable; default CP001)")
+    certs.add_argument("--days", type=int, default=365)
+
+    suite = verbs.add_parser("suite", help="conformance test suites (OCTT-style test cases)",
+                             description="conformance test suites (OCTT-style test cases)")
+    suite_verbs = suite.add_subparsers(dest="suite_verb", metavar="list|run", required=True)
+    suite_list = suite_verbs.add_parser("list", help="list the test cases",
+                                        description="list the test cases")
+    suite_list.add_argument("--version", dest="ocpp_version", type=_version,
+                            help="only cases of this OCPP version: 1.6 or 2.0.1")
+    suite_list.add_argument("--sut", choices=["charger", "csms"], help="only cases for this SUT kind")
+    suite_run = suite_verbs.add_parser(
+        "run", help="run test cases against a charger or a CSMS",
+        description="run test cases: --sut charger listens for the charger (we play the CSMS); "
+                    "--sut csms connects to the CSMS (we play the charger)")
+    suite_run.add_argument("--version", dest="ocpp_version", type=_version, required=True,
+                           help="OCPP version: 1.6 or 2.0.1")
+    suite_run.add_argument("--sut", choices=["charger", "csms"], required=True,
+                           help="what is tested: a charger or a CSMS")
+    suite_where = suite_run.add_mutually_exclusive_group()
+    suite_where.add_argument("--listen", metavar="HOST:PORT",
+                             help="SUT charger: where it connects, e.g. 0.0.0.0:9000")
+    suite_where.add_argument("--target", metavar="URL",
+                             help="SUT csms: its URL ending in the charge point id")
+    suite_run.add_argument("--case", dest="cases", nargs="+", action="extend", metavar="ID",
+                           help="run only these cases (default: all for the version and SUT)")
+    suite_run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    suite_run.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
+    suite_run.add_argument("--auto", action="store_true",
+                           help="simulate the SUT and the operator (our fake charger or fake CSMS)")
+    suite_run.add_argument("--step-timeout", type=float, default=30.0, metavar="S",
+                           help="default time a step waits for the SUT (default 30)")
+    suite_run.add_argument("--case-timeout", type=float, default=300.0, metavar="S",
+                           help="time limit of one case (default 300)")
+    suite_run.add_argument("--db", type=Path, metavar="FILE", help="also log every frame to this "
+                                                                    "capture file")
+    suite_run.add_argument("--param", action="append", metavar="KEY=VALUE",
+                           help="case parameter, e.g. valid_tag=04A2B3C4 or heartbeat_interval=20")
+    suite_run.add_argument("--password", help="HTTP Basic auth password towards a CSMS SUT")
+    suite_run.add_argument("-v", "--verbose", action="store_true",
+                           help="print the reason of every step, not only of failures")
+
+    log = verbs.add_parser("log", help="read a capture file")
+    log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export", required=True)
+    for name, help_text in (("show", "print frames as a table"),
+                            ("export", "write frames as JSON lines")):
+        sub = log_verbs.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", type=Path, required=True)
+        sub.add_argument("--action")
+        sub.add_argument("--charge-point")
+        sub.add_argument("--direction", choices=["to_csms", "to_charger"])
+        sub.add_argument("--type", choices=["CALL", "CALLRESULT", "CALLERROR", "CALLRESULTERROR",
+                                            "SEND", "MALFORMED"])
+        sub.add_argument("--invalid", action="store_true",
+                         help="only frames that failed validation or carry a flag")
+        sub.add_argument("--text", help="only frames whose raw text contains this")
+        if name == "export":
+            sub.add_argument("--format", choices=["jsonl"], default="jsonl")
+            sub.add_argument("-o", "--output", type=Path, help="output file (default stdout)")
+    return parser

@@ -1,0 +1,255 @@
+"""Running the roles from the command line: proxy, fake CSMS (with `--calls`), charger, fleet.
+
+Each prints its frames as they pass, logs to a capture file, stops cleanly on Ctrl+C or
+SIGTERM, and turns expected failures into `UserError` (one readable line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from contextlib import contextmanager
+
+from .cli_parser import EXIT_INTERRUPTED, EXIT_OK, UserError
+from .events import FrameLogged, Hub, Notice
+from .store import CaptureWriter, default_capture_path, iso_time
+
+ARROW = {"to_csms": "→ CSMS", "to_charger": "→ CP  "}
+
+
+def format_record(record) -> str:
+    mark = {True: "ok", False: "INVALID", None: "-"}[record.valid]
+    latency = f"{record.latency_ms:8.1f} ms" if record.latency_ms is not None else " " * 11
+    text = (f"{iso_time(record.time)[11:23]} {record.charge_point_id:<16} "
+            f"{ARROW[record.direction]} {record.type.value:<10} {record.action or '':<28}"
+            f"{latency} {mark}")
+    for finding in record.errors[:3]:
+        text += f"\n    {finding.path}: {finding.message}"
+    for flag in record.flags:
+        text += f"\n    ! {flag}"
+    return text
+
+
+def _printer(quiet: bool):
+    def on_event(event):
+        if isinstance(event, FrameLogged) and not quiet:
+            print(format_record(event.record), flush=True)
+        elif isinstance(event, Notice):
+            stream = sys.stderr if event.level == "error" else sys.stdout
+            print(f"[{event.source or event.level}] {event.text}", file=stream, flush=True)
+    return on_event
+
+
+@contextmanager
+def _capture(args, hub):
+    writer = None
+    if not args.no_log:
+        path = args.db or default_capture_path()
+        try:
+            writer = CaptureWriter(path)
+        except Exception as exc:  # sqlite3 errors, permissions
+            raise UserError(f"cannot open capture file {path}: {exc}") from None
+        writer.attach(hub)
+        print(f"logging to {path}", file=sys.stderr, flush=True)
+    try:
+        yield writer
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def _serve(role, calls_from_stdin: bool = False) -> None:
+    try:
+        await role.start()
+    except OSError as exc:
+        raise UserError(f"cannot listen on {role.listen.host}:{role.listen.port}: "
+                        f"{exc.strerror or exc}") from None
+    console = asyncio.create_task(_call_console(role)) if calls_from_stdin else None
+    try:
+        await role.serve_forever()
+    finally:
+        if console:
+            console.cancel()
+        await role.stop()
+
+
+async def _call_console(csms) -> None:
+    """`--calls`: each stdin line `<cp id> <Action> [JSON]` becomes a CALL to that charger.
+
+    Without a payload the version's schema-valid template is sent. Answers and errors
+    are printed like any frame; a bad line is explained and skipped.
+    """
+    from datetime import datetime, timezone
+    from . import defaults
+    from .rpc import CallTimeout
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return  # stdin closed: keep serving
+        parts = line.strip().split(None, 2)
+        if not parts or parts[0].startswith("#"):
+            continue
+        if len(parts) < 2:
+            print("calls: expected <charge point id> <Action> [JSON payload]", file=sys.stderr)
+            continue
+        cp_id, action = parts[0], parts[1]
+        endpoint = csms.stations.get(cp_id)
+        if endpoint is None:
+            print(f"calls: {cp_id} is not connected (connected: "
+                  f"{', '.join(csms.stations) or 'none'})", file=sys.stderr)
+            continue
+        try:
+            payload = (json.loads(parts[2]) if len(parts) > 2 else
+                       defaults.request_template(endpoint.version, action, now=datetime.now(timezone.utc)))
+        except json.JSONDecodeError as exc:
+            print(f"calls: payload is not valid JSON: {exc}", file=sys.stderr)
+            continue
+        except KeyError:
+            print(f"calls: {action} is not an action of OCPP {endpoint.version}", file=sys.stderr)
+            continue
+        try:
+            await csms.call(cp_id, action, payload)
+        except (CallTimeout, ConnectionError, LookupError) as exc:
+            print(f"calls: {action} to {cp_id}: {exc}", file=sys.stderr)
+
+
+def _server_tls(args):
+    from .tls import ServerTls
+    if not (args.cert or args.key or args.client_ca):
+        return None
+    if not (args.cert and args.key):
+        raise UserError("TLS needs both --cert and --key")
+    return ServerTls(args.cert, args.key, args.client_ca)
+
+
+def _client_tls(args, prefix=""):
+    from .tls import ClientTls
+    names = ("ca", "cert", "key") if prefix else ("ca", "client_cert", "client_key")
+    ca, cert, key = (getattr(args, prefix + name) for name in names)
+    if not (ca or cert or key):
+        return None
+    if bool(cert) != bool(key):
+        raise UserError("a client certificate needs both the certificate and its key")
+    return ClientTls(ca, cert, key)
+
+
+def _passwords(args):
+    if args.passwords:
+        try:
+            data = json.loads(args.passwords.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot read passwords file {args.passwords}: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise UserError(f"passwords file {args.passwords} must map charge point ids to strings")
+        return data
+    return args.password
+
+
+async def _run_charger(hub, args) -> None:
+    from .roles.charger import ChargerOptions, FakeCharger
+    charger = FakeCharger(hub, ChargerOptions(
+        url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
+        interval=args.interval, password=args.password, max_size=args.max_size,
+        call_timeout=args.call_timeout, validate=not args.no_validate, tls=_client_tls(args)))
+    await charger.connect()
+    try:
+        await charger.run_session()
+        if args.stay:
+            await charger.keep_alive()
+    finally:
+        await charger.close()
+
+
+async def _run_fleet(hub, args) -> None:
+    from .roles.fleet import Fleet, FleetOptions
+    counters = Hub()  # every frame is counted; only sampled chargers reach the log hub
+    fleet = Fleet(counters, FleetOptions(
+        url=args.url, count=args.count, version=args.ocpp_version, prefix=args.prefix,
+        ramp_up=args.ramp_up, duration=args.duration, scenario=args.scenario,
+        meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
+        password=args.password, tls=_client_tls(args)),
+        log_every=0 if args.no_log else args.log_every, log_hub=hub)
+    interactive = sys.stderr.isatty()
+
+    async def progress():
+        while True:
+            await asyncio.sleep(1.0)
+            end = "\r" if interactive else "\n"
+            print(fleet.stats.line(), end=end, file=sys.stderr, flush=True)
+
+    reporter = asyncio.create_task(progress())
+    try:
+        summary = await fleet.run()
+    finally:
+        reporter.cancel()
+        summary = fleet.stats.summary()
+        if args.json:
+            print(json.dumps(summary, indent=2))
+        else:
+            print("\nfleet summary:", file=sys.stderr)
+            for key, value in summary.items():
+                print(f"  {key:<20} {value}", file=sys.stderr)
+    if summary["booted"] < args.count:
+        raise UserError(f"only {summary['booted']} of {args.count} chargers booted"
+                        + (f"; last error: {summary['last_errors'][-1]}" if summary["last_errors"] else ""))
+
+
+def _role_coroutine(args, hub):
+    from .roles.common import Listen
+    if args.verb == "proxy":
+        from .roles.proxy import Proxy
+        return _serve(Proxy(hub, Listen.parse(args.listen), args.upstream, max_size=args.max_size,
+                            validate=not args.no_validate, call_timeout=args.call_timeout,
+                            listen_tls=_server_tls(args), upstream_tls=_client_tls(args, "upstream_")))
+    if args.verb == "csms":
+        from .roles.csms import FakeCsms, load_overrides
+        overrides = load_overrides(args.overrides) if args.overrides else None
+        return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
+                               max_size=args.max_size, call_timeout=args.call_timeout,
+                               validate=not args.no_validate, tls=_server_tls(args),
+                               passwords=_passwords(args)), calls_from_stdin=args.calls)
+    if args.verb == "fleet":
+        return _run_fleet(hub, args)
+    return _run_charger(hub, args)
+
+
+def run_async(coroutine) -> int:
+    """Run until done or Ctrl+C/SIGTERM; a clean stop either way."""
+    async def main():
+        task = asyncio.ensure_future(coroutine)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, task.cancel)
+            except (NotImplementedError, RuntimeError):  # Windows
+                pass
+        try:
+            await task
+        except asyncio.CancelledError:
+            return EXIT_INTERRUPTED
+        return EXIT_OK
+    return asyncio.run(main())
+
+
+def run_role(args) -> int:
+    from .roles.charger import ChargerError
+    from .roles.csms import OverrideError
+    from .tls import TlsError
+    hub = Hub()
+    hub.subscribe(_printer(args.quiet or args.verb == "fleet"))
+    with _capture(args, hub):
+        try:
+            status = run_async(_role_coroutine(args, hub))
+        except UserError:
+            raise
+        except (ChargerError, OverrideError, TlsError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+    if status == EXIT_INTERRUPTED:
+        print("stopped", file=sys.stderr)
+        return EXIT_OK if args.verb in ("proxy", "csms") else EXIT_INTERRUPTED
+    if args.verb == "charger":
+        print("session complete", file=sys.stderr)
+    return status
