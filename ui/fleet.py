@@ -24,7 +24,8 @@ from inspector.roles.common import check_ws_url
 from inspector.roles.fleet import SCENARIOS, Fleet, FleetOptions
 from inspector.versions import VERSIONS
 
-from .roles import RolePanel, describe
+from .role_panel import RolePanel
+from .widgets import describe, error_label, hint_label
 from .security import check_tls_url, client_security
 
 REFRESH_MS = 1000
@@ -140,10 +141,8 @@ class FleetPanel(RolePanel):
             "publish the frames of every N-th charger to the frame log, the capture and the "
             "plot (0: none). Every frame is counted either way. To follow one charger of a "
             "large fleet, set N to the fleet size: only the first one is logged.")
-        self.logged_hint = QLabel()
+        self.logged_hint = hint_label()
         self.logged_hint.setObjectName("fleetLoggedHint")
-        self.logged_hint.setStyleSheet("color: #666;")
-        self.logged_hint.setWordWrap(True)
         self.form.addRow("CSMS URL:", self.csms_url)
         self.form.addRow("Chargers:", _pair(self.count, "Prefix:", self.prefix))
         self.form.addRow("OCPP version:", _pair(self.version, "Scenario:", self.scenario))
@@ -191,12 +190,7 @@ class FleetPanel(RolePanel):
             self.figures[key] = value
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        self.last_error = QLabel()
-        self.last_error.setObjectName("fleetLastError")
-        self.last_error.setWordWrap(True)
-        self.last_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.last_error.setStyleSheet("color: #b00020;")
-        self.last_error.hide()
+        self.last_error = error_label("fleetLastError")
         grid.addWidget(self.last_error, grid.rowCount(), 0, 1, 2)
         self.summary_view = QPlainTextEdit()
         self.summary_view.setObjectName("fleetSummary")

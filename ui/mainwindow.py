@@ -4,60 +4,47 @@ Data flow: the hub calls `_on_event` on the asyncio loop (which is the Qt thread
 to qasync); it only appends to a list. A 50 ms timer takes the whole list, turns it into
 store rows in one go (`SessionData.ingest`) and tells the model about them with a single
 insert, so the UI cost is per batch, not per frame.
+
+The menus and frame actions live in window_actions.py, the capture file actions in
+captures.py; both are mixins of `MainWindow`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 import logging
-import sqlite3
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QPlainTextEdit, QSplitter, QTabWidget)
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
+                               QSplitter, QTabWidget)
 
 import inspector
 from inspector.events import Hub
-from inspector.store import Capture, CaptureWriter, default_capture_path, export_jsonl
+from inspector.store import CaptureWriter, default_capture_path
 
 from .app import app_icon
+from .captures import LOAD_CHUNK, CaptureActions, backup_capture
 from .connections import ConnectionsView
 from .detail import DetailPane
 from .framelog import FrameLog
-from .framestore import FrameFilter
 from .model import FrameTableModel
 from .plot import MeterPlot
 from .roles import RoleTabs, SendTarget, describe
 from .send import SendFrameDialog
 from .session import SessionData
 from .suites import SuitesTab
+from .window_actions import WindowActions
+
+__all__ = ["MainWindow", "BATCH_INTERVAL_MS", "LOAD_CHUNK", "backup_capture"]
 
 log = logging.getLogger(__name__)
 BATCH_INTERVAL_MS = 50
-LOAD_CHUNK = 5_000
 
 
-def backup_capture(source: Path, target: Path) -> None:
-    """Copy a capture with SQLite's backup API: consistent even while it is written (WAL)."""
-    if Path(target).resolve() == Path(source).resolve():
-        raise ValueError("choose another file than the capture itself")
-    src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(str(target))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, CaptureActions, QMainWindow):
     finished = Signal()  # after a clean shutdown
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None, *,
@@ -152,39 +139,6 @@ class MainWindow(QMainWindow):
         self.log.table.customContextMenuRequested.connect(self._table_menu)
         self._build_menus()
         self.resize(1400, 900)
-
-    def _build_menus(self) -> None:
-        menu = self.menuBar()
-
-        def action(parent, text, slot, shortcut=None, name=None) -> QAction:
-            item = QAction(text, self)
-            if shortcut:
-                item.setShortcut(QKeySequence(shortcut))
-            if name:
-                item.setObjectName(name)
-            item.triggered.connect(lambda _checked=False: slot())
-            parent.addAction(item)
-            return item
-
-        file_menu = menu.addMenu("&File")
-        action(file_menu, "&Open capture…", self._ask_open, QKeySequence.StandardKey.Open)
-        self.live_action = action(file_menu, "Show &live session", self.show_live, "Ctrl+L")
-        file_menu.addSeparator()
-        action(file_menu, "&Save capture as…", self._ask_save, QKeySequence.StandardKey.SaveAs)
-        action(file_menu, "&Export JSONL…", self._ask_export, "Ctrl+E")
-        file_menu.addSeparator()
-        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        frames = menu.addMenu("F&rames")
-        action(frames, "&Send frame…", lambda: self.open_send_dialog(), "Ctrl+N")
-        action(frames, "&Resend / edit selected…", lambda: self.resend_row(
-            self.log.selected_store_row()), "Ctrl+R")
-        action(frames, "&Clear filter", self.log.bar.reset, "Ctrl+Shift+F")
-        action(frames, "&Follow new frames", self.log.table.follow, "Ctrl+End")
-        view = menu.addMenu("&View")
-        view.addAction(self.roles_dock.toggleViewAction())
-        action(view, "Conformance &suites", self.suites.reveal, "Ctrl+U", "viewSuites")
-        help_menu = menu.addMenu("&Help")
-        action(help_menu, "&About OCPP Inspector", self.show_about)
 
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -282,36 +236,6 @@ class MainWindow(QMainWindow):
     def send_targets(self) -> list[SendTarget]:
         return self.roles.send_targets()
 
-    def open_send_dialog(self, target_key: tuple | None = None, *, action: str | None = None,
-                         payload: dict | None = None, direction: str | None = None
-                         ) -> SendFrameDialog:
-        if self.send_dialog is not None:
-            self.send_dialog.close()
-            self.send_dialog.deleteLater()
-        dialog = SendFrameDialog(self, self, target_key=target_key, action=action,
-                                 payload=payload, direction=direction)
-        self.send_dialog = dialog
-        dialog.show()
-        return dialog
-
-    def resend_row(self, store_row: int) -> SendFrameDialog | None:
-        store = self.shown.store
-        if store_row is None or store_row < 0 or store_row >= store.count:
-            self.statusBar().showMessage("Select a CALL in the log to resend it", 5000)
-            return None
-        row = store.row(store_row)
-        if row.type != "CALL":
-            self.statusBar().showMessage("Only CALL frames can be resent", 5000)
-            return None
-        try:
-            payload = json.loads(store.raw(store_row))[3]
-        except (ValueError, IndexError, TypeError):
-            payload = None
-        role = "csms" if row.direction == "to_charger" else "charger"
-        return self.open_send_dialog((role, row.charge_point_id), action=row.action,
-                                     payload=payload if isinstance(payload, dict) else None,
-                                     direction=row.direction)
-
     # ---- events ---------------------------------------------------------------------------
 
     def _on_event(self, event) -> None:
@@ -365,168 +289,6 @@ class MainWindow(QMainWindow):
     def _show_detail(self, store_row: int) -> None:
         self.detail.show_row(self.shown.store, store_row)
 
-    # ---- sessions: live or an opened capture ---------------------------------------------
-
-    def show_session(self, session: SessionData) -> None:
-        self.shown = session
-        self.model.set_store(session.store)
-        self.log.apply_filter(self.log.bar.current())
-        self.log.bar._known = (0, 0)
-        self.log.bar.update_choices(session.store.charge_points.values(),
-                                    session.store.actions.values())
-        session.stations.take_changed()
-        self.connections.refresh(session.stations)
-        self.plot.set_data(session.meters)
-        self.detail.show_row(None, -1)
-        self.log._selected_store_row = -1
-        self._update_title()
-        self._update_stats()
-
-    def show_live(self) -> None:
-        if self._loading is not None and not self._loading.done():
-            self._loading.cancel()
-        if self.shown is not self.live:
-            self.show_session(self.live)
-
-    def open_capture(self, path) -> asyncio.Task:
-        """Browse a capture file offline (loaded in chunks; the window stays responsive)."""
-        if self._loading is not None and not self._loading.done():
-            self._loading.cancel()
-        self._loading = self.spawn(self._load_capture(Path(path)), "open capture")
-        return self._loading
-
-    async def _load_capture(self, path: Path) -> SessionData | None:
-        if self.writer is not None and self.live.path and path.resolve() == self.live.path.resolve():
-            self.writer.flush()
-        try:
-            capture = Capture(path)
-        except (FileNotFoundError, ValueError) as exc:
-            self.report_error(f"Cannot open capture: {exc}")
-            return None
-        try:
-            session = SessionData(path.name, path=path)
-            session.add_connections(capture.connections())
-            total = capture.count()
-            self.show_session(session)
-            after = 0
-            while True:
-                items = list(capture.frames(after_id=after, limit=LOAD_CHUNK))
-                if not items:
-                    break
-                rows = session.add_exports(items)
-                after = items[-1]["id"]
-                if self.shown is session:
-                    self._after_rows(rows)
-                self.statusBar().showMessage(f"Loading {path.name}: {session.store.count:,} of "
-                                             f"{total:,} frames…")
-                await asyncio.sleep(0)
-            if self.shown is session:
-                self.plot.flush()
-            self.statusBar().showMessage(f"Opened {path} ({session.store.count:,} frames)", 8000)
-            self._message("info", f"opened capture {path} ({session.store.count:,} frames)", "file")
-            self._update_stats()
-            return session
-        except sqlite3.Error as exc:
-            self.report_error(f"Cannot read capture {path}: {exc}")
-            return None
-        finally:
-            capture.close()
-
-    def save_capture_as(self, target) -> bool:
-        source = self.shown.path
-        if source is None:
-            self.report_error("Nothing to save yet: the capture file is created when a role starts.")
-            return False
-        if self.shown is self.live and self.writer is not None:
-            self.writer.flush()
-        try:
-            backup_capture(Path(source), Path(target))
-        except (OSError, sqlite3.Error, ValueError) as exc:
-            self.report_error(f"Cannot save the capture as {target}: {describe(exc)}")
-            return False
-        self.statusBar().showMessage(f"Saved capture as {target}", 8000)
-        self._message("info", f"capture saved as {target}", "file")
-        return True
-
-    def export_jsonl(self, target) -> int | None:
-        """Export the frames shown (the whole capture, or what the filter selects)."""
-        flt: FrameFilter = self.model.filter
-        try:
-            with open(target, "w", encoding="utf-8") as out:
-                if flt.is_empty() and self.shown.path is not None:
-                    if self.shown is self.live and self.writer is not None:
-                        self.writer.flush()
-                    capture = Capture(self.shown.path)
-                    try:
-                        count = export_jsonl(capture, out)
-                    finally:
-                        capture.close()
-                else:
-                    store = self.shown.store
-                    count = 0
-                    for view_row in range(self.model.rowCount()):
-                        out.write(json.dumps(store.export_row(self.model.store_row(view_row)),
-                                             ensure_ascii=False))
-                        out.write("\n")
-                        count += 1
-        except (OSError, sqlite3.Error, ValueError) as exc:
-            self.report_error(f"Cannot export to {target}: {describe(exc)}")
-            return None
-        self.statusBar().showMessage(f"Exported {count:,} frames to {target}", 8000)
-        self._message("info", f"exported {count:,} frames to {target}", "file")
-        return count
-
-    def _file_dialog(self, title: str, save: bool, name_filter: str, callback, suggested="") -> None:
-        directory = self.settings.value("files/last_dir", str(Path.home()))
-        dialog = QFileDialog(self, title, str(Path(directory) / suggested) if suggested else directory,
-                             name_filter)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save
-                             else QFileDialog.AcceptMode.AcceptOpen)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile if save
-                           else QFileDialog.FileMode.ExistingFile)
-
-        def chosen(path: str) -> None:
-            self.settings.setValue("files/last_dir", str(Path(path).parent))
-            callback(path)
-        dialog.fileSelected.connect(chosen)
-        dialog.open()
-
-    def _ask_open(self) -> None:
-        start = self.live.path.parent if self.live.path else default_capture_path().parent
-        self.settings.setValue("files/last_dir", self.settings.value("files/last_dir", str(start)))
-        self._file_dialog("Open capture", False, "Captures (*.db);;All files (*)", self.open_capture)
-
-    def _ask_save(self) -> None:
-        name = self.shown.path.name if self.shown.path else "capture.db"
-        self._file_dialog("Save capture as", True, "Captures (*.db)", self.save_capture_as, name)
-
-    def _ask_export(self) -> None:
-        name = (self.shown.path.stem if self.shown.path else "frames") + ".jsonl"
-        self._file_dialog("Export JSONL", True, "JSON lines (*.jsonl);;All files (*)",
-                          self.export_jsonl, name)
-
-    # ---- table context menu -------------------------------------------------------------
-
-    def _table_menu(self, position) -> None:
-        index = self.log.table.indexAt(position)
-        if not index.isValid():
-            return
-        store_row = self.model.store_row(index.row())
-        row = self.shown.store.row(store_row)
-        menu = QMenu(self)
-        resend = menu.addAction("Resend / edit…", lambda: self.resend_row(store_row))
-        resend.setEnabled(row.type == "CALL")
-        menu.addAction("Copy raw frame", lambda: QGuiApplication.clipboard().setText(
-            self.shown.store.raw(store_row)))
-        menu.addSeparator()
-        current = self.log.bar.current()
-        menu.addAction(f"Only {row.charge_point_id}", lambda: self.log.bar.set_filter(
-            FrameFilter(**{**current.__dict__, "charge_point": row.charge_point_id})))
-        if row.action:
-            menu.addAction(f"Only {row.action}", lambda: self.log.bar.set_filter(
-                FrameFilter(**{**current.__dict__, "action": row.action})))
-        menu.popup(self.log.table.viewport().mapToGlobal(position))
-
     # ---- status -------------------------------------------------------------------------
 
     def _set_capture_label(self) -> None:
@@ -559,24 +321,6 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         where = "live session" if self.shown is self.live else self.shown.title
         self.setWindowTitle(f"OCPP Inspector {inspector.__version__} — {where}")
-
-    def show_about(self) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Information, "About OCPP Inspector",
-                          f"<h3>OCPP Inspector {inspector.__version__}</h3>"
-                          f"<p>Version {inspector.__version__}</p>"
-                          "<p>OCPP-J protocol inspector and conformance tester: MITM proxy, "
-                          "fake CSMS, fake charger, schema validation and a frame log.</p>"
-                          "<p>OCPP 1.6, 2.0.1 and 2.1 — schemas from the Open Charge Alliance "
-                          "(via the <tt>ocpp</tt> package).</p>",
-                          QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("aboutBox")
-        if not self.icon.isNull():
-            box.setIconPixmap(self.icon.pixmap(64, 64))
-            box.setWindowIcon(self.icon)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        self.about_box = box
-        box.show()
-        return box
 
     # ---- shutdown -------------------------------------------------------------------------
 

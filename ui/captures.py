@@ -1,0 +1,174 @@
+"""Capture files in the main window: browse one offline, save a copy, export JSONL.
+
+A mixin of `MainWindow` (ui/mainwindow.py). A capture opened from disk becomes a second
+`SessionData` shown in place of the live one; the live session keeps recording meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+from inspector.store import Capture, default_capture_path, export_jsonl
+
+from .framestore import FrameFilter
+from .session import SessionData
+from .widgets import ask_path, describe
+
+LOAD_CHUNK = 5_000
+
+
+def backup_capture(source: Path, target: Path) -> None:
+    """Copy a capture with SQLite's backup API: consistent even while it is written (WAL)."""
+    if Path(target).resolve() == Path(source).resolve():
+        raise ValueError("choose another file than the capture itself")
+    src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+class CaptureActions:
+    """File › Open / Save as / Export, and switching between live and opened sessions."""
+
+    # ---- sessions: live or an opened capture ---------------------------------------------
+
+    def show_session(self, session: SessionData) -> None:
+        self.shown = session
+        self.model.set_store(session.store)
+        self.log.apply_filter(self.log.bar.current())
+        self.log.bar._known = (0, 0)
+        self.log.bar.update_choices(session.store.charge_points.values(),
+                                    session.store.actions.values())
+        session.stations.take_changed()
+        self.connections.refresh(session.stations)
+        self.plot.set_data(session.meters)
+        self.detail.show_row(None, -1)
+        self.log._selected_store_row = -1
+        self._update_title()
+        self._update_stats()
+
+    def show_live(self) -> None:
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        if self.shown is not self.live:
+            self.show_session(self.live)
+
+    def open_capture(self, path) -> asyncio.Task:
+        """Browse a capture file offline (loaded in chunks; the window stays responsive)."""
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        self._loading = self.spawn(self._load_capture(Path(path)), "open capture")
+        return self._loading
+
+    async def _load_capture(self, path: Path) -> SessionData | None:
+        if self.writer is not None and self.live.path and path.resolve() == self.live.path.resolve():
+            self.writer.flush()
+        try:
+            capture = Capture(path)
+        except (FileNotFoundError, ValueError) as exc:
+            self.report_error(f"Cannot open capture: {exc}")
+            return None
+        try:
+            session = SessionData(path.name, path=path)
+            session.add_connections(capture.connections())
+            total = capture.count()
+            self.show_session(session)
+            after = 0
+            while True:
+                items = list(capture.frames(after_id=after, limit=LOAD_CHUNK))
+                if not items:
+                    break
+                rows = session.add_exports(items)
+                after = items[-1]["id"]
+                if self.shown is session:
+                    self._after_rows(rows)
+                self.statusBar().showMessage(f"Loading {path.name}: {session.store.count:,} of "
+                                             f"{total:,} frames…")
+                await asyncio.sleep(0)
+            if self.shown is session:
+                self.plot.flush()
+            self._file_done(f"Opened {path} ({session.store.count:,} frames)",
+                            f"opened capture {path} ({session.store.count:,} frames)")
+            self._update_stats()
+            return session
+        except sqlite3.Error as exc:
+            self.report_error(f"Cannot read capture {path}: {exc}")
+            return None
+        finally:
+            capture.close()
+
+    def save_capture_as(self, target) -> bool:
+        source = self.shown.path
+        if source is None:
+            self.report_error("Nothing to save yet: the capture file is created when a role starts.")
+            return False
+        if self.shown is self.live and self.writer is not None:
+            self.writer.flush()
+        try:
+            backup_capture(Path(source), Path(target))
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            self.report_error(f"Cannot save the capture as {target}: {describe(exc)}")
+            return False
+        self._file_done(f"Saved capture as {target}", f"capture saved as {target}")
+        return True
+
+    def export_jsonl(self, target) -> int | None:
+        """Export the frames shown (the whole capture, or what the filter selects)."""
+        flt: FrameFilter = self.model.filter
+        try:
+            with open(target, "w", encoding="utf-8") as out:
+                if flt.is_empty() and self.shown.path is not None:
+                    if self.shown is self.live and self.writer is not None:
+                        self.writer.flush()
+                    capture = Capture(self.shown.path)
+                    try:
+                        count = export_jsonl(capture, out)
+                    finally:
+                        capture.close()
+                else:
+                    store = self.shown.store
+                    count = 0
+                    for view_row in range(self.model.rowCount()):
+                        out.write(json.dumps(store.export_row(self.model.store_row(view_row)),
+                                             ensure_ascii=False))
+                        out.write("\n")
+                        count += 1
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            self.report_error(f"Cannot export to {target}: {describe(exc)}")
+            return None
+        self._file_done(f"Exported {count:,} frames to {target}",
+                        f"exported {count:,} frames to {target}")
+        return count
+
+    def _file_done(self, status: str, message: str) -> None:
+        """A file action succeeded: say so in the status bar and in the Messages tab."""
+        self.statusBar().showMessage(status, 8000)
+        self._message("info", message, "file")
+
+    def _file_dialog(self, title: str, save: bool, name_filter: str, callback, suggested="") -> None:
+        directory = self.settings.value("files/last_dir", str(Path.home()))
+        ask_path(self, self.settings, "files/last_dir", title,
+                 str(Path(directory) / suggested) if suggested else directory, name_filter,
+                 callback, save=save)
+
+    def _ask_open(self) -> None:
+        start = self.live.path.parent if self.live.path else default_capture_path().parent
+        self.settings.setValue("files/last_dir", self.settings.value("files/last_dir", str(start)))
+        self._file_dialog("Open capture", False, "Captures (*.db);;All files (*)", self.open_capture)
+
+    def _ask_save(self) -> None:
+        name = self.shown.path.name if self.shown.path else "capture.db"
+        self._file_dialog("Save capture as", True, "Captures (*.db)", self.save_capture_as, name)
+
+    def _ask_export(self) -> None:
+        name = (self.shown.path.stem if self.shown.path else "frames") + ".jsonl"
+        self._file_dialog("Export JSONL", True, "JSON lines (*.jsonl);;All files (*)",
+                          self.export_jsonl, name)

@@ -1,0 +1,260 @@
+"""The Fake charger panel: start simulated chargers one by one and follow each run."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLineEdit, QPushButton,
+                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
+from inspector.versions import VERSIONS
+
+from .role_panel import RolePanel, SendTarget
+from .security import check_tls_url, client_security
+from .widgets import describe
+
+
+class ChargerRun:
+    def __init__(self, charger: FakeCharger, stay: bool):
+        self.charger = charger
+        self.stay = stay
+        self.task: asyncio.Task | None = None
+        self.state = "starting"
+
+    @property
+    def charge_point_id(self) -> str:
+        return self.charger.charge_point_id
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    @property
+    def connected(self) -> bool:
+        endpoint = self.charger.endpoint
+        return endpoint is not None and not endpoint.closed.is_set()
+
+
+class ChargerPanel(RolePanel):
+    kind = "charger"
+
+    def __init__(self, host, parent=None):
+        super().__init__(host, parent)
+        settings = host.settings
+        self.csms_url = QLineEdit(settings.value("charger/url", "ws://127.0.0.1:9000/"))
+        self.csms_url.setObjectName("chargerUrl")
+        self.csms_url.setPlaceholderText("ws://127.0.0.1:9000/ (the charge point id is appended)")
+        self.charge_point = QLineEdit(settings.value("charger/charge_point", "CP001"))
+        self.charge_point.setObjectName("chargerId")
+        self.version = QComboBox()
+        self.version.setObjectName("chargerVersion")
+        self.version.addItems(list(VERSIONS))
+        self.version.setCurrentText(settings.value("charger/version", VERSIONS[0]))
+        self.meter_values = QSpinBox()
+        self.meter_values.setObjectName("chargerMeterValues")
+        self.meter_values.setRange(0, 100_000)
+        self.meter_values.setValue(int(settings.value("charger/meter_values", 3)))
+        self.interval = QDoubleSpinBox()
+        self.interval.setObjectName("chargerInterval")
+        self.interval.setRange(0.0, 3600.0)
+        self.interval.setDecimals(2)
+        self.interval.setSuffix(" s")
+        self.interval.setValue(float(settings.value("charger/interval", 1.0)))
+        self.id_tag = QLineEdit(settings.value("charger/id_tag", "TAG0001"))
+        self.id_tag.setObjectName("chargerIdTag")
+        self.stay = QCheckBox("stay connected after the session")
+        self.stay.setToolTip("keep heartbeating and answering the CSMS, so frames can be sent by hand")
+        self.stay.setObjectName("chargerStay")
+        self.stay.setChecked(str(settings.value("charger/stay", "true")).lower() == "true")
+        self.form.addRow("CSMS URL:", self.csms_url)
+        self.form.addRow("Charge point id:", self.charge_point)
+        self.form.addRow("OCPP version:", self.version)
+        self.form.addRow("Meter values:", self.meter_values)
+        self.form.addRow("Interval:", self.interval)
+        self.form.addRow("Id tag:", self.id_tag)
+        self.form.addRow("", self.stay)
+        self.add_security(client_security(settings, "charger"))
+        self.start_button.setText("Start charger")
+        self.stop_button.setText("Stop selected")
+        group = QGroupBox("Fake chargers")
+        self.runs_table = QTableWidget(0, 3)
+        self.runs_table.setObjectName("chargerRuns")
+        self.runs_table.setHorizontalHeaderLabels(["Charge point", "OCPP", "State"])
+        self.runs_table.verticalHeader().hide()
+        self.runs_table.horizontalHeader().setStretchLastSection(True)
+        self.runs_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.runs_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.runs_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.runs_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.send_button = QPushButton("Send frame…")
+        self.send_button.setObjectName("chargerSend")
+        self.stop_all = QPushButton("Stop all")
+        row = QHBoxLayout()
+        row.addWidget(self.send_button)
+        row.addStretch(1)
+        row.addWidget(self.stop_all)
+        box = QVBoxLayout(group)
+        box.addWidget(self.runs_table)
+        box.addLayout(row)
+        self.layout_.addWidget(group, 1)
+        self.runs: dict[str, ChargerRun] = {}
+        self.send_button.clicked.connect(self._send)
+        self.stop_all.clicked.connect(lambda: self.host.spawn(self.shutdown(), "stop chargers"))
+        self.runs_table.itemSelectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    def full_url(self) -> str:
+        base = self.csms_url.text().strip()
+        charge_point = self.charge_point.text().strip()
+        if not charge_point:
+            return base
+        return base.rstrip("/") + "/" + quote(charge_point, safe="")
+
+    def save_settings(self) -> None:
+        s = self.host.settings
+        s.setValue("charger/url", self.csms_url.text())
+        s.setValue("charger/charge_point", self.charge_point.text())
+        s.setValue("charger/version", self.version.currentText())
+        s.setValue("charger/meter_values", self.meter_values.value())
+        s.setValue("charger/interval", self.interval.value())
+        s.setValue("charger/id_tag", self.id_tag.text())
+        s.setValue("charger/stay", "true" if self.stay.isChecked() else "false")
+        self.security.save_settings()
+
+    def start(self) -> None:
+        self.clear_error()
+        if not self.csms_url.text().strip():
+            self.fail("enter the CSMS URL, e.g. ws://127.0.0.1:9000/")
+            return
+        try:
+            tls = self.security.client_tls()
+            check_tls_url(self.full_url(), tls)
+            options = ChargerOptions(url=self.full_url(), version=self.version.currentText(),
+                                     id_tag=self.id_tag.text().strip() or "TAG0001",
+                                     meter_values=self.meter_values.value(),
+                                     interval=self.interval.value(),
+                                     password=self.security.password(), tls=tls)
+            charger = FakeCharger(self.host.hub, options)
+        except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError)
+            self.fail(str(exc))
+            return
+        existing = self.runs.get(charger.charge_point_id)
+        if existing is not None and existing.running:
+            self.fail(f"a fake charger {charger.charge_point_id} is already running; stop it first "
+                      "or use another charge point id")
+            return
+        self.save_settings()
+        self.host.ensure_capture()
+        run = ChargerRun(charger, self.stay.isChecked())
+        self.runs[charger.charge_point_id] = run
+        self._show_runs(select=charger.charge_point_id)
+        run.task = self.host.spawn(self._run(run), f"fake charger {charger.charge_point_id}")
+
+    async def _run(self, run: ChargerRun) -> None:
+        charger = run.charger
+        name = run.charge_point_id
+        try:
+            self._set_state(run, "connecting…")
+            await charger.connect()
+            self._set_state(run, "running session")
+            await charger.run_session()
+            if not run.stay:
+                self._set_state(run, "session complete")
+                return
+            self._set_state(run, "connected (session complete)")
+            keep_alive = asyncio.ensure_future(charger.keep_alive())
+            closed = asyncio.ensure_future(charger.endpoint.closed.wait())
+            try:
+                await asyncio.wait({keep_alive, closed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                keep_alive.cancel()
+                closed.cancel()
+            if keep_alive.done() and not keep_alive.cancelled() and keep_alive.exception():
+                raise keep_alive.exception()
+            self._set_state(run, "disconnected by the CSMS")
+        except ChargerError as exc:
+            self._set_state(run, "failed")
+            self.fail(f"Fake charger {name}: {exc}")
+        except asyncio.CancelledError:
+            self._set_state(run, "stopped")
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown to the user as one line
+            self._set_state(run, "failed")
+            self.fail(f"Fake charger {name}: {describe(exc)}")
+        finally:
+            try:
+                await asyncio.wait_for(charger.close(), 5)
+            except Exception:  # noqa: BLE001 - already closed or never connected
+                pass
+            self._update_buttons()
+
+    def _set_state(self, run: ChargerRun, state: str) -> None:
+        run.state = state
+        self._show_runs()
+
+    def _show_runs(self, select: str | None = None) -> None:
+        runs = list(self.runs.values())
+        selected = select or self._selected_name()
+        self.runs_table.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            for column, text in enumerate((run.charge_point_id, run.charger.version, run.state)):
+                item = self.runs_table.item(row, column)
+                if item is None:
+                    self.runs_table.setItem(row, column, QTableWidgetItem(text))
+                elif item.text() != text:
+                    item.setText(text)
+            if run.charge_point_id == selected and self._selected_name() != selected:
+                self.runs_table.selectRow(row)
+        self._update_buttons()
+
+    def _selected_name(self) -> str | None:
+        rows = self.runs_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.runs_table.item(rows[0].row(), 0)
+        return item.text() if item else None
+
+    def selected_run(self) -> ChargerRun | None:
+        name = self._selected_name()
+        return self.runs.get(name) if name else None
+
+    def _update_buttons(self) -> None:
+        run = self.selected_run()
+        self.stop_button.setEnabled(run is not None and run.running)
+        self.send_button.setEnabled(run is not None and run.connected)
+        self.stop_all.setEnabled(any(r.running for r in self.runs.values()))
+        running = sum(r.running for r in self.runs.values())
+        self.state.setText(f"{running} running" if running else "none running")
+
+    def stop(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.running:
+            run.task.cancel()
+
+    async def shutdown(self) -> None:
+        tasks = [run.task for run in self.runs.values() if run.running]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+
+    @property
+    def running(self) -> bool:
+        return any(run.running for run in self.runs.values())
+
+    def _send(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.host.open_send_dialog(("charger", run.charge_point_id))
+
+    def send_targets(self) -> list[SendTarget]:
+        return [SendTarget(("charger", run.charge_point_id),
+                           f"Fake charger {run.charge_point_id} → CSMS (OCPP {run.charger.version})",
+                           "to_csms", run.charge_point_id, run.charger.endpoint)
+                for run in self.runs.values() if run.connected]
+
+    def refresh(self) -> None:
+        self._update_buttons()

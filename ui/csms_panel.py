@@ -1,0 +1,102 @@
+"""The Fake CSMS panel: a simulated CSMS, its connected charge points and "Send frame…"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
+                               QPushButton, QVBoxLayout)
+
+from inspector.roles.common import Listen
+from inspector.roles.csms import FakeCsms, load_overrides
+
+from .role_panel import SendTarget, ServerPanel
+from .security import server_security
+
+
+class CsmsPanel(ServerPanel):
+    kind = "csms"
+
+    def __init__(self, host, parent=None):
+        super().__init__(host, parent)
+        self.overrides = QLineEdit()
+        self.overrides.setObjectName("csmsOverrides")
+        self.overrides.setPlaceholderText("optional JSON file of per-action responses")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        overrides_row = QHBoxLayout()
+        overrides_row.addWidget(self.overrides, 1)
+        overrides_row.addWidget(browse)
+        settings = host.settings
+        self.listen.setText(settings.value("csms/listen", "127.0.0.1:9000"))
+        self.overrides.setText(settings.value("csms/overrides", ""))
+        self.form.addRow("Listen on:", self.listen)
+        self.form.addRow("Overrides:", overrides_row)
+        self._add_url_rows()
+        self.add_security(server_security(settings, "csms"))
+        group = QGroupBox("Connected charge points")
+        self.stations = QListWidget()
+        self.stations.setObjectName("csmsStations")
+        self.send_button = QPushButton("Send frame…")
+        self.send_button.setObjectName("csmsSend")
+        self.send_button.setEnabled(False)
+        box = QVBoxLayout(group)
+        box.addWidget(self.stations)
+        box.addWidget(self.send_button)
+        self.layout_.addWidget(group, 1)
+        self.stations.itemSelectionChanged.connect(self._update_send)
+        self.stations.itemDoubleClicked.connect(lambda _item: self._send())
+        self.send_button.clicked.connect(self._send)
+
+    def _browse(self) -> None:
+        dialog = QFileDialog(self, "Overrides file", str(Path(self.overrides.text()).parent),
+                             "JSON files (*.json);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.overrides.setText)
+        dialog.open()
+
+    def _make(self, listen: Listen):
+        path = self.overrides.text().strip()
+        overrides = load_overrides(path) if path else None  # OverrideError is a ValueError
+        csms = FakeCsms(self.host.hub, listen, overrides=overrides,
+                        tls=self.security.server_tls(), passwords=self.security.password())
+        return csms
+
+    def save_settings(self) -> None:
+        self.host.settings.setValue("csms/listen", self.listen.text())
+        self.host.settings.setValue("csms/overrides", self.overrides.text())
+        self.security.save_settings()
+
+    def started(self) -> None:
+        self.refresh_stations()
+
+    def stopped(self) -> None:
+        self.refresh_stations()
+
+    def refresh_stations(self) -> None:
+        names = sorted(self.role.stations) if self.role is not None else []
+        current = [self.stations.item(i).text() for i in range(self.stations.count())]
+        if names == current:
+            return
+        selected = self.stations.currentItem().text() if self.stations.currentItem() else None
+        self.stations.clear()
+        self.stations.addItems(names)
+        if selected in names:
+            self.stations.setCurrentRow(names.index(selected))
+        elif len(names) == 1:
+            self.stations.setCurrentRow(0)
+        self._update_send()
+
+    def _update_send(self) -> None:
+        self.send_button.setEnabled(self.stations.currentItem() is not None)
+
+    def _send(self) -> None:
+        item = self.stations.currentItem()
+        if item is not None:
+            self.host.open_send_dialog(("csms", item.text()))
+
+    def send_targets(self) -> list[SendTarget]:
+        if self.role is None:
+            return []
+        return [SendTarget(("csms", cp), f"Fake CSMS → {cp} (OCPP {ep.version})", "to_charger",
+                           cp, ep) for cp, ep in sorted(self.role.stations.items())]
