@@ -80,27 +80,26 @@ def _certs(args) -> int:
     return EXIT_OK
 
 
-def _gui(args) -> int:
+def _gui(args, open_gui) -> int:
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
         # Qt would abort with a core dump; say what to do instead
         raise UserError("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
                         "run it on a desktop, or use the headless verbs: ocpp-inspector --help")
-    try:
-        from ui.app import run_gui
-    except ImportError as exc:
-        raise UserError(f"the desktop application is not available: {exc}") from None
-    if getattr(args, "smoke_test", False):
-        return run_gui(smoke_test=True)
-    return run_gui()
+    if open_gui is None:
+        raise UserError("the desktop application is not part of `python -m inspector` (the core); "
+                        "run `ocpp-inspector` or `python -m ui`")
+    return open_gui(smoke_test=getattr(args, "smoke_test", False))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, open_gui=None) -> int:
+    """Run the command. `open_gui(smoke_test=...)` is handed in by the front-end that has a
+    window (`ui.launcher`): the core never imports the UI, dependencies point one way."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.verb in (None, "gui"):
-            return _gui(args)
+            return _gui(args, open_gui)
         if args.verb == "certs":
             return _certs(args)
         if args.verb == "log":

@@ -35,6 +35,9 @@ def smoke_test(bundle: Path) -> None:
     print("bundle --version:", version.stdout.strip())
     helptext = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True, env=env)
     assert "proxy" in helptext.stdout and "csms" in helptext.stdout, helptext.stdout
+    suites = subprocess.run([str(exe), "suite", "list"], capture_output=True, text=True, env=env)
+    # the suites are found through our metadata's entry point: it must be in the bundle
+    assert suites.returncode == 0 and "TC_001_CS" in suites.stdout, suites.stdout + suites.stderr
     gui = subprocess.run([str(exe), "gui", "--smoke-test"], capture_output=True, text=True, env=env,
                          timeout=120)
     if gui.returncode != 0:

@@ -1,18 +1,27 @@
-"""Finding cases: every case the `testsuites` package defines, filtered by version and SUT."""
+"""Finding cases: every case the installed suite packages provide, filtered by version and SUT.
+
+The core never imports a suite package: a distribution registers a function returning its
+cases under the entry-point group `ocpp_inspector.testsuites` (ours: `testsuites:all_cases`
+in pyproject.toml), so suites depend on the engine and not the reverse, and other suites can
+be added by installing them.
+"""
 
 from __future__ import annotations
 
 import functools
+from importlib.metadata import entry_points
 
 from ..versions import normalise
 from .model import SUT_KINDS, Case
 from .runner import SuiteError
 
+ENTRY_POINT_GROUP = "ocpp_inspector.testsuites"
+
 
 @functools.cache
 def _all() -> tuple[Case, ...]:
-    import testsuites
-    cases = tuple(testsuites.all_cases())
+    cases = tuple(case for provider in entry_points(group=ENTRY_POINT_GROUP)
+                  for case in provider.load()())
     seen = set()
     for case in cases:
         if case.key in seen:
@@ -39,7 +48,8 @@ def select(version: str, sut: str, ids: list[str] | None = None) -> list[Case]:
     """The cases to run, in the order given (all of them when `ids` is empty)."""
     available = list_cases(version, sut)
     if not available:
-        raise SuiteError(f"no cases for OCPP {version} with SUT {sut}")
+        raise SuiteError(f"no cases for OCPP {version} with SUT {sut}"
+                         + ("" if _all() else " (no suite package is installed: pip install .)"))
     if not ids:
         return available
     by_id = {c.id.upper(): c for c in available}

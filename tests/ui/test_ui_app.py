@@ -61,7 +61,7 @@ def _isolated_env(tmp_path) -> dict:
 def test_smoke_test_prints_the_title_and_leaves_nothing_behind(tmp_path):
     import inspector
 
-    result = subprocess.run([sys.executable, "-m", "inspector", "gui", "--smoke-test"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "ui", "gui", "--smoke-test"], cwd=ROOT,
                             env=_isolated_env(tmp_path), capture_output=True, text=True,
                             encoding="utf-8", timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

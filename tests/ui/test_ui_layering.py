@@ -36,6 +36,13 @@ def test_inspector_has_no_qt_import():
     assert not offenders, "Qt in the core:\n" + "\n".join(offenders)
 
 
+def test_inspector_never_imports_the_ui():
+    """Dependencies point one way: ui/ uses inspector/, never the reverse."""
+    offenders = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "inspector").rglob("*.py"))
+                 if "ui" in _imports(path) or "testsuites" in _imports(path)]
+    assert not offenders, "the core imports the UI or the suites:\n" + "\n".join(offenders)
+
+
 def test_ui_helpers_are_qt_free():
     for name in QT_FREE_UI:
         assert not _imports(ROOT / "ui" / name) & set(FORBIDDEN), name
