@@ -125,6 +125,18 @@ def test_fake_csms_answers_every_hostile_frame_and_stays_up(loop_thread, csms_pe
     check_answers(text, loop_thread.run(csms_peer.exchange(text)))
 
 
+async def bare_server():
+    """A plain WebSocket server on loopback: (server, port, future of its first connection)."""
+    ready = asyncio.get_running_loop().create_future()
+
+    async def handler(ws):
+        ready.set_result(ws)
+        await ws.wait_closed()
+
+    server = await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"], max_size=None)
+    return server, server.sockets[0].getsockname()[1], ready
+
+
 @pytest.fixture(scope="module")
 def charger_peer(loop_thread):
     """A hostile CSMS with our fake charger connected to it; yields the CSMS side's peer."""
@@ -132,14 +144,7 @@ def charger_peer(loop_thread):
 
     async def open_():
         nonlocal connected
-        ready = asyncio.get_running_loop().create_future()
-
-        async def handler(ws):
-            ready.set_result(ws)
-            await ws.wait_closed()
-
-        server = await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"], max_size=None)
-        port = server.sockets[0].getsockname()[1]
+        server, port, ready = await bare_server()
         charger = FakeCharger(Hub(), ChargerOptions(url=f"ws://127.0.0.1:{port}/FUZZ"))
         await charger.connect()
         connected = (server, charger)
@@ -166,14 +171,7 @@ def proxy_pair(loop_thread):
     state = {}
 
     async def open_():
-        ready = asyncio.get_running_loop().create_future()
-
-        async def handler(ws):
-            ready.set_result(ws)
-            await ws.wait_closed()
-
-        state["server"] = await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"], max_size=None)
-        port = state["server"].sockets[0].getsockname()[1]
+        state["server"], port, ready = await bare_server()
         state["proxy"] = proxy(f"ws://127.0.0.1:{port}")
         await state["proxy"].start()
         charger_side = await connect(state["proxy"].url + "FUZZ", subprotocols=["ocpp1.6"], max_size=None)

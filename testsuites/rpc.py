@@ -93,8 +93,8 @@ def cases(version: str, sut: str) -> list[Case]:
 
     rpc01 = case(1, "Message ids: length limit and echo", [
         Send(probe, probe_payload, checks=probe_checks, unique_id=ID36,
-             title=f"a CALL whose unique id has 36 characters (the maximum) is answered with that "
-                   f"exact id"),
+             title="a CALL whose unique id has 36 characters (the maximum) is answered with that "
+                   "exact id"),
         SendRaw(_raw(2, ID37, probe, probe_payload), codes=codes["format"], ids=[ID37, "-1"],
                 title="a CALL whose unique id has 37 characters is refused with a CALLERROR"),
         *own_call,

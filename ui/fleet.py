@@ -1,6 +1,6 @@
 """The Fleet panel: N simulated chargers against a CSMS, with live figures.
 
-Every frame of every member is counted on the fleet's own hub (`FleetCounters`); the
+Every frame of every member is counted on the fleet's own hub; the
 frames of every N-th charger ("Log every N-th charger") are also published to the
 window's hub, so they reach the frame log, the capture, the connections view and the
 meter plot (role "fleet"). With N = 0 nothing is logged; with N = 1 everything is (fine
@@ -31,25 +31,6 @@ from .security import check_tls_url, client_security
 REFRESH_MS = 1000
 _VALUE_STYLE = "font-size: 15px; font-weight: 600;"
 _BAD_PREFIX_CHARACTERS = set("/?#% \t")
-
-
-class FleetCounters(Hub):
-    """The fleet's own hub: every member's frames are counted here.
-
-    Frame numbers and connection ids come from the window's hub, so the frames of sampled
-    chargers (published to both hubs) never collide with those of the other roles in the
-    frame log and in the capture (whose frame ids are these numbers).
-    """
-
-    def __init__(self, numbering: Hub):
-        super().__init__()
-        self._numbering = numbering
-
-    def next_seq(self) -> int:
-        return self._numbering.next_seq()
-
-    def new_connection(self, charge_point_id: str, role: str, **kwargs):
-        return self._numbering.new_connection(charge_point_id, role, **kwargs)
 
 
 def charge_point_ids(prefix: str, count: int, log_every: int, limit: int = 3) -> tuple[list[str], int]:
@@ -269,7 +250,7 @@ class FleetPanel(RolePanel):
         self.clear_error()
         try:
             options = self.options()
-            fleet = Fleet(FleetCounters(self.host.hub), options, log_every=self.log_every.value(),
+            fleet = Fleet(Hub(), options, log_every=self.log_every.value(),
                           log_hub=self.host.hub)
         except ValueError as exc:  # bad URL, prefix, heartbeat, TLS files
             self.fail(str(exc))

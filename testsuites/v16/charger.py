@@ -37,6 +37,17 @@ def reboot() -> list:
             Connect()]
 
 
+def reset_when_idle(kind: str) -> list:
+    """Reset accepted, the charger reconnects, boots and reports its connector Available."""
+    return [
+        Send("Reset", {"type": kind}, checks=[eq("status", "Accepted")]),
+        ExpectDisconnect(),
+        Connect(),
+        Expect("BootNotification"),
+        Expect("StatusNotification", where={"connectorId": CONNECTOR}, checks=[eq("status", "Available")]),
+    ]
+
+
 def plug_in() -> list:
     return [Prompt("Plug the cable into connector {connector}", action="plug_in"),
             status("Preparing")]
@@ -156,21 +167,9 @@ CASES = [
         *remote_stop(),
     ], description="RemoteStopTransaction ends the transaction with reason Remote."),
 
-    case("TC_013_CS", "Hard Reset Without transaction", "Core/Provisioning", [
-        Send("Reset", {"type": "Hard"}, checks=[eq("status", "Accepted")]),
-        ExpectDisconnect(),
-        Connect(),
-        Expect("BootNotification"),
-        Expect("StatusNotification", where={"connectorId": CONNECTOR}, checks=[eq("status", "Available")]),
-    ]),
+    case("TC_013_CS", "Hard Reset Without transaction", "Core/Provisioning", reset_when_idle("Hard")),
 
-    case("TC_014_CS", "Soft Reset Without Transaction", "Core/Provisioning", [
-        Send("Reset", {"type": "Soft"}, checks=[eq("status", "Accepted")]),
-        ExpectDisconnect(),
-        Connect(),
-        Expect("BootNotification"),
-        Expect("StatusNotification", where={"connectorId": CONNECTOR}, checks=[eq("status", "Available")]),
-    ]),
+    case("TC_014_CS", "Soft Reset Without Transaction", "Core/Provisioning", reset_when_idle("Soft")),
 
     case("TC_015_CS", "Hard Reset With transaction", "Core/Provisioning", [
         *plug_in(),
