@@ -67,8 +67,6 @@ class Endpoint:
         self._waiting: dict[str, asyncio.Future] = {}
         self._tasks: set[asyncio.Task] = set()
         self.closed = asyncio.Event()
-        # every frame received, for the conformance engine to wait on
-        self.listeners: list[Callable] = []
 
     @property
     def version(self) -> str | None:
@@ -141,8 +139,6 @@ class Endpoint:
     def _on_message(self, message) -> None:
         record = self.monitor.observe(self.incoming, message, self.clock())
         self.hub.publish(FrameLogged(record))
-        for listener in list(self.listeners):
-            listener(record)
         frame = record.frame
         if frame.type in (FrameType.CALLRESULT, FrameType.CALLERROR):
             future = self._waiting.get(frame.unique_id)

@@ -128,14 +128,14 @@ class Proxy(ListeningRole):
             path = request_line.split(" ")[1] if request_line.count(" ") >= 2 else "/"
             cp_id = charge_point_id_from_path(path)
             try:
-                upstream_reader, upstream_writer, response = await self._open_upstream(
+                upstream_reader, upstream_writer, response, subprotocol = await self._open_upstream(
                     request_line, headers, path)
             except HandshakeError as exc:
                 self._refused(cp_id, remote, exc.reason)
                 await self._respond_error(writer, exc)
                 return
-            await self._relay(reader, writer, upstream_reader, upstream_writer, response, cp_id,
-                              remote)
+            await self._relay(reader, writer, upstream_reader, upstream_writer, response,
+                              subprotocol, cp_id, remote)
         except asyncio.CancelledError:
             pass
         finally:
@@ -183,7 +183,8 @@ class Proxy(ListeningRole):
                 extra = [(n, v) for n, v in response_headers if n.lower() == "www-authenticate"]
                 raise HandshakeError(status, reason, extra)
             raise HandshakeError(502, reason)
-        return upstream_reader, upstream_writer, response
+        return (upstream_reader, upstream_writer, response,
+                _header(response_headers, "Sec-WebSocket-Protocol"))
 
     def _refused(self, cp_id: str, remote: str | None, reason: str) -> None:
         now = time.time()
@@ -207,9 +208,7 @@ class Proxy(ListeningRole):
             pass
 
     async def _relay(self, reader, writer, upstream_reader, upstream_writer, response: bytes,
-                     cp_id: str, remote: str | None) -> None:
-        _, response_headers = _parse_head(response)
-        subprotocol = _header(response_headers, "Sec-WebSocket-Protocol")
+                     subprotocol: str | None, cp_id: str, remote: str | None) -> None:
         writer.write(response)  # the CSMS's 101, unchanged
         _keepalive(writer, self.keepalive)
         _keepalive(upstream_writer, self.keepalive)
