@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -231,7 +232,20 @@ def run_async(coroutine) -> int:
         except asyncio.CancelledError:
             return EXIT_INTERRUPTED
         return EXIT_OK
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(main())
+
+
+def event_loop_factory():
+    """uvloop where it is installed (Linux, macOS): its C transports halve the relay's CPU
+    per frame (benchmarks/proxy.py). OCPP_INSPECTOR_LOOP=asyncio opts out."""
+    if os.environ.get("OCPP_INSPECTOR_LOOP", "").lower() == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:  # Windows, or a build without it: the standard loop
+        return None
+    return uvloop.new_event_loop
 
 
 def run_role(args) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
@@ -14,6 +15,20 @@ from inspector.roles.common import Listen  # noqa: E402
 from inspector.store import Capture, CaptureWriter  # noqa: E402
 
 LOOPBACK = Listen("127.0.0.1", 0)
+
+
+def pytest_asyncio_loop_factories(config, item):
+    """Tests marked `both_loops` run on asyncio's own loop (the GUI's qasync stands in for
+    it) and on uvloop, which the headless CLI runs on where it is installed."""
+    factories = {"asyncio": asyncio.new_event_loop}
+    if item.get_closest_marker("both_loops") is None:
+        return factories
+    try:
+        import uvloop
+    except ImportError:  # Windows: the CLI uses asyncio's loop there too
+        return factories
+    factories["uvloop"] = uvloop.new_event_loop
+    return factories
 
 
 class Recorder:

@@ -3,14 +3,22 @@
 import asyncio
 import base64
 import contextlib
+import hashlib
+import os
+import re
+import struct
+from urllib.parse import urlsplit
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import apply_mask
 
 from tests.conftest import exported
 from tests.roles_helpers import logged_hub, proxy, running
+
+pytestmark = pytest.mark.both_loops
 
 ODD_FRAMES = [
     '{oops',                                            # not JSON
@@ -142,3 +150,64 @@ async def test_many_chargers_at_once_keep_their_order():
     assert len(streams) == 50
     for frames in streams.values():
         assert frames == [f'[2,"{i}","Heartbeat",{{}}]' for i in range(20)]
+
+
+def _masked_text_frame(text: str) -> bytes:
+    payload = text.encode()
+    mask = os.urandom(4)
+    return (bytes([0x81, 0x80 | 127]) + struct.pack("!Q", len(payload)) + mask
+            + apply_mask(payload, mask))
+
+
+async def test_a_stalled_csms_pushes_back_on_the_charger_and_nothing_is_lost():
+    """The CSMS stops reading: the proxy stops reading the charger (its buffer stays bounded,
+    the rest waits in the charger's socket), then relays all 32 MB byte-exact once it resumes."""
+    resume, received = asyncio.Event(), bytearray()
+    message = '[2,"{}","DataTransfer",{{"vendorId":"x","data":"' + "d" * (256 * 1024) + '"}}]'
+    sent = b"".join(_masked_text_frame(message.format(i)) for i in range(128))
+
+    async def stalling_csms(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = re.search(rb"Sec-WebSocket-Key: (\S+)", head, re.I).group(1)
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                  .digest()).decode()
+        writer.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+                      "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+        await resume.wait()
+        while len(received) < len(sent):
+            chunk = await reader.read(1 << 20)
+            if not chunk:
+                break
+            received.extend(chunk)
+        writer.close()
+
+    upstream = await asyncio.start_server(stalling_csms, "127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}"
+    async with running(proxy(url)) as relay:
+        port = urlsplit(relay.url).port
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET /CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+        assert b" 101 " in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        writer.write(sent)
+        # kernel buffers on loopback hold some MB; the proxy at most ~1 MiB more; what is
+        # left must wait in the charger's own buffer instead of piling up in the proxy
+        backlog = 0
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if writer.transport.get_write_buffer_size() == backlog:
+                break
+            backlog = writer.transport.get_write_buffer_size()
+        assert backlog > 8 << 20
+        resume.set()
+        await asyncio.wait_for(writer.drain(), 30)
+        for _ in range(500):
+            if len(received) >= len(sent):
+                break
+            await asyncio.sleep(0.02)
+        writer.close()
+    upstream.close()
+    assert bytes(received) == sent

@@ -22,6 +22,7 @@ from tests.conftest import exported
 from tests.roles_helpers import csms, logged_hub, proxy, run_charger, running
 
 
+@pytest.mark.both_loops
 async def test_csms_vanishing_mid_call_is_flagged_and_mirrored(tmp_path):
     """The CSMS dies with a CALL outstanding: the charger gets 1001, the CALL is flagged."""
     hub, writer = logged_hub(tmp_path / "p.db")
@@ -43,6 +44,7 @@ async def test_csms_vanishing_mid_call_is_flagged_and_mirrored(tmp_path):
     assert call["flags"] == ["no response: the connection closed"]
 
 
+@pytest.mark.both_loops
 async def test_half_open_peers_are_found_by_tcp_keepalive():
     """Relayed sockets get TCP keepalive, so a peer whose network vanished (no FIN) is dropped
     by the OS without the proxy touching the frame stream."""
@@ -81,6 +83,7 @@ async def test_fake_csms_drops_a_silent_half_open_charger():
     assert closed.connection.charge_point_id == "SILENT" and closed.connection.close_code == 1006
 
 
+@pytest.mark.both_loops
 async def test_csms_restart_under_the_proxy():
     """The CSMS goes away and comes back on the same port; chargers reconnect through the proxy."""
     hub = Hub()

@@ -51,6 +51,7 @@ async def test_profile1_basic_auth_and_no_secret_in_capture(tmp_path):
                      "refused (HTTP 401): no HTTP Basic credentials"]
 
 
+@pytest.mark.both_loops
 async def test_proxy_passes_basic_auth_through():
     """The proxy forwards Authorization; the CSMS's 401 reaches the charger as is."""
     async with running(csms(passwords=SECRET)) as server, running(proxy(server.url)) as relay:
@@ -76,6 +77,7 @@ async def test_profile3_mutual_tls(pki):
             await run_charger(server.url + "CP1", tls=client_tls(pki), meter_values=1)
 
 
+@pytest.mark.both_loops
 async def test_proxy_does_tls_on_both_sides_independently(pki, tmp_path):
     """charger →wss (proxy's certificate)→ proxy →wss + client certificate→ CSMS."""
     hub, writer = logged_hub(tmp_path / "p.db")

@@ -87,3 +87,23 @@ def test_opening_a_non_capture_is_a_clear_error(tmp_path):
         Capture(bogus)
     with pytest.raises(FileNotFoundError):
         Capture(tmp_path / "missing.db")
+
+
+def test_large_batches_keep_every_frame_in_order(tmp_path):
+    """One batch larger than a multi-row INSERT, two connections interleaved: nothing lost."""
+    hub, path = Hub(), tmp_path / "c.db"
+    writer = CaptureWriter(path, flush_interval=0.2)
+    writer.attach(hub)
+    count = 2 * 1024 + 256 + 3 * 16 + 5  # spans every statement size
+    first = feed(hub, writer, [("to_csms", a_call("Heartbeat", {}, f"a{i}"), 1.0 + i)
+                               for i in range(count)])
+    second = feed(hub, writer, [("to_csms", a_call("Heartbeat", {}, "z"), 9e9)])
+    first.closed_at, first.close_code = 5.0, 1000
+    hub.publish(ConnectionClosed(first))
+    writer.close()
+    capture = Capture(path)
+    rows = list(capture.frames())
+    assert len(rows) == count + 1
+    assert [r["unique_id"] for r in rows[:count]] == [f"a{i}" for i in range(count)]
+    assert rows[-1]["unique_id"] == "z" and second.id != first.id
+    assert [c["close_code"] for c in capture.connections()] == [1000, None]

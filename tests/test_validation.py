@@ -18,6 +18,32 @@ def mutations(payload: dict):
     yield {**payload, "notInTheSchema": 1}
 
 
+def _leaf_variants(value):
+    """Wrong or out-of-range values for one leaf: what breaks enums, limits, lengths and types."""
+    if isinstance(value, bool):
+        return ["true", 1]
+    if isinstance(value, (int, float)):
+        return [-1, -0.5, 10 ** 12, 0.3, str(value), None]
+    if isinstance(value, str):
+        return ["NotAValueOfThisEnum", "x" * 2000, "", 7]
+    return []
+
+
+def deep_mutations(value):
+    """Every nested leaf replaced by each of its variants, one at a time (the rest kept)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            for variant in deep_mutations(item):
+                yield {**value, key: variant}
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            for variant in deep_mutations(item):
+                yield [*value[:index], variant, *value[index + 1:]]
+        yield []
+    else:
+        yield from _leaf_variants(value)
+
+
 @pytest.mark.parametrize("version,action", CASES, ids=[f"{v}-{a}" for v, a in CASES])
 def test_verdict_matches_jsonschema(version, action):
     """For templates and their mutations, validate() agrees with the jsonschema validator."""
@@ -27,6 +53,20 @@ def test_verdict_matches_jsonschema(version, action):
         expected_valid = not any(True for _ in slow.iter_errors(payload))
         findings = validation.validate(version, action, schemas.REQUEST, payload)
         assert (findings == []) == expected_valid, (payload, findings)
+
+
+@pytest.mark.parametrize("kind", [schemas.REQUEST, schemas.RESPONSE])
+def test_fast_path_never_calls_an_invalid_payload_valid(kind):
+    """Nested mutations of every action's example: the compiled fast path agrees with jsonschema."""
+    for version, action in CASES:
+        slow = validation.compiled(version, action, kind)
+        if slow is None:
+            continue
+        example = defaults.example(version, action, kind, now=NOW)
+        for payload in [example, *deep_mutations(example)]:
+            expected_valid = not any(True for _ in slow.iter_errors(payload))
+            findings = validation.validate(version, action, kind, payload)
+            assert (findings == []) == expected_valid, (version, action, payload, findings)
 
 
 def test_unknown_version_or_action_has_no_verdict():

@@ -31,7 +31,6 @@ from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_
 
 _PASSED_STATUSES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 _HEAD_LIMIT = 64 * 1024
-_CHUNK = 256 * 1024
 _HIGH_WATER = 1 << 20
 
 
@@ -219,72 +218,111 @@ class Proxy(ListeningRole):
         monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
                                     call_timeout=self.call_timeout, validate_schemas=self.validate)
         self.active += 1
-        closes: dict[str, Close] = {}
-        pumps = [asyncio.create_task(self._pump(reader, upstream_writer, TO_CSMS, monitor, closes)),
-                 asyncio.create_task(self._pump(upstream_reader, writer, TO_CHARGER, monitor, closes))]
+        lost = asyncio.get_running_loop().create_future()
+        legs = (_Leg(self, monitor, TO_CSMS, writer.transport, upstream_writer.transport, lost),
+                _Leg(self, monitor, TO_CHARGER, upstream_writer.transport, writer.transport, lost))
         expiry = asyncio.create_task(self._expire(monitor))
         try:
-            done, _ = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            first = pumps.index(done.pop())
-            direction = (TO_CSMS, TO_CHARGER)[first]
-            target = (upstream_writer, writer)[first]
-            if direction not in closes and not target.is_closing():
+            for leg, stream in zip(legs, (reader, upstream_reader)):
+                leg.take_over(stream)
+            first = await lost
+            direction = first.direction
+            target = first.target
+            if first.close is None and not target.is_closing():
                 # the peer vanished without a close frame: tell the other side it went away
                 target.write(close_frame(1001, "peer connection lost", masked=direction == TO_CSMS))
             # one side's TCP is gone, so nothing more can cross: flush and close the other
             # now (as a server does after the closing handshake) instead of waiting for it
             target.close()
-            await asyncio.wait(pumps, timeout=1)
         finally:
-            for task in (*pumps, expiry):
-                task.cancel()
+            expiry.cancel()
             for side in (writer, upstream_writer):
                 side.close()
             for event in monitor.close():
                 self.hub.publish(event)
             self.active -= 1
-            first_close = closes.get(TO_CSMS) or closes.get(TO_CHARGER)
+            first_close = legs[0].close or legs[1].close
             info.closed_at = time.time()
             info.close_code = first_close.code if first_close else 1006
             info.close_reason = (first_close.reason or None) if first_close else "connection lost"
             self.hub.publish(ConnectionClosedEvent(info))
 
-    async def _pump(self, source, target, direction: str, monitor: ConnectionMonitor,
-                    closes: dict) -> None:
-        frames = FrameReader(transport_limit(self.max_size))
-        publish = self.hub.publish
-        try:
-            while True:
-                data = await source.read(_CHUNK)
-                if not data:
-                    return
-                received = time.time()
-                delivered = not target.is_closing()
-                if delivered:
-                    target.write(data)  # forward first: inspection never delays traffic
-                for event in frames.feed(data):
-                    if isinstance(event, Message):
-                        message = event.payload.decode("utf-8", errors="replace") if event.text \
-                            else event.payload
-                        record = monitor.observe(direction, message, received)
-                        if event.text and "\ufffd" in message and \
-                                "\ufffd".encode() not in event.payload:
-                            record.flags.append("text frame is not valid UTF-8")
-                        if not delivered:
-                            record.flags.append("not delivered: the other side had closed")
-                        publish(FrameLogged(record))
-                    elif isinstance(event, Close):
-                        closes.setdefault(direction, event)
-                    elif isinstance(event, StreamError):
-                        self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
-                                        f"{event.reason}; relaying without inspection", "proxy")
-                if target.transport.get_write_buffer_size() > _HIGH_WATER:
-                    await target.drain()  # backpressure: a slow peer slows its sender
-        except (ConnectionError, OSError):
-            return
+    def _inspect(self, leg: "_Leg", data: bytes, received: float, delivered: bool) -> None:
+        """Read the bytes just forwarded: log each complete message, note close frames."""
+        monitor = leg.monitor
+        for event in leg.frames.feed(data):
+            if type(event) is Message:
+                message = event.payload.decode("utf-8", errors="replace") if event.text \
+                    else event.payload
+                record = monitor.observe(leg.direction, message, received)
+                if event.text and "\ufffd" in message and "\ufffd".encode() not in event.payload:
+                    record.flags.append("text frame is not valid UTF-8")
+                if not delivered:
+                    record.flags.append("not delivered: the other side had closed")
+                self.hub.publish(FrameLogged(record))
+            elif type(event) is Close:
+                if leg.close is None:
+                    leg.close = event
+            elif type(event) is StreamError:
+                self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
+                                f"{event.reason}; relaying without inspection", "proxy")
 
     async def _expire(self, monitor: ConnectionMonitor) -> None:
         while True:
             await asyncio.sleep(min(1.0, monitor.call_timeout / 4))
             for event in monitor.expire(time.time()):
                 self.hub.publish(event)
+
+
+class _Leg(asyncio.Protocol):
+    """One direction of a relayed connection, as the protocol of its source socket.
+
+    Bytes are written to the other socket inside data_received, before anything looks at
+    them: no stream buffer, task wake-up or copy sits between arrival and forwarding.
+    Flow control pairs the two sockets: when the target's send buffer is full asyncio
+    pauses *its* protocol's writing, which pauses reading on this leg's source.
+    """
+
+    def __init__(self, proxy: Proxy, monitor: ConnectionMonitor, direction: str,
+                 source: asyncio.Transport, target: asyncio.Transport, lost: asyncio.Future):
+        self.proxy, self.monitor, self.direction = proxy, monitor, direction
+        self.source, self.target, self._lost = source, target, lost
+        self.frames = FrameReader(transport_limit(proxy.max_size))
+        self.close: Close | None = None
+
+    def take_over(self, stream: asyncio.StreamReader) -> None:
+        """Become the source socket's protocol, relaying what the handshake reader held."""
+        # asyncio offers no public way to take bytes a StreamReader already buffered (a
+        # CSMS may send its first CALL in the same segment as its 101)
+        leftover = bytes(stream._buffer)
+        stream._buffer.clear()
+        self.source.set_protocol(self)
+        self.source.set_write_buffer_limits(high=_HIGH_WATER)
+        if leftover:
+            self.data_received(leftover)
+        if stream.at_eof() or self.source.is_closing():
+            self.connection_lost(stream.exception())
+        elif not self.source.is_reading():
+            self.source.resume_reading()  # the StreamReader may have paused it when full
+
+    def data_received(self, data: bytes) -> None:
+        received = time.time()
+        delivered = not self.target.is_closing()
+        if delivered:
+            self.target.write(data)  # forward first: inspection never delays traffic
+        self.proxy._inspect(self, data, received, delivered)
+
+    def eof_received(self) -> bool:
+        return False  # the peer half-closed: close our side, connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._lost.done():
+            self._lost.set_result(self)
+
+    # the *target* of the other leg is this leg's source: when writing to our source
+    # socket backs up, stop reading from the socket that feeds it
+    def pause_writing(self) -> None:
+        self.target.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.target.resume_reading()
