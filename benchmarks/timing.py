@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -24,10 +25,17 @@ def percentile(values, q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def start_cli(*args: str, pattern: str = r"listening on (ws://127\.0\.0\.1:\d+/)"):
+def pinned_to(cpus):
+    """A preexec_fn that keeps a child process (and every thread it starts) on `cpus`."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_cli(*args: str, pattern: str = r"listening on (ws://127\.0\.0\.1:\d+/)", cpus=None):
     """Start `ocpp-inspector ARGS` in its own process; returns (process, url it listens on)."""
     process = subprocess.Popen([sys.executable, "-m", "inspector", *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+                               stderr=subprocess.DEVNULL, text=True, preexec_fn=pinned_to(cpus))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         match = re.search(pattern, process.stdout.readline())

@@ -222,9 +222,18 @@ def run_async(coroutine) -> int:
     async def main():
         task = asyncio.ensure_future(coroutine)
         loop = asyncio.get_running_loop()
+
+        def stop():
+            # keep cancelling until the task ends: on Python 3.11 an inner wait_for()
+            # that completes as the cancellation lands swallows it (a charger ignored
+            # SIGTERM in one run of four on uvloop until rpc.py stopped using wait_for)
+            if not task.done():
+                task.cancel()
+                loop.call_later(0.5, stop)
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, task.cancel)
+                loop.add_signal_handler(sig, stop)
             except (NotImplementedError, RuntimeError):  # Windows
                 pass
         try:

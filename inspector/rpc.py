@@ -108,8 +108,11 @@ class Endpoint:
         self._waiting[frame.unique_id] = future
         try:
             await self.send_frame(frame)
-            return await asyncio.wait_for(future, timeout or self.response_timeout)
-        except asyncio.TimeoutError:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the answer does, and a charger then ignored Ctrl+C/SIGTERM
+            async with asyncio.timeout(timeout or self.response_timeout):
+                return await future
+        except TimeoutError:
             raise CallTimeout(f"no response to {frame.action} within "
                               f"{timeout or self.response_timeout:g} s") from None
         finally:

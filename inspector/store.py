@@ -7,6 +7,7 @@ the last ~100 ms. WAL lets readers (`Capture`) open a file while it is being wri
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -14,10 +15,12 @@ import sqlite3
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from .codec import FrameType
 from .events import CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged
 
 FLUSH_INTERVAL = 0.05
@@ -85,6 +88,14 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     return db
 
 
+@dataclass(frozen=True, slots=True)
+class _Flagged:
+    """A logged CALL got a flag after the fact (unanswered): rewrite its row's flags."""
+
+    row: int
+    flags: str
+
+
 class CaptureWriter:
     """Subscribes to a Hub and persists its events in batches from a background thread."""
 
@@ -93,9 +104,10 @@ class CaptureWriter:
         self.flush_interval = flush_interval
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._db = _connect(self.path)
-        self._next_frame_id = (self._db.execute("SELECT max(id) FROM frames").fetchone()[0] or 0) + 1
-        self._connection_rows: dict[int, int] = {}  # hub connection id -> row id
-        self._call_rows: dict[int, int] = {}  # seq of a CALL -> frame row id
+        first_id = (self._db.execute("SELECT max(id) FROM frames").fetchone()[0] or 0) + 1
+        self._frame_ids = itertools.count(first_id)
+        self._connection_rows: dict[int, int] = {}  # hub connection id -> row id (writer thread)
+        self._call_rows: dict[int, int] = {}  # seq of a CALL -> frame row id (publisher thread)
         # the most rows one statement may bind (SQLite builds before 3.32 allow 999 values)
         limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAME_COLUMNS
         self._inserts = [(size, _INSERT_FRAME + ",(?,?,?,?,?,?,?,?,?,?,?,?,?)" * (size - 1))
@@ -109,7 +121,20 @@ class CaptureWriter:
         return hub.subscribe(self.handle)
 
     def handle(self, event) -> None:
-        if type(event) in _LOGGED_EVENTS:
+        """Runs on the publishing thread: a frame becomes its row at once.
+
+        Queueing the row instead of the event lets the parsed payload die right after
+        inspection: held for the batching window, every frame's JSON tree survived into
+        the garbage collector's older generations and was scanned again and again.
+        """
+        kind = type(event)
+        if kind is FrameLogged:
+            self._queue.put(self._frame_row(event.record))
+        elif kind is CallUnanswered:
+            row = self._call_rows.pop(event.record.seq, None)
+            if row is not None:
+                self._queue.put(_Flagged(row, json.dumps(event.record.flags)))
+        elif kind in _LOGGED_EVENTS:
             self._queue.put(event)
 
     def flush(self, timeout: float = 5.0) -> None:
@@ -154,22 +179,20 @@ class CaptureWriter:
         db = self._db
         rows = []
         with db:
-            for event in batch:
-                if isinstance(event, FrameLogged):
-                    rows.append(self._frame_row(event.record))
+            for item in batch:
+                if type(item) is list:  # a frame's row; its connection becomes a row id here
+                    item[1] = self._connection_row(db, item[1])
+                    rows.append(item)
                     continue
                 if rows:
                     self._insert_frames(db, rows)
                     rows = []
-                if isinstance(event, ConnectionOpened):
-                    self._open_connection(db, event.connection)
-                elif isinstance(event, ConnectionClosed):
-                    self._close_connection(db, event.connection)
-                elif isinstance(event, CallUnanswered):
-                    row = self._call_rows.pop(event.record.seq, None)
-                    if row is not None:
-                        db.execute("UPDATE frames SET flags=? WHERE id=?",
-                                   (json.dumps(event.record.flags), row))
+                if isinstance(item, ConnectionOpened):
+                    self._open_connection(db, item.connection)
+                elif isinstance(item, ConnectionClosed):
+                    self._close_connection(db, item.connection)
+                elif isinstance(item, _Flagged):
+                    db.execute("UPDATE frames SET flags=? WHERE id=?", (item.flags, item.row))
             if rows:
                 self._insert_frames(db, rows)
 
@@ -218,21 +241,19 @@ class CaptureWriter:
             (info.subprotocol, info.closed_at, info.close_code, info.close_reason, info.note,
              self._connection_rows[info.id]))
 
-    def _frame_row(self, record) -> tuple:
-        frame_id = self._next_frame_id
-        self._next_frame_id += 1
-        if record.frame.type.value == "CALL":
-            self._call_rows[record.seq] = frame_id
-            if len(self._call_rows) > _CALL_ROWS_KEPT:
-                self._call_rows.pop(next(iter(self._call_rows)))
-        connection_row = self._connection_rows.get(record.connection.id)
-        if connection_row is None:
-            connection_row = self._open_connection(self._db, record.connection)
-        return (frame_id, connection_row, record.connection.charge_point_id, record.time,
+    def _frame_row(self, record) -> list:
+        """The frames row of a record, its connection still a ConnectionInfo (publisher thread)."""
+        frame_id = next(self._frame_ids)
+        if record.frame.type is FrameType.CALL:
+            calls = self._call_rows
+            calls[record.seq] = frame_id
+            if len(calls) > _CALL_ROWS_KEPT:
+                del calls[next(iter(calls))]
+        return [frame_id, record.connection, record.connection.charge_point_id, record.time,
                 record.direction, record.frame.type.value, record.frame.unique_id, record.action,
                 record.latency_ms, None if record.valid is None else int(record.valid),
                 json.dumps([f.as_dict() for f in record.errors]) if record.errors else "[]",
-                json.dumps(record.flags) if record.flags else "[]", record.frame.raw)
+                json.dumps(record.flags) if record.flags else "[]", record.frame.raw]
 
 
 # ---- reading -----------------------------------------------------------------------------
