@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from inspector.cli_roles import event_loop_factory
 from inspector.events import Hub
 from inspector.roles.fleet import Fleet, FleetOptions
 
@@ -53,7 +54,9 @@ def main(argv) -> None:
                 options = FleetOptions(url=url, count=count, duration=args.duration + ramp,
                                        ramp_up=ramp, scenario="charging", meter_interval=10.0,
                                        session_samples=1000, heartbeat_interval=10.0)
-                summary, steady = asyncio.run(measure(options, ramp, args.duration))
+                # the same event loop as `ocpp-inspector fleet` (uvloop where installed)
+                with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+                    summary, steady = runner.run(measure(options, ramp, args.duration))
                 expected = count * (1 / 10 + 1 / 10) * 2  # heartbeat + meter values, CALL + result
                 print(f"{count:>8} {summary['booted']:>7} {summary['errors']:>6} {steady:>9,.0f} "
                       f"{expected:>9,.0f} {steady / expected:>6.2f} {summary['latency_p50_ms']:>7} "

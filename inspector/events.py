@@ -98,16 +98,23 @@ class Hub:
     """Fan-out of events to subscribers; a failing subscriber never breaks the relay."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Callable[[object], None]] = []
+        # an immutable snapshot: publish (once per frame) iterates it without copying,
+        # and a callback may (un)subscribe while being called
+        self._subscribers: tuple[Callable[[object], None], ...] = ()
         self._seq = itertools.count(1)
         self._connection_ids = itertools.count(1)
 
     def subscribe(self, callback: Callable[[object], None]) -> Callable[[], None]:
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+        self._subscribers += (callback,)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                index = self._subscribers.index(callback)
+                self._subscribers = self._subscribers[:index] + self._subscribers[index + 1:]
+        return unsubscribe
 
     def publish(self, event: object) -> None:
-        for callback in list(self._subscribers):
+        for callback in self._subscribers:
             try:
                 callback(event)
             except Exception:  # a subscriber's bug must not stop frames flowing

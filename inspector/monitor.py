@@ -46,6 +46,14 @@ class ConnectionMonitor:
         self._outstanding: dict[str, dict[str, _Outstanding]] = {"to_csms": {}, "to_charger": {}}
         self._recent_ids: dict[str, OrderedDict] = {"to_csms": OrderedDict(), "to_charger": OrderedDict()}
         self._answered: OrderedDict[str, str] = OrderedDict()  # id -> action, for CALLRESULTERROR
+        self._handlers = {
+            FrameType.CALL: self._on_call,
+            FrameType.SEND: self._on_send,
+            FrameType.CALLRESULT: self._on_response,
+            FrameType.CALLERROR: self._on_response,
+            FrameType.CALLRESULTERROR: self._on_result_error,
+            FrameType.MALFORMED: self._on_malformed,
+        }
 
     @property
     def version(self) -> str | None:
@@ -54,15 +62,7 @@ class ConnectionMonitor:
     def observe(self, direction: str, message: str | bytes | Frame, now: float) -> FrameRecord:
         frame = message if isinstance(message, Frame) else codec.parse(message, max_size=self.max_size)
         record = FrameRecord(self._next_seq(), now, self.connection, direction, frame)
-        handler = {
-            FrameType.CALL: self._on_call,
-            FrameType.SEND: self._on_send,
-            FrameType.CALLRESULT: self._on_response,
-            FrameType.CALLERROR: self._on_response,
-            FrameType.CALLRESULTERROR: self._on_result_error,
-            FrameType.MALFORMED: self._on_malformed,
-        }[frame.type]
-        handler(record, now)
+        self._handlers[frame.type](record, now)
         return record
 
     # ---- per type ----------------------------------------------------------------------
