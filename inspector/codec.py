@@ -114,23 +114,22 @@ def parse(message: str | bytes, *, max_size: int | None = None) -> Frame:
     if not value:
         return _malformed(raw, "empty array", "RpcFrameworkError")
     number = value[0]
-    if type(number) is not int or number not in _TYPE_BY_NUMBER:
+    ftype = _TYPE_BY_NUMBER.get(number) if type(number) is int else None
+    if ftype is None:
         return _malformed(raw, f"unknown message type {json.dumps(number)[:40]}; expected 2 to 6",
                           "MessageTypeNotSupported", _id_if_string(value))
-    ftype = _TYPE_BY_NUMBER[number]
     arity = _SHAPES[ftype]
-    unique_id = _id_if_string(value)
     if len(value) != arity:
         return _malformed(raw, f"{ftype.value} must have {arity} elements, got {len(value)}",
-                          "FormatViolation", unique_id)
-    if not isinstance(value[1], str):
-        return _malformed(raw, f"unique id must be a string, got {_json_type(value[1])}",
+                          "FormatViolation", _id_if_string(value))
+    unique_id = value[1]
+    if type(unique_id) is not str:
+        return _malformed(raw, f"unique id must be a string, got {_json_type(unique_id)}",
                           "FormatViolation")
-    if len(value[1]) > MAX_UNIQUE_ID_LENGTH:
-        return _malformed(raw, f"unique id of {len(value[1])} characters exceeds {MAX_UNIQUE_ID_LENGTH}",
-                          "FormatViolation", unique_id)
-    if not value[1]:
-        return _malformed(raw, "unique id is empty", "FormatViolation", unique_id)
+    if not 0 < len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
+        reason = (f"unique id of {len(unique_id)} characters exceeds {MAX_UNIQUE_ID_LENGTH}"
+                  if unique_id else "unique id is empty")
+        return _malformed(raw, reason, "FormatViolation", _id_if_string(value))
     if ftype in (FrameType.CALL, FrameType.SEND):
         action, payload = value[2], value[3]
         if not isinstance(action, str) or not action:

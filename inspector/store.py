@@ -59,6 +59,7 @@ _INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, 
 _FRAME_COLUMNS = 13
 _ROWS_PER_INSERT = (1024, 256, 64, 16, 4, 1)
 _CALL_ROWS_KEPT = 200_000
+_TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
 _LOGGED_EVENTS = frozenset({FrameLogged, ConnectionOpened, ConnectionClosed, CallUnanswered})
 
 
@@ -243,17 +244,19 @@ class CaptureWriter:
 
     def _frame_row(self, record) -> list:
         """The frames row of a record, its connection still a ConnectionInfo (publisher thread)."""
+        frame, connection = record.frame, record.connection
         frame_id = next(self._frame_ids)
-        if record.frame.type is FrameType.CALL:
+        if frame.type is FrameType.CALL:
             calls = self._call_rows
             calls[record.seq] = frame_id
             if len(calls) > _CALL_ROWS_KEPT:
                 del calls[next(iter(calls))]
-        return [frame_id, record.connection, record.connection.charge_point_id, record.time,
-                record.direction, record.frame.type.value, record.frame.unique_id, record.action,
-                record.latency_ms, None if record.valid is None else int(record.valid),
-                json.dumps([f.as_dict() for f in record.errors]) if record.errors else "[]",
-                json.dumps(record.flags) if record.flags else "[]", record.frame.raw]
+        valid, errors, flags = record.valid, record.errors, record.flags
+        return [frame_id, connection, connection.charge_point_id, record.time, record.direction,
+                _TYPE_NAMES[frame.type], frame.unique_id, record.action, record.latency_ms,
+                None if valid is None else int(valid),
+                json.dumps([f.as_dict() for f in errors]) if errors else "[]",
+                json.dumps(flags) if flags else "[]", frame.raw]
 
 
 # ---- reading -----------------------------------------------------------------------------

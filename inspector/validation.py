@@ -138,4 +138,9 @@ def validate(version: str | None, action: str | None, kind: str, payload) -> lis
 
 
 def is_known_action(version: str | None, action: str) -> bool:
-    return version is not None and action in schemas.actions(version)
+    return version is not None and action in _action_set(version)
+
+
+@functools.cache
+def _action_set(version: str) -> frozenset[str]:
+    return frozenset(schemas.actions(version))  # a hash lookup per frame, not a scan
