@@ -72,7 +72,7 @@ def cpu_layout():
     return (cpus[:-1], cpus[-1:]) if len(cpus) >= 2 else None
 
 
-def measure(payload_text: str, traffic_cpus=None, proxy_cpus=None) -> dict:
+def measure(payload_text: str, traffic_cpus=None, proxy_cpus=None, extra=()) -> dict:
     """Latency and throughput, direct and through `ocpp-inspector proxy`, on the given CPUs."""
     own = os.sched_getaffinity(0) if traffic_cpus else None
     if traffic_cpus:
@@ -81,7 +81,8 @@ def measure(payload_text: str, traffic_cpus=None, proxy_cpus=None) -> dict:
     try:
         with tempfile.TemporaryDirectory() as folder:
             proxy, proxy_url = start_cli("proxy", "--listen", "127.0.0.1:0", "--upstream", echo_url,
-                                         "--db", str(Path(folder) / "bench.db"), "-q", cpus=proxy_cpus)
+                                         "--db", str(Path(folder) / "bench.db"), "-q", *extra,
+                                         cpus=proxy_cpus)
             try:
                 # warm up both paths (schema compilation, connection setup)
                 asyncio.run(round_trips(echo_url + "W", 200, payload_text))
@@ -119,18 +120,25 @@ def report(title: str, m: dict) -> None:
 
 
 def main(argv) -> None:
+    import argparse
     import json
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.proxy")
+    parser.add_argument("proxy_args", nargs="*",
+                        help="extra proxy options after --, e.g. -- --no-log --no-validate, "
+                             "to see what logging or validation costs")
+    extra = parser.parse_args(argv).proxy_args
     payload_text = json.dumps(frames()["1.6 MeterValues"][2], separators=(",", ":"))
+    suffix = f" [proxy {' '.join(extra)}]" if extra else ""
     layout = cpu_layout()
     if layout:
         traffic, own = layout
         report(f"proxy on its own CPU {own}, charger and CSMS on CPU {traffic} "
-               "(as in the field, where they are other machines):",
-               measure(payload_text, traffic, own))
+               f"(as in the field, where they are other machines){suffix}:",
+               measure(payload_text, traffic, own, extra))
     else:
         print("(this OS cannot pin processes to CPUs: only the shared measurement is made)")
-    report("all three processes sharing every CPU (the proxy's CPU is taken from the traffic):",
-           measure(payload_text))
+    report(f"all three processes sharing every CPU (the proxy's CPU is taken from the "
+           f"traffic){suffix}:", measure(payload_text, extra=extra))
 
 
 if __name__ == "__main__":
