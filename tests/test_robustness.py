@@ -52,7 +52,11 @@ def expected_answer(text: str):
 
 
 class LoopThread:
-    """One event loop in a thread, so one connection serves every Hypothesis example."""
+    """One event loop in a thread, so one connection serves every Hypothesis example.
+
+    Nothing on it may ping: websockets draws ping payloads from the `random` module, and
+    Hypothesis flags global random state that changes while it generates an example.
+    """
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
@@ -106,11 +110,12 @@ def loop_thread():
 
 @pytest.fixture(scope="module")
 def csms_peer(loop_thread):
-    server = csms(max_size=1 << 20)
+    server = csms(max_size=1 << 20, ping_interval=None)
 
     async def open_():
         await server.start()
-        return await connect(server.url + "FUZZ", subprotocols=["ocpp2.0.1"], max_size=None)
+        return await connect(server.url + "FUZZ", subprotocols=["ocpp2.0.1"], max_size=None,
+                             ping_interval=None)
 
     ws = loop_thread.run(open_())
     yield Peer(ws)
@@ -133,7 +138,8 @@ async def bare_server():
         ready.set_result(ws)
         await ws.wait_closed()
 
-    server = await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"], max_size=None)
+    server = await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"], max_size=None,
+                         ping_interval=None)
     return server, server.sockets[0].getsockname()[1], ready
 
 
@@ -174,7 +180,8 @@ def proxy_pair(loop_thread):
         state["server"], port, ready = await bare_server()
         state["proxy"] = proxy(f"ws://127.0.0.1:{port}")
         await state["proxy"].start()
-        charger_side = await connect(state["proxy"].url + "FUZZ", subprotocols=["ocpp1.6"], max_size=None)
+        charger_side = await connect(state["proxy"].url + "FUZZ", subprotocols=["ocpp1.6"],
+                                     max_size=None, ping_interval=None)
         return charger_side, await asyncio.wait_for(ready, 10)
 
     yield loop_thread.run(open_())
