@@ -1,8 +1,8 @@
 """The frame log: one SQLite file per capture, in WAL mode, written off the hot path.
 
-Roles publish events on the asyncio loop; `CaptureWriter` only enqueues them there and a
-writer thread commits a batch every FLUSH_INTERVAL seconds, so a kill -9 loses at most
-the last ~100 ms. WAL lets readers (`Capture`) open a file while it is being written.
+Roles publish events on the asyncio loop; `CaptureWriter` only turns them into rows there
+and a writer thread commits a batch every FLUSH_INTERVAL seconds, so a kill -9 loses at
+most the last ~100 ms. WAL lets readers (`Capture`) open a file while it is being written.
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import queue
 import sqlite3
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -60,7 +58,6 @@ _FRAME_COLUMNS = 13
 _ROWS_PER_INSERT = (1024, 256, 64, 16, 4, 1)
 _CALL_ROWS_KEPT = 200_000
 _TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
-_LOGGED_EVENTS = frozenset({FrameLogged, ConnectionOpened, ConnectionClosed, CallUnanswered})
 
 
 def default_capture_path(now: float | None = None) -> Path:
@@ -89,26 +86,38 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     return db
 
 
-@dataclass(frozen=True, slots=True)
-class _Flagged:
-    """A logged CALL got a flag after the fact (unanswered): rewrite its row's flags."""
-
-    row: int
-    flags: str
+_INSERT_CONNECTION = ("INSERT INTO connections (id, charge_point_id, role, subprotocol,"
+                      " remote_address, opened_at, note) VALUES (?,?,?,?,?,?,?)")
+_UPDATE_CONNECTION = ("UPDATE connections SET subprotocol=?, closed_at=?, close_code=?,"
+                      " close_reason=?, note=? WHERE id=?")
 
 
 class CaptureWriter:
-    """Subscribes to a Hub and persists its events in batches from a background thread."""
+    """Subscribes to a Hub and persists its events in batches from a background thread.
+
+    The publishing thread (the event loop) turns each event into what SQLite needs at
+    once: frame rows get their ids there (frames and connections alike), and consecutive
+    rows are appended to one flat list of values. The writer thread swaps that work list
+    out every FLUSH_INTERVAL and only slices it into multi-row INSERTs, so it does no
+    Python work per frame, and a frame's parsed payload dies right after inspection
+    instead of waiting in a queue (where the garbage collector scanned it over and over).
+    """
 
     def __init__(self, path: str | Path, *, flush_interval: float = FLUSH_INTERVAL):
         self.path = Path(path)
         self.flush_interval = flush_interval
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._db = _connect(self.path)
-        first_id = (self._db.execute("SELECT max(id) FROM frames").fetchone()[0] or 0) + 1
-        self._frame_ids = itertools.count(first_id)
-        self._connection_rows: dict[int, int] = {}  # hub connection id -> row id (writer thread)
-        self._call_rows: dict[int, int] = {}  # seq of a CALL -> frame row id (publisher thread)
+        max_frame, = self._db.execute("SELECT max(id) FROM frames").fetchone()
+        max_connection, = self._db.execute("SELECT max(id) FROM connections").fetchone()
+        self._frame_ids = itertools.count((max_frame or 0) + 1)
+        self._connection_ids = itertools.count((max_connection or 0) + 1)
+        # publisher thread only: hub connection id -> row id, seq of a CALL -> frame row id
+        self._connection_rows: dict[int, int] = {}
+        self._call_rows: dict[int, int] = {}
+        # in order: flat lists of frame values, (sql, parameters) statements, flush markers
+        self._pending: list = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
         # the most rows one statement may bind (SQLite builds before 3.32 allow 999 values)
         limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAME_COLUMNS
         self._inserts = [(size, _INSERT_FRAME + ",(?,?,?,?,?,?,?,?,?,?,?,?,?)" * (size - 1))
@@ -122,82 +131,113 @@ class CaptureWriter:
         return hub.subscribe(self.handle)
 
     def handle(self, event) -> None:
-        """Runs on the publishing thread: a frame becomes its row at once.
-
-        Queueing the row instead of the event lets the parsed payload die right after
-        inspection: held for the batching window, every frame's JSON tree survived into
-        the garbage collector's older generations and was scanned again and again.
-        """
+        """Runs on the publishing thread, once per event."""
         kind = type(event)
         if kind is FrameLogged:
-            self._queue.put(self._frame_row(event.record))
+            values = self._frame_values(event.record)
+            with self._lock:
+                pending = self._pending
+                if pending and type(pending[-1]) is list:
+                    pending[-1] += values
+                else:
+                    pending.append(list(values))
+        elif kind is ConnectionOpened:
+            info = event.connection
+            if info.id in self._connection_rows:
+                self._append(self._connection_update(info))
+            else:
+                self._connection_row(info)
+        elif kind is ConnectionClosed:
+            self._connection_row(event.connection)
+            self._append(self._connection_update(event.connection))
         elif kind is CallUnanswered:
             row = self._call_rows.pop(event.record.seq, None)
             if row is not None:
-                self._queue.put(_Flagged(row, json.dumps(event.record.flags)))
-        elif kind in _LOGGED_EVENTS:
-            self._queue.put(event)
+                self._append(("UPDATE frames SET flags=? WHERE id=?",
+                              (json.dumps(event.record.flags), row)))
 
     def flush(self, timeout: float = 5.0) -> None:
-        """Block until everything enqueued so far is committed."""
+        """Block until everything handled so far is committed."""
         marker = threading.Event()
-        self._queue.put(marker)
+        self._append(marker)
+        self._wake.set()
         marker.wait(timeout)
 
     def close(self) -> None:
         self.flush()
         self._stop.set()
+        self._wake.set()
         self._thread.join(5)
         self._db.close()
+
+    # ---- publisher thread --------------------------------------------------------------
+
+    def _append(self, item) -> None:
+        with self._lock:
+            self._pending.append(item)
+
+    def _connection_row(self, info) -> int:
+        row = self._connection_rows.get(info.id)
+        if row is None:
+            row = self._connection_rows[info.id] = next(self._connection_ids)
+            self._append((_INSERT_CONNECTION, (row, info.charge_point_id, info.role,
+                                               info.subprotocol, info.remote_address,
+                                               info.opened_at, info.note)))
+        return row
+
+    def _connection_update(self, info) -> tuple:
+        return (_UPDATE_CONNECTION, (info.subprotocol, info.closed_at, info.close_code,
+                                     info.close_reason, info.note, self._connection_rows[info.id]))
+
+    def _frame_values(self, record) -> tuple:
+        """The values of a record's frames row, in column order."""
+        frame, connection = record.frame, record.connection
+        frame_id = next(self._frame_ids)
+        if frame.type is FrameType.CALL:
+            calls = self._call_rows
+            calls[record.seq] = frame_id
+            if len(calls) > _CALL_ROWS_KEPT:
+                del calls[next(iter(calls))]
+        connection_row = self._connection_rows.get(connection.id)
+        if connection_row is None:
+            connection_row = self._connection_row(connection)
+        valid, errors, flags = record.valid, record.errors, record.flags
+        return (frame_id, connection_row, connection.charge_point_id, record.time,
+                record.direction, _TYPE_NAMES[frame.type], frame.unique_id, record.action,
+                record.latency_ms, None if valid is None else int(valid),
+                json.dumps([f.as_dict() for f in errors]) if errors else "[]",
+                json.dumps(flags) if flags else "[]", frame.raw)
 
     # ---- writer thread -----------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                first = self._queue.get(timeout=self.flush_interval)
-            except queue.Empty:
+            # sleep through the batching window (flush() cuts it short): waking per frame
+            # would fight the relay's thread for the GIL on every frame
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
                 continue
-            # Sleep through the batching window, then take everything at once: waking per
-            # frame (or polling) would fight the relay's thread for the GIL on every frame.
-            if not isinstance(first, threading.Event):
-                time.sleep(self.flush_interval)
-            batch = [first]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
             try:
                 self._write(batch)
             except sqlite3.Error as exc:  # disk full, file removed: report, keep running
                 self.error = f"capture {self.path}: {exc}"
             for item in batch:
-                if isinstance(item, threading.Event):
+                if type(item) is threading.Event:
                     item.set()
 
     def _write(self, batch) -> None:
         db = self._db
-        rows = []
         with db:
             for item in batch:
-                if type(item) is list:  # a frame's row; its connection becomes a row id here
-                    item[1] = self._connection_row(db, item[1])
-                    rows.append(item)
-                    continue
-                if rows:
-                    self._insert_frames(db, rows)
-                    rows = []
-                if isinstance(item, ConnectionOpened):
-                    self._open_connection(db, item.connection)
-                elif isinstance(item, ConnectionClosed):
-                    self._close_connection(db, item.connection)
-                elif isinstance(item, _Flagged):
-                    db.execute("UPDATE frames SET flags=? WHERE id=?", (item.flags, item.row))
-            if rows:
-                self._insert_frames(db, rows)
+                if type(item) is list:
+                    self._insert_frames(db, item)
+                elif type(item) is tuple:
+                    db.execute(*item)
 
-    def _insert_frames(self, db, rows: list[tuple]) -> None:
+    def _insert_frames(self, db, values: list) -> None:
         """Many rows per INSERT statement, not executemany.
 
         sqlite3 releases the GIL around every statement step: executemany does that per
@@ -206,57 +246,11 @@ class CaptureWriter:
         of a few fixed sizes (1024, 256, 64, 16, 4, 1 rows), so each is prepared once
         and reused, and the GIL is released a handful of times per batch.
         """
-        start = 0
+        rows, start = len(values) // _FRAME_COLUMNS, 0
         for size, statement in self._inserts:
-            while len(rows) - start >= size:
-                chunk = rows[start:start + size]
-                db.execute(statement, [value for row in chunk for value in row])
+            while rows - start >= size:
+                db.execute(statement, values[start * _FRAME_COLUMNS:(start + size) * _FRAME_COLUMNS])
                 start += size
-
-    def _connection_row(self, db, info) -> int:
-        row = self._connection_rows.get(info.id)
-        if row is None:
-            row = self._open_connection(db, info)
-        return row
-
-    def _open_connection(self, db, info) -> int:
-        if info.id in self._connection_rows:
-            self._update_connection(db, info)
-            return self._connection_rows[info.id]
-        cursor = db.execute(
-            "INSERT INTO connections (charge_point_id, role, subprotocol, remote_address, opened_at,"
-            " note) VALUES (?,?,?,?,?,?)",
-            (info.charge_point_id, info.role, info.subprotocol, info.remote_address,
-             info.opened_at, info.note))
-        self._connection_rows[info.id] = cursor.lastrowid
-        return cursor.lastrowid
-
-    def _close_connection(self, db, info) -> None:
-        self._connection_row(db, info)
-        self._update_connection(db, info)
-
-    def _update_connection(self, db, info) -> None:
-        db.execute(
-            "UPDATE connections SET subprotocol=?, closed_at=?, close_code=?, close_reason=?, note=?"
-            " WHERE id=?",
-            (info.subprotocol, info.closed_at, info.close_code, info.close_reason, info.note,
-             self._connection_rows[info.id]))
-
-    def _frame_row(self, record) -> list:
-        """The frames row of a record, its connection still a ConnectionInfo (publisher thread)."""
-        frame, connection = record.frame, record.connection
-        frame_id = next(self._frame_ids)
-        if frame.type is FrameType.CALL:
-            calls = self._call_rows
-            calls[record.seq] = frame_id
-            if len(calls) > _CALL_ROWS_KEPT:
-                del calls[next(iter(calls))]
-        valid, errors, flags = record.valid, record.errors, record.flags
-        return [frame_id, connection, connection.charge_point_id, record.time, record.direction,
-                _TYPE_NAMES[frame.type], frame.unique_id, record.action, record.latency_ms,
-                None if valid is None else int(valid),
-                json.dumps([f.as_dict() for f in errors]) if errors else "[]",
-                json.dumps(flags) if flags else "[]", frame.raw]
 
 
 # ---- reading -----------------------------------------------------------------------------
