@@ -55,56 +55,66 @@ class FrameReader:
     def feed(self, data: bytes) -> list:
         if self.broken:
             return []
-        self._buffer += data
+        # the usual read holds whole frames: parse it in place and keep only a tail
+        buffer = data
+        if self._buffer:
+            self._buffer += data
+            buffer = self._buffer
         events = []
+        position = 0
         while True:
-            frame = self._next_frame()
+            frame = self._next_frame(buffer, position)
             if frame is None:
-                return events
+                break
             if isinstance(frame, StreamError):
                 self.broken = frame.reason
-                self._buffer.clear()
+                self._buffer = bytearray()
                 events.append(frame)
                 return events
-            event = self._assemble(*frame)
+            fin, opcode, payload, position = frame
+            event = self._assemble(fin, opcode, payload)
             if event is not None:
                 events.append(event)
+        if buffer is self._buffer:
+            del buffer[:position]
+        elif position < len(data):
+            self._buffer = bytearray(data[position:])
+        return events
 
-    def _next_frame(self):
-        buffer = self._buffer
-        if len(buffer) < 2:
+    def _next_frame(self, buffer, start: int):
+        available = len(buffer) - start
+        if available < 2:
             return None
-        first, second = buffer[0], buffer[1]
+        first, second = buffer[start], buffer[start + 1]
         fin, opcode, masked, length = first & 0x80, first & 0x0F, second & 0x80, second & 0x7F
         offset = 2
         if length == 126:
-            if len(buffer) < 4:
+            if available < 4:
                 return None
-            length = struct.unpack_from("!H", buffer, 2)[0]
+            length = struct.unpack_from("!H", buffer, start + 2)[0]
             offset = 4
         elif length == 127:
-            if len(buffer) < 10:
+            if available < 10:
                 return None
-            length = struct.unpack_from("!Q", buffer, 2)[0]
+            length = struct.unpack_from("!Q", buffer, start + 2)[0]
             offset = 10
         if first & 0x70:
             return StreamError("reserved bits set (an extension nobody negotiated)")
         if length > self.max_message:
             return StreamError(f"frame of {length} bytes is too large to inspect")
-        mask = b""
         if masked:
-            if len(buffer) < offset + 4:
+            if available < offset + 4:
                 return None
-            mask = bytes(buffer[offset:offset + 4])
             offset += 4
         end = offset + length
-        if len(buffer) < end:
+        if available < end:
             return None
-        payload = bytes(buffer[offset:end])
-        del buffer[:end]
-        if mask:
-            payload = _unmask(payload, mask)
-        return bool(fin), opcode, payload
+        if masked:
+            mask = bytes(buffer[start + offset - 4:start + offset])
+            payload = _unmask(memoryview(buffer)[start + offset:start + end], mask)
+        else:
+            payload = bytes(buffer[start + offset:start + end])
+        return bool(fin), opcode, payload, start + end
 
     def _assemble(self, fin: bool, opcode: int, payload: bytes):
         if opcode == OP_CLOSE:

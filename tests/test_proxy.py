@@ -152,11 +152,65 @@ async def test_many_chargers_at_once_keep_their_order():
         assert frames == [f'[2,"{i}","Heartbeat",{{}}]' for i in range(20)]
 
 
-def _masked_text_frame(text: str) -> bytes:
-    payload = text.encode()
+def _masked_text_frame(text: str | bytes) -> bytes:
+    payload = text.encode() if isinstance(text, str) else text
     mask = os.urandom(4)
     return (bytes([0x81, 0x80 | 127]) + struct.pack("!Q", len(payload)) + mask
             + apply_mask(payload, mask))
+
+
+async def _accept_websocket(reader, writer) -> None:
+    """Answer a raw WebSocket upgrade as a CSMS would, without a WebSocket library."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    key = re.search(rb"Sec-WebSocket-Key: (\S+)", head, re.I).group(1)
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                              .digest()).decode()
+    writer.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+                  "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+
+
+async def _raw_charger(relay):
+    """A charger on a plain socket, past the opening handshake: (reader, writer)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", urlsplit(relay.url).port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+    assert b" 101 " in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    return reader, writer
+
+
+async def test_text_that_is_not_utf8_is_forwarded_as_is_and_flagged(tmp_path):
+    """Invalid UTF-8 in a text frame reaches the CSMS unchanged; the log flags it."""
+    received = bytearray()
+    sent = _masked_text_frame(b'[2,"u1","DataTransfer",{"vendorId":"\xff\xfe"}]')
+
+    async def csms(reader, writer):
+        await _accept_websocket(reader, writer)
+        while len(received) < len(sent):
+            chunk = await reader.read(1 << 16)
+            if not chunk:
+                break
+            received.extend(chunk)
+
+    upstream = await asyncio.start_server(csms, "127.0.0.1", 0)
+    hub, log = logged_hub(tmp_path / "p.db")
+    url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}"
+    async with running(proxy(url, hub)) as relay:
+        reader, writer = await _raw_charger(relay)
+        writer.write(sent)
+        for _ in range(250):
+            if len(received) >= len(sent):
+                break
+            await asyncio.sleep(0.02)
+        writer.close()
+    upstream.close()
+    log.close()
+    assert bytes(received) == sent
+    [frame] = exported(tmp_path / "p.db")
+    assert "text frame is not valid UTF-8" in frame["flags"]
+    assert frame["action"] == "DataTransfer" and "\ufffd" in frame["raw"]
 
 
 async def test_a_stalled_csms_pushes_back_on_the_charger_and_nothing_is_lost():
@@ -167,13 +221,7 @@ async def test_a_stalled_csms_pushes_back_on_the_charger_and_nothing_is_lost():
     sent = b"".join(_masked_text_frame(message.format(i)) for i in range(128))
 
     async def stalling_csms(reader, writer):
-        head = await reader.readuntil(b"\r\n\r\n")
-        key = re.search(rb"Sec-WebSocket-Key: (\S+)", head, re.I).group(1)
-        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
-                                  .digest()).decode()
-        writer.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
-                      "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+        await _accept_websocket(reader, writer)
         await resume.wait()
         while len(received) < len(sent):
             chunk = await reader.read(1 << 20)
@@ -185,13 +233,7 @@ async def test_a_stalled_csms_pushes_back_on_the_charger_and_nothing_is_lost():
     upstream = await asyncio.start_server(stalling_csms, "127.0.0.1", 0)
     url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}"
     async with running(proxy(url)) as relay:
-        port = urlsplit(relay.url).port
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET /CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
-        assert b" 101 " in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        reader, writer = await _raw_charger(relay)
         writer.write(sent)
         # kernel buffers on loopback hold some MB; the proxy at most ~1 MiB more; what is
         # left must wait in the charger's own buffer instead of piling up in the proxy

@@ -252,10 +252,14 @@ class Proxy(ListeningRole):
         monitor = leg.monitor
         for event in leg.frames.feed(data):
             if type(event) is Message:
-                message = event.payload.decode("utf-8", errors="replace") if event.text \
-                    else event.payload
+                message, bad_utf8 = event.payload, False
+                if event.text:
+                    try:
+                        message = message.decode("utf-8")
+                    except UnicodeDecodeError:
+                        message, bad_utf8 = message.decode("utf-8", errors="replace"), True
                 record = monitor.observe(leg.direction, message, received)
-                if event.text and "\ufffd" in message and "\ufffd".encode() not in event.payload:
+                if bad_utf8:
                     record.flags.append("text frame is not valid UTF-8")
                 if not delivered:
                     record.flags.append("not delivered: the other side had closed")
