@@ -159,6 +159,13 @@ def _masked_text_frame(text: str | bytes) -> bytes:
             + apply_mask(payload, mask))
 
 
+async def _until(condition, seconds: float) -> None:
+    """Poll until condition() holds or the time is up (the caller's assert says what failed)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+
+
 async def _accept_websocket(reader, writer) -> None:
     """Answer a raw WebSocket upgrade as a CSMS would, without a WebSocket library."""
     head = await reader.readuntil(b"\r\n\r\n")
@@ -200,10 +207,7 @@ async def test_text_that_is_not_utf8_is_forwarded_as_is_and_flagged(tmp_path):
     async with running(proxy(url, hub)) as relay:
         reader, writer = await _raw_charger(relay)
         writer.write(sent)
-        for _ in range(250):
-            if len(received) >= len(sent):
-                break
-            await asyncio.sleep(0.02)
+        await _until(lambda: len(received) >= len(sent), 5)
         writer.close()
     upstream.close()
     log.close()
@@ -246,10 +250,7 @@ async def test_a_stalled_csms_pushes_back_on_the_charger_and_nothing_is_lost():
         assert backlog > 8 << 20
         resume.set()
         await asyncio.wait_for(writer.drain(), 30)
-        for _ in range(500):
-            if len(received) >= len(sent):
-                break
-            await asyncio.sleep(0.02)
+        await _until(lambda: len(received) >= len(sent), 10)
         writer.close()
     upstream.close()
     assert bytes(received) == sent
