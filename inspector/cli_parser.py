@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="default time a step waits for the SUT (default 30)")
     suite_run.add_argument("--case-timeout", type=float, default=300.0, metavar="S",
                            help="time limit of one case (default 300)")
+    suite_run.add_argument("--connect-timeout", type=float, default=120.0, metavar="S",
+                           help="how long a case waits for the charger SUT to connect and boot "
+                                "(default 120)")
     suite_run.add_argument("--db", type=Path, metavar="FILE", help="also log every frame to this "
                                                                     "capture file")
     suite_run.add_argument("--param", action="append", metavar="KEY=VALUE",

@@ -91,7 +91,7 @@ def _options(args):
         raise _Usage("--sut charger needs --listen HOST:PORT (where the charger connects)")
     if args.sut == "csms" and not args.target and not args.auto:
         raise _Usage("--sut csms needs --target URL ending in the charge point id, or --auto")
-    for name in ("step_timeout", "case_timeout"):
+    for name in ("step_timeout", "case_timeout", "connect_timeout"):
         if getattr(args, name) <= 0:
             raise _Usage(f"--{name.replace('_', '-')} must be a positive number of seconds")
     listen = None
@@ -108,7 +108,8 @@ def _options(args):
     return RunOptions(version=args.ocpp_version, sut=args.sut, listen=listen,
                       target=None if args.auto and args.sut == "csms" else args.target,
                       auto=args.auto, step_timeout=args.step_timeout,
-                      case_timeout=args.case_timeout, params=_params(args.param),
+                      case_timeout=args.case_timeout, connect_timeout=args.connect_timeout,
+                      params=_params(args.param),
                       password=args.password)
 
 

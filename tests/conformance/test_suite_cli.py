@@ -49,6 +49,7 @@ def test_suite_run_exits_one_when_a_case_fails(capsys):
     (["--sut", "csms", "--target", "http://x/"], "bad URL"),
     (["--sut", "csms", "--auto", "--param", "novalue"], "bad --param"),
     (["--sut", "csms", "--auto", "--step-timeout", "0"], "--step-timeout must be a positive"),
+    (["--sut", "csms", "--auto", "--connect-timeout", "-1"], "--connect-timeout must be a positive"),
 ])
 def test_suite_run_usage_errors_are_one_line(argv, message, capsys):
     code = main(["suite", "run", "--version", "1.6", *argv])
@@ -67,3 +68,15 @@ def test_suite_run_unknown_case_and_unreachable_csms(capsys):
                  "ws://127.0.0.1:9/CP1", "--case", "TC_001_CSMS", "--step-timeout", "1"])
     out = capsys.readouterr().out
     assert code == 1 and "cannot connect to ws://127.0.0.1:9/CP1" in out
+
+
+def test_suite_run_connect_timeout_bounds_the_wait_for_a_charger(monkeypatch, capsys):
+    """The operator says the charger was rebooted, none connects: the step fails after
+    --connect-timeout, naming the URL it waited on."""
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n\n\n"))
+    code = main(["suite", "run", "--version", "1.6", "--sut", "charger", "--listen", "127.0.0.1:0",
+                 "--case", "TC_001_CS", "--connect-timeout", "1", "--step-timeout", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "the charger did not connect to ws://127.0.0.1:" in out and "within 1 s" in out
