@@ -8,6 +8,7 @@ Needs `pip install '.[package]'`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,11 +39,36 @@ def smoke_test(bundle: Path) -> None:
     suites = subprocess.run([str(exe), "suite", "list"], capture_output=True, text=True, env=env)
     # the suites are found through our metadata's entry point: it must be in the bundle
     assert suites.returncode == 0 and "TC_001_CS" in suites.stdout, suites.stdout + suites.stderr
+    roles_smoke_test(exe, env)
     gui = subprocess.run([str(exe), "gui", "--smoke-test"], capture_output=True, text=True, env=env,
                          timeout=120)
     if gui.returncode != 0:
         raise SystemExit(f"GUI smoke test failed ({gui.returncode}):\n{gui.stdout}\n{gui.stderr}")
     print("bundle GUI start:", gui.stdout.strip().splitlines()[-1] if gui.stdout.strip() else "ok")
+
+
+def roles_smoke_test(exe: Path, env: dict) -> None:
+    """A fake charger session against a fake CSMS, both from the bundle, on 127.0.0.1: the
+    headless event loop (uvloop where bundled), schemas and validation all work frozen."""
+    csms = subprocess.Popen([str(exe), "csms", "--listen", "127.0.0.1:0", "--no-log", "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = None
+        for _ in range(20):
+            match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", csms.stdout.readline())
+            if match:
+                url = match.group(1)
+                break
+        assert url, "the bundled fake CSMS did not start"
+        charger = subprocess.run([str(exe), "charger", "--url", url + "SMOKE", "--meter-values", "1",
+                                  "--interval", "0.05", "--no-log"], capture_output=True,
+                                 text=True, env=env, timeout=60)
+        assert charger.returncode == 0 and "CALLRESULT MeterValues" in charger.stdout, \
+            charger.stdout[-2000:] + charger.stderr[-2000:]
+        print("bundle roles: charger session against the fake CSMS ok")
+    finally:
+        csms.terminate()
+        csms.wait(10)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,3 +23,4 @@ def test_linux_bundle_builds_and_starts(tmp_path):
     assert (bundle / "ocpp-inspector").is_file()
     assert (bundle / "ocpp-inspector.desktop").is_file() and (bundle / "ocpp-inspector.png").is_file()
     assert "bundle --version: ocpp-inspector 0." in result.stdout
+    assert "bundle roles: charger session against the fake CSMS ok" in result.stdout
