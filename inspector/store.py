@@ -51,10 +51,10 @@ CREATE TABLE IF NOT EXISTS frames (
     raw TEXT NOT NULL
 );
 """
+_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_FRAME_COLUMNS = _FRAME_ROW.count("?")
 _INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, direction, type,"
-                 " unique_id, action, latency_ms, valid, errors, flags, raw)"
-                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
-_FRAME_COLUMNS = 13
+                 " unique_id, action, latency_ms, valid, errors, flags, raw) VALUES " + _FRAME_ROW)
 _ROWS_PER_INSERT = (1024, 256, 64, 16, 4, 1)
 _CALL_ROWS_KEPT = 200_000
 _TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
@@ -120,7 +120,7 @@ class CaptureWriter:
         self._wake = threading.Event()
         # the most rows one statement may bind (SQLite builds before 3.32 allow 999 values)
         limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAME_COLUMNS
-        self._inserts = [(size, _INSERT_FRAME + ",(?,?,?,?,?,?,?,?,?,?,?,?,?)" * (size - 1))
+        self._inserts = [(size, _INSERT_FRAME + ("," + _FRAME_ROW) * (size - 1))
                          for size in _ROWS_PER_INSERT if size <= limit]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
@@ -198,9 +198,7 @@ class CaptureWriter:
             calls[record.seq] = frame_id
             if len(calls) > _CALL_ROWS_KEPT:
                 del calls[next(iter(calls))]
-        connection_row = self._connection_rows.get(connection.id)
-        if connection_row is None:
-            connection_row = self._connection_row(connection)
+        connection_row = self._connection_row(connection)
         valid, errors, flags = record.valid, record.errors, record.flags
         return (frame_id, connection_row, connection.charge_point_id, record.time,
                 record.direction, _TYPE_NAMES[frame.type], frame.unique_id, record.action,

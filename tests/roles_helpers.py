@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import os
+from urllib.parse import urlsplit
 
 from inspector.events import Hub
 from inspector.roles.charger import ChargerOptions, FakeCharger
@@ -46,3 +50,15 @@ def logged_hub(path) -> tuple[Hub, CaptureWriter]:
     writer = CaptureWriter(path)
     writer.attach(hub)
     return hub, writer
+
+
+async def raw_charger(role, path: str = "CP1"):
+    """A charger on a plain socket to a listening role, past the opening handshake:
+    (reader, writer), for tests that must write bytes no WebSocket library would send."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", urlsplit(role.url).port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+    assert b" 101 " in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    return reader, writer

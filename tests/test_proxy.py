@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 import struct
-from urllib.parse import urlsplit
 
 import pytest
 from websockets.asyncio.client import connect
@@ -16,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import apply_mask
 
 from tests.conftest import exported
-from tests.roles_helpers import logged_hub, proxy, running
+from tests.roles_helpers import logged_hub, proxy, raw_charger, running
 
 pytestmark = pytest.mark.both_loops
 
@@ -177,17 +176,6 @@ async def _accept_websocket(reader, writer) -> None:
                   "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
 
 
-async def _raw_charger(relay):
-    """A charger on a plain socket, past the opening handshake: (reader, writer)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", urlsplit(relay.url).port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                  "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
-    assert b" 101 " in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-    return reader, writer
-
-
 async def test_text_that_is_not_utf8_is_forwarded_as_is_and_flagged(tmp_path):
     """Invalid UTF-8 in a text frame reaches the CSMS unchanged; the log flags it."""
     received = bytearray()
@@ -205,7 +193,7 @@ async def test_text_that_is_not_utf8_is_forwarded_as_is_and_flagged(tmp_path):
     hub, log = logged_hub(tmp_path / "p.db")
     url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}"
     async with running(proxy(url, hub)) as relay:
-        reader, writer = await _raw_charger(relay)
+        reader, writer = await raw_charger(relay)
         writer.write(sent)
         await _until(lambda: len(received) >= len(sent), 5)
         writer.close()
@@ -237,7 +225,7 @@ async def test_a_stalled_csms_pushes_back_on_the_charger_and_nothing_is_lost():
     upstream = await asyncio.start_server(stalling_csms, "127.0.0.1", 0)
     url = f"ws://127.0.0.1:{upstream.sockets[0].getsockname()[1]}"
     async with running(proxy(url)) as relay:
-        reader, writer = await _raw_charger(relay)
+        reader, writer = await raw_charger(relay)
         writer.write(sent)
         # kernel buffers on loopback hold some MB; the proxy at most ~1 MiB more; what is
         # left must wait in the charger's own buffer instead of piling up in the proxy

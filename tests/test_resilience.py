@@ -19,7 +19,7 @@ from inspector.events import Hub
 from inspector.roles.common import Listen
 from inspector.roles.csms import FakeCsms
 from tests.conftest import exported
-from tests.roles_helpers import csms, logged_hub, proxy, run_charger, running
+from tests.roles_helpers import csms, logged_hub, proxy, raw_charger, run_charger, running
 
 
 @pytest.mark.both_loops
@@ -69,11 +69,7 @@ async def test_fake_csms_drops_a_silent_half_open_charger():
     hub = Hub()
     hub.subscribe(events.append)
     async with running(csms(hub, ping_interval=0.2)) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"GET /SILENT HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
-        assert b"101" in await reader.readline()
+        reader, writer = await raw_charger(server, "SILENT")
         for _ in range(100):  # no pong ever: ping timeout, then the connection is closed
             if any(type(e).__name__ == "ConnectionClosed" for e in events):
                 break

@@ -247,30 +247,6 @@ class Proxy(ListeningRole):
             info.close_reason = (first_close.reason or None) if first_close else "connection lost"
             self.hub.publish(ConnectionClosedEvent(info))
 
-    def _inspect(self, leg: "_Leg", data: bytes, received: float, delivered: bool) -> None:
-        """Read the bytes just forwarded: log each complete message, note close frames."""
-        monitor = leg.monitor
-        for event in leg.frames.feed(data):
-            if type(event) is Message:
-                message, bad_utf8 = event.payload, False
-                if event.text:
-                    try:
-                        message = message.decode("utf-8")
-                    except UnicodeDecodeError:
-                        message, bad_utf8 = message.decode("utf-8", errors="replace"), True
-                record = monitor.observe(leg.direction, message, received)
-                if bad_utf8:
-                    record.flags.append("text frame is not valid UTF-8")
-                if not delivered:
-                    record.flags.append("not delivered: the other side had closed")
-                self.hub.publish(FrameLogged(record))
-            elif type(event) is Close:
-                if leg.close is None:
-                    leg.close = event
-            elif type(event) is StreamError:
-                self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
-                                f"{event.reason}; relaying without inspection", "proxy")
-
     async def _expire(self, monitor: ConnectionMonitor) -> None:
         while True:
             await asyncio.sleep(min(1.0, monitor.call_timeout / 4))
@@ -289,7 +265,7 @@ class _Leg(asyncio.Protocol):
 
     def __init__(self, proxy: Proxy, monitor: ConnectionMonitor, direction: str,
                  source: asyncio.Transport, target: asyncio.Transport, lost: asyncio.Future):
-        self.proxy, self.monitor, self.direction = proxy, monitor, direction
+        self.hub, self.monitor, self.direction = proxy.hub, monitor, direction
         self.source, self.target, self._lost = source, target, lost
         self.frames = FrameReader(transport_limit(proxy.max_size))
         self.close: Close | None = None
@@ -314,7 +290,31 @@ class _Leg(asyncio.Protocol):
         delivered = not self.target.is_closing()
         if delivered:
             self.target.write(data)  # forward first: inspection never delays traffic
-        self.proxy._inspect(self, data, received, delivered)
+        self.inspect(data, received, delivered)
+
+    def inspect(self, data: bytes, received: float, delivered: bool) -> None:
+        """Read the bytes just forwarded: log each complete message, note close frames."""
+        monitor = self.monitor
+        for event in self.frames.feed(data):
+            if type(event) is Message:
+                message, bad_utf8 = event.payload, False
+                if event.text:
+                    try:
+                        message = message.decode("utf-8")
+                    except UnicodeDecodeError:
+                        message, bad_utf8 = message.decode("utf-8", errors="replace"), True
+                record = monitor.observe(self.direction, message, received)
+                if bad_utf8:
+                    record.flags.append("text frame is not valid UTF-8")
+                if not delivered:
+                    record.flags.append("not delivered: the other side had closed")
+                self.hub.publish(FrameLogged(record))
+            elif type(event) is Close:
+                if self.close is None:
+                    self.close = event
+            elif type(event) is StreamError:
+                self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
+                                f"{event.reason}; relaying without inspection", "proxy")
 
     def eof_received(self) -> bool:
         return False  # the peer half-closed: close our side, connection_lost follows
