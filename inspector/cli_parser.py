@@ -151,8 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
                            help="run only these cases (default: all for the version and SUT)")
     suite_run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
     suite_run.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
-    suite_run.add_argument("--auto", action="store_true",
-                           help="simulate the SUT and the operator (our fake charger or fake CSMS)")
+    suite_run.add_argument("--simulate-sut", "--auto", dest="auto", action="store_true",
+                           help="test ocpp-inspector's own simulated charger or CSMS instead of a "
+                                "real SUT (self-test, demos); refused with --target")
+    suite_run.add_argument("--non-interactive", action="store_true",
+                           help="never ask on the terminal: a step that needs a person ends "
+                                "inconclusive unless its effect is observed (the default when "
+                                "stdin is not a terminal)")
+    suite_run.add_argument("--operator-timeout", type=float, default=180.0, metavar="S",
+                           help="how long an operator step waits for the operator or for its "
+                                "observed effect (default 180)")
     suite_run.add_argument("--step-timeout", type=float, default=30.0, metavar="S",
                            help="default time a step waits for the SUT (default 30)")
     suite_run.add_argument("--case-timeout", type=float, default=300.0, metavar="S",

@@ -100,10 +100,11 @@ class SuiteOptionsForm:
         self.sut_pages.addWidget(charger_page)
         self.sut_pages.addWidget(csms_page)
 
-        self.auto = QCheckBox("Simulate the SUT (--auto)")
+        self.auto = QCheckBox("Test our own simulator (--simulate-sut)")
         self.auto.setObjectName("suitesAuto")
         self.auto.setToolTip("our fake charger / fake CSMS plays the SUT and performs the "
-                             "operator's actions: no prompts, no real device needed")
+                             "operator's actions: a self-test of the suites, not a test of a "
+                             "real device (the CSMS URL is not used)")
         self.step_timeout = self._seconds_box("suitesStepTimeout", 0.1, 3600)
         self.step_timeout.setToolTip("how long one step waits for the SUT")
         self.case_timeout = self._seconds_box("suitesCaseTimeout", 0.5, 24 * 3600)
@@ -220,7 +221,15 @@ class SuiteOptionsForm:
             self.url_hint.setText("the charger connects to this URL + its charge point id, "
                                   "e.g. …/CP001 (listening while a run is on)")
         if self.auto.isChecked():
-            self.url_hint.setText("--auto: our simulated charger connects here")
+            self.url_hint.setText("--simulate-sut: our simulated charger connects here")
+
+    def _show_simulated(self) -> None:
+        """A simulated CSMS is tested instead of a URL: grey the URL out, never ignore it silently."""
+        simulated = self.auto.isChecked()
+        for widget in (self.target, self.password):
+            widget.setEnabled(not simulated and not self.running)
+        self.target.setPlaceholderText("not used: our own simulated CSMS is tested" if simulated
+                                       else "ws://csms.example.com:9000/ocpp/CP001")
 
     def options(self, version: str, sut: str) -> RunOptions:
         """RunOptions from the fields; ValueError with a readable text when one is wrong."""
@@ -233,7 +242,7 @@ class SuiteOptionsForm:
             target = self.target.text().strip()
             if not target:
                 raise ValueError("enter the CSMS URL, ending in the charge point id, e.g. "
-                                 "ws://csms.example.com:9000/ocpp/CP001 (or tick --auto)")
+                                 "ws://csms.example.com:9000/ocpp/CP001")
             check_ws_url(target)
             if not urlsplit(target).path.strip("/"):
                 raise ValueError(f"the CSMS URL {target} must end in the charge point id, "

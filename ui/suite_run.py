@@ -13,7 +13,8 @@ import asyncio
 import logging
 import time
 
-from inspector.conformance import (CaseFinished, CaseStarted, PromptReply, PromptRequest,
+from inspector.conformance import (CaseFinished, CaseStarted, PromptDismissed, PromptReply,
+                                   PromptRequest,
                                    PromptRequested, RunOptions, StepFinished, StepStarted,
                                    SuiteError, SuiteFinished, SuiteNote, SuiteRunner, SuiteStarted,
                                    Verdict)
@@ -42,6 +43,7 @@ class SuiteRunControl:
         for widget in (self.listen, self.target, self.password, self.auto, self.step_timeout,
                        self.case_timeout, self.connect_timeout, self.params):
             widget.setEnabled(not running)
+        self._show_simulated()
 
     def fail(self, text: str) -> None:
         """A readable error: under the Run button, in the status line and via the window."""
@@ -177,10 +179,11 @@ class SuiteRunControl:
             self.results.case_finished(event.result)
             self.counts[event.result.verdict] += 1
             self._show_counts()
+        elif isinstance(event, PromptDismissed):
+            self.status.setText(f"Step {event.step_index}: {event.reason}")
         elif isinstance(event, SuiteStarted):
-            where = "simulated SUT" if event.auto else event.endpoint
             self.status.setText(f"OCPP {event.version}, SUT {SUT_NAMES[event.sut].lower()}: "
-                                f"{len(event.case_ids)} case(s) against {where}")
+                                f"{len(event.case_ids)} case(s); testing {event.tested}")
         elif isinstance(event, SuiteNote):
             self.status.setText(event.text)
             self.host.hub.publish(Notice(event.level if event.level in ("info", "warning", "error")
@@ -190,7 +193,8 @@ class SuiteRunControl:
 
     def _show_counts(self) -> None:
         names = {Verdict.PASS: "passed", Verdict.FAIL: "failed",
-                 Verdict.INCONCLUSIVE: "inconclusive", Verdict.ERROR: "error"}
+                 Verdict.INCONCLUSIVE: "inconclusive", Verdict.NOT_APPLICABLE: "not applicable",
+                 Verdict.ERROR: "error"}
         for verdict, badge in self.badges.items():
             badge.setText(f"{self.counts[verdict]} {names[verdict]}")
         done = sum(self.counts.values())

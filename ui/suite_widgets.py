@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout)
@@ -14,7 +14,8 @@ from inspector.conformance import CaseStarted, PromptReply, PromptRequest, Verdi
 
 # the HTML report's colours: pass green, fail red, inconclusive amber, error purple
 VERDICT_COLOURS = {Verdict.PASS: "#2e7d32", Verdict.FAIL: "#c62828",
-                   Verdict.INCONCLUSIVE: "#9e7700", Verdict.ERROR: "#6a1b9a"}
+                   Verdict.INCONCLUSIVE: "#9e7700", Verdict.NOT_APPLICABLE: "#607d8b",
+                   Verdict.ERROR: "#6a1b9a"}
 SUT_NAMES = {"charger": "Charging station", "csms": "CSMS"}
 SUT_HINTS = {"charger": "the engine plays the CSMS", "csms": "the engine plays the charging station"}
 BEFORE_TEXT = {"none": "nothing (the case starts from scratch)",
@@ -157,7 +158,7 @@ def _badge_html(verdict: Verdict | None) -> str:
     if verdict is None:
         return "<span style='color:#555'>running…</span>"
     return (f"<span style='background-color:{VERDICT_COLOURS[verdict]}; color:white; "
-            f"font-weight:600'>&nbsp;{verdict.value.upper()}&nbsp;</span>")
+            f"font-weight:600'>&nbsp;{verdict.label}&nbsp;</span>")
 
 
 def describe_step(case_id: str, step, sut: str, frame_limit: int = 2000) -> str:
@@ -229,6 +230,18 @@ class PromptDialog(QDialog):
         self.note.setPlaceholderText("note for the report (optional), e.g. what went wrong")
         hint = QLabel("Done: you did it. Failed: the SUT did not behave as asked (step fails). "
                       "Skip: you cannot do it here (step inconclusive).")
+        # an observable action ends the prompt by itself; the countdown shows how long it waits
+        self.watch = QLabel()
+        self.watch.setObjectName("suitesPromptWatch")
+        self.watch.setWordWrap(True)
+        self.watch.setStyleSheet("color: #1565c0;")
+        self._left = request.timeout
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        self._show_watch()
+        if request.timeout is not None:
+            self._timer.start()
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #666;")
         self.done_button = QPushButton("Done")
@@ -245,6 +258,7 @@ class PromptDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(where)
         layout.addWidget(self.text)
+        layout.addWidget(self.watch)
         layout.addWidget(self.note)
         layout.addWidget(hint)
         layout.addLayout(buttons)
@@ -258,6 +272,22 @@ class PromptDialog(QDialog):
 
     def _note(self) -> str:
         return self.note.text().strip()
+
+    def _show_watch(self) -> None:
+        request = self.request
+        left = f"{max(0, int(self._left or 0))} s left" if self._left is not None else ""
+        if request.observe:
+            self.watch.setText(f"Ends by itself on {request.observe} ({left}); no need to "
+                               f"press Done.")
+        elif left:
+            self.watch.setText(f"The engine cannot see this happen: press Done when it is done "
+                               f"({left}).")
+        self.watch.setVisible(bool(self.watch.text()))
+
+    def _tick(self) -> None:
+        if self._left is not None:
+            self._left -= 1
+            self._show_watch()
 
     def _answer(self, reply: PromptReply) -> None:
         if self.reply is None:
@@ -334,7 +364,7 @@ class ResultsTree(QTreeWidget):
                     duration: float | None, notes=()) -> None:
         if verdict is None:
             return
-        item.setText(1, verdict.value.upper())
+        item.setText(1, verdict.label)
         item.setBackground(1, QBrush(QColor(VERDICT_COLOURS[verdict])))
         item.setForeground(1, QBrush(QColor("white")))
         font = item.font(1)

@@ -158,7 +158,7 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
                                          and self._selection_changed())
         self.results.currentItemChanged.connect(lambda item, _old: self._show_result(item))
         self.listen.textChanged.connect(lambda _text: self._show_url())
-        self.auto.toggled.connect(lambda _on: self._show_url())
+        self.auto.toggled.connect(lambda _on: (self._show_url(), self._show_simulated()))
         self.run_button.clicked.connect(lambda: self.run_selected())
         self.stop_button.clicked.connect(self.stop)
         self.use_for_charger.clicked.connect(lambda: self.host.use_charger_url(self.url.text()))

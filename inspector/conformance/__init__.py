@@ -11,12 +11,12 @@ Public API (no Qt; the GUI Suites tab builds on it)::
 
 Events (`inspector.conformance.events`) are published on the hub and passed to
 `on_event`: SuiteStarted, CaseStarted, StepStarted, StepFinished (with the StepResult:
-verdict, reason, frames), PromptRequested, CaseFinished, SuiteFinished, SuiteNote.
+verdict, reason, frames), PromptRequested, PromptDismissed, CaseFinished, SuiteFinished, SuiteNote.
 """
 
 from . import catalog, report
-from .events import (CaseFinished, CaseStarted, PromptReply, PromptRequest, PromptRequested,
-                     StepFinished, StepStarted, SuiteFinished, SuiteNote, SuiteStarted)
+from .events import (CaseFinished, CaseStarted, PromptDismissed, PromptReply, PromptRequest,
+                     PromptRequested, StepFinished, StepStarted, SuiteFinished, SuiteNote, SuiteStarted)
 from .model import (CHARGER, CSMS, Case, CaseResult, FrameEntry, RunResult, StepResult, Verdict)
 from .runner import DEFAULT_PARAMS, RunOptions, SuiteError, SuiteRunner
 
@@ -24,5 +24,5 @@ __all__ = [
     "catalog", "report", "SuiteRunner", "RunOptions", "SuiteError", "DEFAULT_PARAMS",
     "Case", "CaseResult", "StepResult", "RunResult", "FrameEntry", "Verdict", "CHARGER", "CSMS",
     "SuiteStarted", "CaseStarted", "StepStarted", "StepFinished", "CaseFinished", "SuiteFinished",
-    "SuiteNote", "PromptRequest", "PromptReply", "PromptRequested",
+    "SuiteNote", "PromptRequest", "PromptReply", "PromptRequested", "PromptDismissed",
 ]

@@ -13,8 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
-from .events import (CaseFinished, CaseStarted, PromptReply, PromptRequested, StepFinished,
-                     SuiteNote)
+from .events import (CaseFinished, CaseStarted, PromptDismissed, PromptReply, PromptRequested,
+                     StepFinished, SuiteNote, SuiteStarted)
 from .model import Verdict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -87,11 +87,15 @@ def _options(args):
         raise _Usage("--target is for --sut csms; a charger SUT connects to us (--listen HOST:PORT)")
     if args.sut == "csms" and args.listen:
         raise _Usage("--listen is for --sut charger; for a CSMS SUT give --target URL")
+    if args.auto and args.target:
+        raise _Usage(f"--simulate-sut tests ocpp-inspector's own simulated CSMS, not "
+                     f"{args.target}: drop --simulate-sut to test that CSMS")
     if args.sut == "charger" and not args.listen and not args.auto:
         raise _Usage("--sut charger needs --listen HOST:PORT (where the charger connects)")
     if args.sut == "csms" and not args.target and not args.auto:
-        raise _Usage("--sut csms needs --target URL ending in the charge point id, or --auto")
-    for name in ("step_timeout", "case_timeout", "connect_timeout"):
+        raise _Usage("--sut csms needs --target URL ending in the charge point id "
+                     "(or --simulate-sut to test our own simulated CSMS)")
+    for name in ("step_timeout", "case_timeout", "connect_timeout", "operator_timeout"):
         if getattr(args, name) <= 0:
             raise _Usage(f"--{name.replace('_', '-')} must be a positive number of seconds")
     listen = None
@@ -100,25 +104,45 @@ def _options(args):
             listen = Listen.parse(args.listen)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
-    if args.target and not args.auto:
+    if args.target:
         try:
             check_ws_url(args.target)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
     return RunOptions(version=args.ocpp_version, sut=args.sut, listen=listen,
-                      target=None if args.auto and args.sut == "csms" else args.target,
-                      auto=args.auto, step_timeout=args.step_timeout,
+                      target=args.target, auto=args.auto, step_timeout=args.step_timeout,
                       case_timeout=args.case_timeout, connect_timeout=args.connect_timeout,
+                      operator_timeout=args.operator_timeout,
                       params=_params(args.param),
                       password=args.password)
 
 
+def parse_answer(text: str) -> PromptReply | None:
+    """An operator's typed answer, strictly: Enter / y / yes = done, `f REASON` / `fail REASON`
+    = failed, `s` / `skip` = skipped; None for anything else (ask again)."""
+    text = text.strip()
+    word, _, rest = text.partition(" ")
+    word = word.lower()
+    if word in ("", "y", "yes") and not rest:
+        return PromptReply.done("operator confirmed")
+    if word in ("f", "fail", "failed"):
+        return PromptReply.failed(rest.strip() or "the operator reported a failure")
+    if word in ("s", "skip") and not rest:
+        return PromptReply.skip("skipped by the operator")
+    return None
+
+
 class _StdinPrompt:
-    """Operator prompts on the terminal; one reader thread feeds lines to the loop."""
+    """Operator prompts on the terminal; one reader thread feeds lines to the loop.
+
+    Once stdin ends, every later prompt is answered at once as skipped (never a hang).
+    Lines typed before a prompt appeared are dropped, so a late Enter for a prompt that
+    ended by itself does not answer the next one."""
 
     def __init__(self):
         self._lines: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._ended = False
 
     def _reader(self) -> None:
         while True:
@@ -127,52 +151,87 @@ class _StdinPrompt:
             if not line:
                 return
 
+    def _drain(self) -> None:
+        while not self._ended:
+            try:
+                if not self._lines.get_nowait():
+                    self._ended = True
+            except queue.Empty:
+                return
+
     async def _next_line(self) -> str:
         if self._thread is None:
             self._thread = threading.Thread(target=self._reader, name="suite-stdin", daemon=True)
             self._thread.start()
-        while True:
+        while not self._ended:
             try:
-                return self._lines.get_nowait()
+                line = self._lines.get_nowait()
             except queue.Empty:
                 await asyncio.sleep(0.05)
+                continue
+            if not line:
+                self._ended = True
+            return line
+        return ""
 
     async def __call__(self, request) -> PromptReply:
+        self._drain()
         print(f"\n  >>> {request.case_id} step {request.step_index}: {request.text}", flush=True)
-        print("      press Enter when done; 'f REASON' if it failed; 's' to skip: ",
-              end="", flush=True)
-        line = await self._next_line()
-        if not line:
+        if request.observe:
+            print(f"      (ends by itself on {request.observe}; up to {request.timeout:g} s)",
+                  flush=True)
+        try:
+            while True:
+                print("      Enter/y when done; 'f REASON' if it failed; 's' to skip: ",
+                      end="", flush=True)
+                line = await self._next_line()
+                if not line:
+                    print(flush=True)
+                    return PromptReply.skip("needs an operator (stdin closed)")
+                reply = parse_answer(line)
+                if reply is not None:
+                    return reply
+                print(f"      not understood: {line.strip()!r}", flush=True)
+        except asyncio.CancelledError:
             print(flush=True)
-            return PromptReply.skip("no operator input (stdin closed); use --auto to simulate")
-        text = line.strip()
-        if text.lower() in ("s", "skip"):
-            return PromptReply.skip("skipped by the operator")
-        if text.lower().startswith("f"):
-            return PromptReply.failed(text[1:].strip() or "the operator reported a failure")
-        return PromptReply.done("operator confirmed")
+            raise
 
 
-def _printer(verbose: bool):
+def _printer(verbose: bool, interactive: bool):
     def on_event(event):
-        if isinstance(event, SuiteNote):
+        if isinstance(event, SuiteStarted):
+            print(f"[suite] testing {event.tested}", file=sys.stderr, flush=True)
+        elif isinstance(event, SuiteNote):
             print(f"[suite] {event.text}", file=sys.stderr, flush=True)
         elif isinstance(event, CaseStarted):
             print(f"\n[{event.number}/{event.total}] {event.case_id}  {event.title}", flush=True)
         elif isinstance(event, StepFinished):
             step = event.result
-            verdict = step.verdict.value.upper() if step.verdict else "-"
-            print(f"   {step.index:>2} {verdict:<12} {step.title}", flush=True)
+            verdict = step.verdict.label if step.verdict else "-"
+            print(f"   {step.index:>2} {verdict:<14} {step.title}", flush=True)
             if step.reason and (verbose or step.verdict is not Verdict.PASS):
-                print(f"   {'':15}-> {step.reason}", flush=True)
+                print(f"   {'':17}-> {step.reason}", flush=True)
             for note in step.notes:
-                print(f"   {'':15}note: {note}", flush=True)
+                print(f"   {'':17}note: {note}", flush=True)
         elif isinstance(event, CaseFinished):
             result = event.result
-            print(f"   => {result.verdict.value.upper()} ({result.duration:.2f} s)", flush=True)
+            print(f"   => {result.verdict.label} ({result.duration:.2f} s)", flush=True)
         elif isinstance(event, PromptRequested):
-            pass  # the prompt callback prints it
+            if event.request.observe and not interactive:
+                print(f"   .. waiting up to {event.request.timeout:g} s"
+                      + (f" for {event.request.observe}" if event.request.observe else "")
+                      + f" (operator step: {event.request.text})", flush=True)
+        elif isinstance(event, PromptDismissed):
+            if interactive:
+                print(f"      -> {event.reason}", flush=True)
     return on_event
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def _run(args) -> int:
@@ -194,8 +253,9 @@ def _run(args) -> int:
         except Exception as exc:
             raise _Usage(f"cannot open capture file {args.db}: {exc}") from None
         writer.attach(hub)
-    runner = SuiteRunner(options, hub=hub, prompt=None if args.auto else _StdinPrompt(),
-                         on_event=_printer(args.verbose))
+    interactive = not (args.auto or args.non_interactive or not _stdin_is_terminal())
+    runner = SuiteRunner(options, hub=hub, prompt=_StdinPrompt() if interactive else None,
+                         on_event=_printer(args.verbose, interactive))
     interrupted = False
 
     async def main():
@@ -226,7 +286,7 @@ def _run(args) -> int:
     print(f"\n{result.summary()}", flush=True)
     for case in result.cases:
         if not case.passed:
-            print(f"  {case.verdict.value.upper():<12} {case.case_id}: {case.reason}")
+            print(f"  {case.verdict.label:<14} {case.case_id}: {case.reason}")
     if args.junit:
         report.write_junit(result, args.junit)
         print(f"JUnit report: {args.junit}", file=sys.stderr)

@@ -105,6 +105,7 @@ class ConnectionsMixin(RunnerState):
             await websocket.close(1002, f"{SUBPROTOCOLS[self.version]} required")
             return
         endpoint = self._new_endpoint(websocket, cp_id, "csms")
+        self._charge_point_ids.append(cp_id)
         self._attach(endpoint)
         self.note(f"charger {cp_id} connected from {endpoint.connection.remote_address}")
         await self._run_endpoint(endpoint, websocket)

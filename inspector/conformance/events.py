@@ -18,7 +18,8 @@ class SuiteStarted:
     sut: str
     case_ids: tuple[str, ...]
     endpoint: str  # the URL chargers connect to, or the target CSMS URL
-    auto: bool
+    auto: bool  # our own simulator plays the SUT
+    tested: str = ""  # what is tested, in words (report header)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,12 @@ class SuiteFinished:
 
 @dataclass(frozen=True, slots=True)
 class PromptRequest:
-    """What the operator is asked to do. `action`/`args` name the simulator action (--auto)."""
+    """What the operator is asked to do. `action`/`args` name the simulator action (--auto).
+
+    `observe` says what the engine watches for that shows the action was done (e.g. "the
+    charger connects to ws://..."): when it is seen, the prompt ends by itself
+    (`PromptDismissed`) and no answer is needed. `timeout` is how long the prompt waits
+    (seconds), for a countdown; None when the prompt waits for nobody (simulator)."""
 
     case_id: str
     case_title: str
@@ -64,6 +70,8 @@ class PromptRequest:
     text: str
     action: str | None = None
     args: dict = field(default_factory=dict)
+    observe: str = ""
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,15 @@ class PromptReply:
 @dataclass(frozen=True, slots=True)
 class PromptRequested:
     request: PromptRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PromptDismissed:
+    """The prompt's effect was observed (or the prompt timed out): front-ends close it."""
+
+    case_id: str
+    step_index: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

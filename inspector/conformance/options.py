@@ -26,6 +26,9 @@ DEFAULT_PARAMS: dict = {
     "quiet_period": 5,  # how long negative steps watch for a forbidden message
     "hold": 3,  # how long we hold back an answer in the "one outstanding CALL" checks
     "vendor_id": "org.ocpp-inspector.unknown",
+    # after step 0 the SUT must have been quiet this long before a case's first trigger, so
+    # its boot-time traffic (StatusNotification per connector, ...) is not taken as an answer
+    "settle": 2,
 }
 AUTO_CHARGE_POINT_ID = "SUITE-CP"
 
@@ -40,10 +43,11 @@ class RunOptions:
     sut: str  # "charger" or "csms"
     listen: Listen | None = None  # SUT charger: where to listen
     target: str | None = None  # SUT csms: URL ending in the charge point id
-    auto: bool = False  # simulators perform operator actions / play the SUT
+    auto: bool = False  # --simulate-sut: our simulators play the SUT (never with `target`)
     step_timeout: float = 30.0
     case_timeout: float = 300.0
     connect_timeout: float = 120.0  # how long to wait for a charger (re)connection
+    operator_timeout: float = 180.0  # how long a prompt waits for the operator or its effect
     params: dict = field(default_factory=dict)
     csms_overrides: dict = field(default_factory=dict)  # extra FakeCsms overrides (--auto)
     password: str | None = None  # HTTP Basic auth towards a CSMS SUT

@@ -29,18 +29,33 @@ def _suite_name(result: RunResult) -> str:
     return f"OCPP {result.version} {'charging station' if result.sut == 'charger' else 'CSMS'} conformance"
 
 
+def _title(result: RunResult) -> str:
+    """The suite and the SUT actually tested: a URL, a charger, or our own simulator."""
+    return f"{_suite_name(result)} of {result.tested}" if result.tested else _suite_name(result)
+
+
+# verdicts JUnit has no word for: the case says nothing about the SUT, like a skipped test
+_SKIPPED = (Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE)
+
+
 def junit_xml(result: RunResult) -> str:
-    """One <testcase> per case; <failure> for fail/inconclusive, <error> for error."""
-    failures = result.count(Verdict.FAIL) + result.count(Verdict.INCONCLUSIVE)
+    """One <testcase> per case: <failure> for fail, <error> for error, <skipped> for
+    inconclusive and not applicable (with the reason); counts come from the results."""
+    failures = result.count(Verdict.FAIL)
     errors = result.count(Verdict.ERROR)
+    skipped = sum(result.count(v) for v in _SKIPPED)
     root = ET.Element("testsuites", name="OCPP Inspector conformance", tests=str(len(result.cases)),
-                      failures=str(failures), errors=str(errors), time=f"{result.duration:.3f}")
-    suite = ET.SubElement(root, "testsuite", name=_suite_name(result), tests=str(len(result.cases)),
-                          failures=str(failures), errors=str(errors), skipped="0",
-                          time=f"{result.duration:.3f}", timestamp=_iso(result.started))
+                      failures=str(failures), errors=str(errors), skipped=str(skipped),
+                      time=f"{result.duration:.3f}")
+    suite = ET.SubElement(root, "testsuite", name=_xml_text(_title(result)),
+                          tests=str(len(result.cases)), failures=str(failures), errors=str(errors),
+                          skipped=str(skipped), time=f"{result.duration:.3f}",
+                          timestamp=_iso(result.started))
     props = ET.SubElement(suite, "properties")
     for name, value in (("ocpp.version", result.version), ("sut", result.sut),
-                        ("endpoint", result.endpoint), ("auto", str(result.auto).lower()),
+                        ("sut.tested", result.tested), ("endpoint", result.endpoint),
+                        ("simulated", str(result.auto).lower()),
+                        ("sut.config", result.sut_config),
                         ("tool", f"ocpp-inspector {__version__}")):
         ET.SubElement(props, "property", name=name, value=_xml_text(value))
     for case in result.cases:
@@ -48,10 +63,13 @@ def junit_xml(result: RunResult) -> str:
                                 classname=_xml_text(f"ocpp{result.version}.{result.sut}.{case.group}"),
                                 name=_xml_text(f"{case.case_id} {case.title}"),
                                 time=f"{case.duration:.3f}")
-        if case.verdict is not Verdict.PASS:
+        message = _xml_text(f"{case.verdict.label}: {case.reason}" if case.reason
+                            else case.verdict.label)
+        if case.verdict in _SKIPPED:
+            ET.SubElement(element, "skipped", message=message, type=case.verdict.value)
+        elif case.verdict is not Verdict.PASS:
             tag = "error" if case.verdict is Verdict.ERROR else "failure"
-            child = ET.SubElement(element, tag, message=_xml_text(case.reason or case.verdict.value),
-                                  type=case.verdict.value)
+            child = ET.SubElement(element, tag, message=message, type=case.verdict.value)
             child.text = _xml_text(case.log(frames=False))
         out = ET.SubElement(element, "system-out")
         out.text = _xml_text(case.log())
@@ -72,7 +90,7 @@ th{background:#f4f4f6}
 .v{font-weight:600;text-transform:uppercase;font-size:.8em;padding:2px 6px;border-radius:3px;
    white-space:nowrap;color:#fff}
 .pass{background:#2e7d32}.fail{background:#c62828}.inconclusive{background:#9e7700}
-.error{background:#6a1b9a}
+.error{background:#6a1b9a}.not_applicable{background:#607d8b}
 .counts span{margin-right:1em}
 details{border:1px solid #ddd;border-radius:4px;margin:.5em 0;padding:.3em .6em}
 summary{cursor:pointer;font-weight:600}
@@ -87,7 +105,8 @@ pre.bad{border-left-color:#c62828;background:#fff3f3}
 
 def _badge(verdict: Verdict | None) -> str:
     value = verdict.value if verdict else "none"
-    return f'<span class="v {value}">{html.escape(value)}</span>'
+    label = verdict.label.lower() if verdict else "none"
+    return f'<span class="v {value}">{html.escape(label)}</span>'
 
 
 def _case_html(case: CaseResult, anchor: str, sut: str) -> str:
@@ -134,11 +153,13 @@ def render_html(result: RunResult) -> str:
     overall = "PASSED" if result.passed else "FAILED"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{e(_suite_name(result))} &mdash; {overall}</title>
+<title>{e(_title(result))} &mdash; {overall}</title>
 <style>{_CSS}</style></head><body>
 <h1>{e(_suite_name(result))}: {overall}</h1>
-<div class="meta">SUT: {e(result.sut)} &middot; endpoint: {e(result.endpoint)} &middot;
-{'simulated SUT (--auto)' if result.auto else 'real SUT'} &middot; started {e(_iso(result.started))}
+<div class="meta"><b>Tested:</b> {e(result.tested or result.endpoint)}
+{'(our own simulator, not a real device)' if result.auto else ''}<br>
+SUT kind: {e(result.sut)} &middot; endpoint: {e(result.endpoint)} &middot;
+SUT description: {e(result.sut_config or 'none given')} &middot; started {e(_iso(result.started))}
 &middot; {result.duration:.1f} s &middot; ocpp-inspector {e(__version__)}</div>
 <div class="counts">{counts}</div>
 <table><tr><th>case</th><th>title</th><th>group</th><th>verdict</th><th>time</th><th>reason</th></tr>

@@ -58,8 +58,8 @@ class StepResult(_Timed):
     ended: float | None = None
 
     def line(self) -> str:
-        verdict = self.verdict.value if self.verdict else "-"
-        text = f"{self.index:>2} {verdict.upper():<12} {self.title}"
+        verdict = self.verdict.label if self.verdict else "-"
+        text = f"{self.index:>2} {verdict:<14} {self.title}"
         if self.reason:
             text += f"\n   {'':12} -> {self.reason}"
         for note in self.notes:
@@ -87,7 +87,7 @@ class CaseResult(_Timed):
     def log(self, *, frames: bool = True) -> str:
         """The step log as plain text (JUnit system-out, CLI)."""
         lines = [f"{self.case_id} {self.title} [{self.version}, SUT {self.sut}] -> "
-                 f"{self.verdict.value.upper()}"]
+                 f"{self.verdict.label}"]
         for step in self.steps:
             lines.append(step.line())
             if frames:
@@ -106,14 +106,21 @@ class RunResult(_Timed):
     started: float | None = None
     ended: float | None = None
     endpoint: str = ""  # where the engine listened or what it targeted
-    auto: bool = False
+    auto: bool = False  # our own simulator played the SUT (--simulate-sut)
+    tested: str = ""  # the SUT actually tested, for report headers: a URL, a charger, or ours
+    sut_config: str = ""  # the SUT description file, if one was given
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for c in self.cases if c.verdict is verdict)
 
     @property
     def passed(self) -> bool:
-        return bool(self.cases) and all(c.passed for c in self.cases)
+        """Every case passed or was not applicable, and at least one case really ran.
+
+        A run where nothing was tested (no case, or all not applicable) did not pass:
+        an exit code 0 must mean the SUT was tested and behaved."""
+        return (self.count(Verdict.PASS) > 0
+                and all(c.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE) for c in self.cases))
 
     @property
     def exit_code(self) -> int:
@@ -122,5 +129,6 @@ class RunResult(_Timed):
     def summary(self) -> str:
         return (f"{self.count(Verdict.PASS)} passed, {self.count(Verdict.FAIL)} failed, "
                 f"{self.count(Verdict.INCONCLUSIVE)} inconclusive, "
+                f"{self.count(Verdict.NOT_APPLICABLE)} not applicable, "
                 f"{self.count(Verdict.ERROR)} error(s) of {len(self.cases)} case(s) "
                 f"in {self.duration:.1f} s")

@@ -85,6 +85,11 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
                  charger_factory: Callable | None = None):
         if options.sut not in (CHARGER, CSMS):
             raise SuiteError(f"unknown SUT kind {options.sut!r}; use charger or csms")
+        if options.auto and options.target:
+            # the user named a SUT: never test our own simulator in its place
+            raise SuiteError(f"--simulate-sut tests ocpp-inspector's own simulated CSMS, not "
+                             f"{options.target}; drop --simulate-sut to test that CSMS, or drop "
+                             f"--target to test the simulator")
         self.options = options
         self.version = options.version
         self.sut = options.sut
@@ -113,6 +118,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self._auto_csms = None
         self.target = options.target
         self.endpoint = ""
+        self._charge_point_ids: list[str] = []  # chargers that connected (SUT charger)
         self._unsubscribe = self.hub.subscribe(self._on_hub_event)
 
     # ---- events ---------------------------------------------------------------------------
@@ -184,9 +190,9 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         owns = not self._started  # a runner started by its caller stays open for the next run
         await self.start()
         result = RunResult(self.version, self.sut, started=time.time(), endpoint=self.endpoint,
-                           auto=self.options.auto)
+                           auto=self.options.auto, tested=self.tested())
         self._publish(SuiteStarted(self.version, self.sut, tuple(c.id for c in cases),
-                                   self.endpoint, self.options.auto))
+                                   self.endpoint, self.options.auto, result.tested))
         try:
             for number, case in enumerate(cases, 1):
                 if self._cancelled:
@@ -204,12 +210,25 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
                 self._publish(CaseFinished(case_result))
         finally:
             result.ended = time.time()
+            result.tested = self.tested()
             if owns:
                 await self.stop()
             self._publish(SuiteFinished(result))
         return result
 
     _case_task_result: CaseResult | None = None
+
+    def tested(self) -> str:
+        """The SUT this run tests, in words, for every report's header."""
+        if self.options.auto:
+            what = "charger" if self.sut == CHARGER else "CSMS"
+            return f"simulated by ocpp-inspector (its own fake {what}, --simulate-sut)"
+        if self.sut == CSMS:
+            return self.target or ""
+        if self._charge_point_ids:
+            return (f"charger {', '.join(dict.fromkeys(self._charge_point_ids))} "
+                    f"connected to {self.endpoint}")
+        return f"the charger connecting to {self.endpoint} (none connected yet)"
 
     def _new_case_run(self, case: Case) -> CaseRun:
         """The result skeleton (every step titled up front, for the UI) and the case's state."""

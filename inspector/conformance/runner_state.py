@@ -41,6 +41,7 @@ class RunnerState:
     _conn_ids: set[int]  # our connections on the (possibly shared) hub
     _server: object  # SUT charger: the WebSocket server
     _client_tasks: set[asyncio.Task]  # SUT csms: receive loops of our client connections
+    _charge_point_ids: list[str]  # ids of the chargers that connected (report header)
     _rejected: list[str]  # why clients were refused, for "did not connect" reasons
     _booted: set[int]  # connections whose BootNotification we Accepted
     _waited_in_vain: bool  # a charger never came: later cases do not wait as long again

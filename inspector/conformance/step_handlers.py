@@ -21,7 +21,7 @@ from ..codec import FrameType
 from ..rpc import Endpoint, new_unique_id
 from .checks import where_matches, where_value_matches
 from .context import Context, StepProblem, resolve_or_missing
-from .events import PromptRequest, PromptRequested
+from .events import PromptDismissed, PromptRequest, PromptRequested
 from .frames import closed_text, value_text, violation
 from .runner_state import RunnerState
 from .steps import Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone, Prompt, Send, SendRaw, Wait
@@ -252,25 +252,78 @@ class StepHandlersMixin(RunnerState):
         await asyncio.sleep(seconds)
         return Verdict.PASS, f"waited {seconds:g} s"
 
+    def _observation(self, run: CaseRun, index: int) -> tuple[int | None, str]:
+        """The step right after a prompt that shows the operator's action was done, and what
+        it watches for in words: (None, "") when the action leaves no trace we can see."""
+        if index >= len(run.steps):
+            return None, ""
+        after = run.steps[index]  # step index + 1 (steps are 1-based, the list 0-based)
+        if not after.claims(self.sut):
+            return None, ""
+        if isinstance(after, Connect):
+            return index + 1, f"the charger connecting to {self.endpoint}"
+        if isinstance(after, ExpectDisconnect):
+            return index + 1, "the SUT closing the connection"
+        return index + 1, f"the SUT sending {run.ctx.fill(after.expectation())}"
+
     async def _prompt(self, run: CaseRun, step: Prompt, index: int) -> tuple[Verdict, str]:
+        """Ask the operator; end as soon as the action's effect is observed.
+
+        An observable prompt (its next step waits for the SUT) ends when that step claims
+        what it waits for: no key press needed. Without an operator (non-interactive run)
+        an unobservable prompt is inconclusive at once, an observable one waits for its
+        effect; both are bounded by the operator timeout, never a hang."""
         ctx = run.ctx
-        request = PromptRequest(run.case.id, run.case.title, index, ctx.format(step.text),
-                                step.action, resolve(step.args, ctx) or {})
+        observer, observe = self._observation(run, index)
+        timeout = self._timeout(step, ctx, self.options.operator_timeout)
+        text = ctx.format(step.text)
+        auto = self.options.auto
+        request = PromptRequest(run.case.id, run.case.title, index, text, step.action,
+                                resolve(step.args, ctx) or {}, observe=observe,
+                                timeout=None if auto else timeout)
         if step.title is None:
             run.result.steps[index].title = f"operator: {request.text}"
         self._publish(PromptRequested(request))
-        callback = self._auto_prompt if self.options.auto else self.prompt
-        if callback is None:
-            return Verdict.ERROR, ("this step needs an operator and no prompt handler is set "
-                                   "(run with --auto to let a simulator act)")
-        if step.timeout is not None:
-            timeout = self._timeout(step, ctx)
-            try:
-                reply = await asyncio.wait_for(callback(request), timeout)
-            except asyncio.TimeoutError:
-                return Verdict.INCONCLUSIVE, f"no answer from the operator within {timeout:g} s"
-        else:  # no step timeout for a person unless the case sets one (the case timeout holds)
-            reply = await callback(request)
+        if auto:
+            return self._prompt_verdict(await self._auto_prompt(request))
+
+        def observed() -> bool:
+            return observer is not None and observer in run.claims
+
+        if self.prompt is None:
+            if observer is None:
+                return Verdict.INCONCLUSIVE, f"needs an operator: {text} (non-interactive run)"
+            if await run.wait_until(observed, timeout):
+                self._dismiss(run, index, f"observed: {observe}")
+                return Verdict.PASS, f"observed: {observe}"
+            self._dismiss(run, index, "timed out")
+            return Verdict.INCONCLUSIVE, (f"needs an operator: {text} (non-interactive run; "
+                                          f"waited {timeout:g} s for {observe})")
+        ask = asyncio.ensure_future(self.prompt(request))
+        watch = asyncio.ensure_future(run.wait_until(observed, timeout)) if observer else None
+        try:
+            await asyncio.wait({t for t in (ask, watch) if t is not None}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (ask, watch):
+                if task is not None and not task.done():
+                    task.cancel()
+        if ask.done() and not ask.cancelled() and ask.exception() is None:
+            return self._prompt_verdict(ask.result())
+        if ask.done() and not ask.cancelled():
+            raise ask.exception()
+        if observed():
+            self._dismiss(run, index, f"observed: {observe}")
+            return Verdict.PASS, f"observed: {observe}"
+        self._dismiss(run, index, "timed out")
+        waited = f" and {observe} was not observed" if observer else ""
+        return Verdict.INCONCLUSIVE, f"no answer from the operator within {timeout:g} s{waited}"
+
+    def _dismiss(self, run: CaseRun, index: int, reason: str) -> None:
+        self._publish(PromptDismissed(run.case.id, index, reason))
+
+    @staticmethod
+    def _prompt_verdict(reply) -> tuple[Verdict, str]:
         if reply.ok:
             return Verdict.PASS, reply.note or "operator confirmed"
         if reply.skipped:

@@ -70,13 +70,37 @@ def test_suite_run_unknown_case_and_unreachable_csms(capsys):
     assert code == 1 and "cannot connect to ws://127.0.0.1:9/CP1" in out
 
 
-def test_suite_run_connect_timeout_bounds_the_wait_for_a_charger(monkeypatch, capsys):
-    """The operator says the charger was rebooted, none connects: the step fails after
-    --connect-timeout, naming the URL it waited on."""
+def test_suite_run_without_a_terminal_never_waits_for_a_person(monkeypatch, capsys):
+    """stdin is not a terminal: no prompt is asked. The reboot step watches for the charger
+    for --operator-timeout and ends inconclusive, naming the URL it watched."""
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("\n\n\n"))
     code = main(["suite", "run", "--version", "1.6", "--sut", "charger", "--listen", "127.0.0.1:0",
-                 "--case", "TC_001_CS", "--connect-timeout", "1", "--step-timeout", "1"])
+                 "--case", "TC_001_CS", "--operator-timeout", "1", "--step-timeout", "1"])
     out = capsys.readouterr().out
     assert code == 1
-    assert "the charger did not connect to ws://127.0.0.1:" in out and "within 1 s" in out
+    assert "INCONCLUSIVE" in out and "needs an operator: Power-cycle" in out
+    assert "waited 1 s for the charger connecting to ws://127.0.0.1:" in out
+    assert "Enter/y when done" not in out  # nobody was asked
+
+
+def test_operator_answers_are_parsed_strictly():
+    from inspector.conformance.cli import parse_answer
+    for text in ("", "\n", "y", "YES", "  yes "):
+        assert parse_answer(text).ok, text
+    failed = parse_answer("f cable stuck")
+    assert not failed.ok and not failed.skipped and failed.note == "cable stuck"
+    assert parse_answer("fail").note == "the operator reported a failure"
+    assert parse_answer("s").skipped and parse_answer("skip").skipped
+    for text in ("no", "skip it", "finished", "yes please", "ok"):
+        assert parse_answer(text) is None, text
+
+
+def test_simulate_sut_with_a_target_is_refused(capsys):
+    code = main(["suite", "run", "--version", "1.6", "--sut", "csms", "--simulate-sut",
+                 "--target", "ws://127.0.0.1:9/CP1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "not ws://127.0.0.1:9/CP1" in err and err.count("\n") == 1
+    code = main(["suite", "run", "--version", "1.6", "--sut", "csms", "--auto",
+                 "--target", "ws://127.0.0.1:9/CP1"])
+    assert code == 2

@@ -85,15 +85,94 @@ async def test_prompt_answers_map_to_verdicts():
     assert result.exit_code == 1
 
 
-async def test_no_operator_means_error_not_a_hang():
-    runner = SuiteRunner(options("1.6", "charger", auto=False))
-    case = Case("TC_Q_CS", "q", "1.6", "charger", "t", [Prompt("do something")], before="none")
+async def test_without_an_operator_every_unobservable_prompt_is_inconclusive_at_once():
+    """No prompt handler (a non-interactive run): each prompt that leaves no observable trace
+    ends inconclusive at once, the first and every later one; never a hang."""
+    runner = SuiteRunner(options("1.6", "charger", auto=False, operator_timeout=60))
+    cases = [Case(f"TC_Q{i}_CS", "q", "1.6", "charger", "t", [Prompt("do something"), Wait(seconds=0)],
+                  before="none") for i in range(3)]
+    started = time.monotonic()
     try:
-        result = await asyncio.wait_for(runner.run([case]), 5)
+        result = await asyncio.wait_for(runner.run(cases), 20)
     finally:
         runner.close()
-    assert result.cases[0].verdict is Verdict.ERROR
-    assert "needs an operator" in result.cases[0].reason
+    assert time.monotonic() - started < 15  # not the 60 s operator timeout, not the case limit
+    for case in result.cases:
+        assert case.verdict is Verdict.INCONCLUSIVE
+        assert case.reason == "step 1: needs an operator: do something (non-interactive run)"
+    assert result.exit_code == 1
+
+
+async def _raw_charger_at(url: str):
+    from websockets.asyncio.client import connect
+    return await connect(url, subprotocols=["ocpp1.6"])
+
+
+async def test_an_observed_prompt_ends_by_itself_without_a_key_press():
+    """The operator never answers; the SUT does what the prompt asked (its next step sees
+    it), so the prompt ends as passed, the front-end is told to close it, and the
+    operator callback is cancelled."""
+    import json
+    from inspector.conformance import PromptDismissed
+    asked, cancelled, seen = [], [], []
+
+    async def operator(request):
+        asked.append(request)
+        try:
+            await asyncio.Event().wait()  # a person who never presses a key
+        except asyncio.CancelledError:
+            cancelled.append(request.step_index)
+            raise
+
+    case = Case("TC_OBS_CS", "observed", "1.6", "charger", "t", [
+        Prompt("Plug the cable into connector {connector}"),
+        Expect("StatusNotification", where={"status": "Preparing"}),
+    ], before="none")
+    runner = SuiteRunner(options("1.6", "charger", auto=False, operator_timeout=60),
+                         prompt=operator, on_event=seen.append)
+    ws = None
+    try:
+        await runner.start()
+        task = asyncio.ensure_future(runner.run([case]))
+        while not asked:
+            await asyncio.sleep(0.02)
+        assert asked[0].observe == "the SUT sending StatusNotification with status Preparing"
+        assert asked[0].timeout == 60
+        ws = await _raw_charger_at(runner.endpoint + "CP1")
+        await ws.send(json.dumps([2, "s1", "StatusNotification",
+                                  {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"}]))
+        result = await asyncio.wait_for(task, 20)
+    finally:
+        if ws is not None:
+            await ws.close()
+        await runner.stop()
+        runner.close()
+    assert result.passed, result.cases[0].log(frames=False)
+    prompt_step = result.cases[0].steps[1]
+    assert prompt_step.reason == "observed: the SUT sending StatusNotification with status Preparing"
+    assert cancelled == [1]
+    assert [e.reason for e in seen if isinstance(e, PromptDismissed)] == [prompt_step.reason]
+
+
+async def test_an_unanswered_prompt_ends_inconclusive_after_the_operator_timeout():
+    async def operator(request):
+        await asyncio.Event().wait()
+
+    case = Case("TC_SLOWOP_CS", "nobody", "1.6", "charger", "t", [Prompt("do it")], before="none")
+    runner = SuiteRunner(options("1.6", "charger", auto=False, operator_timeout=0.5), prompt=operator)
+    try:
+        result = await asyncio.wait_for(runner.run([case]), 20)
+    finally:
+        runner.close()
+    assert result.cases[0].verdict is Verdict.INCONCLUSIVE
+    assert result.cases[0].reason == "step 1: no answer from the operator within 0.5 s"
+
+
+def test_simulating_the_sut_never_replaces_a_named_target():
+    import pytest
+    from inspector.conformance import RunOptions, SuiteError
+    with pytest.raises(SuiteError, match="not ws://csms.example/CP1"):
+        SuiteRunner(RunOptions(version="1.6", sut="csms", target="ws://csms.example/CP1", auto=True))
 
 
 async def test_case_time_limit_stops_a_case_and_the_run_continues():

@@ -70,3 +70,44 @@ def test_reports_survive_control_characters_and_markup():
     html = report.render_html(result)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "a &lt;title&gt;" in html
+
+
+def _result_with(*verdicts, tested="ws://csms.example/ocpp/CP7", auto=False) -> RunResult:
+    cases = [CaseResult(f"TC_{i}", "t", "2.0.1", "csms", "g", verdict,
+                        f"step 1: reason {verdict.value}" if verdict is not Verdict.PASS else "",
+                        [StepResult(1, "send", "s", verdict, "why")], 0.0, 1.0)
+             for i, verdict in enumerate(verdicts)]
+    return RunResult("2.0.1", "csms", cases, 0.0, 1.0, "ws://csms.example/ocpp/CP7", auto,
+                     tested=tested)
+
+
+def test_junit_maps_inconclusive_and_not_applicable_to_skipped_and_names_the_sut():
+    result = _result_with(Verdict.PASS, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.FAIL)
+    root = ET.fromstring(report.junit_xml(result).encode("utf-8"))
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) \
+        == ("4", "1", "0", "2")
+    assert root.get("skipped") == "2"
+    cases = suite.findall("testcase")
+    assert cases[1].find("failure") is None
+    assert cases[1].find("skipped").get("message") == "INCONCLUSIVE: step 1: reason inconclusive"
+    assert cases[2].find("skipped").get("message") == "NOT APPLICABLE: step 1: reason not_applicable"
+    assert cases[3].find("failure") is not None and cases[3].find("skipped") is None
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["sut.tested"] == "ws://csms.example/ocpp/CP7" and props["simulated"] == "false"
+    assert suite.get("name").endswith("of ws://csms.example/ocpp/CP7")
+    html = report.render_html(result)
+    assert "<title>OCPP 2.0.1 CSMS conformance of ws://csms.example/ocpp/CP7" in html
+    assert 'class="v not_applicable">not applicable<' in html
+
+
+def test_a_run_that_tested_nothing_does_not_pass():
+    assert not _result_with(Verdict.NOT_APPLICABLE, Verdict.NOT_APPLICABLE).passed
+    assert _result_with(Verdict.PASS, Verdict.NOT_APPLICABLE).passed
+    assert not RunResult("1.6", "charger").passed
+
+
+async def test_reports_of_a_simulated_run_say_so():
+    result = await run("1.6", "csms", ["TC_001_CSMS"])
+    assert result.tested == "simulated by ocpp-inspector (its own fake CSMS, --simulate-sut)"
+    assert "simulated by ocpp-inspector" in report.render_html(result).split("</title>")[0]

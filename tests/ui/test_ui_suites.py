@@ -91,7 +91,7 @@ def test_auto_run_shows_live_verdicts_counters_frames_and_writes_reports(
     tab.results.setCurrentItem(tab.results.items["TC_021_CS"])
     assert "every step passed" in tab.description.toPlainText()
     assert [b.text() for b in tab.badges.values()] == ["3 passed", "0 failed", "0 inconclusive",
-                                                        "0 error"]
+                                                        "0 not applicable", "0 error"]
     assert tab.progress.value() == 3 and tab.progress.text() == "3 of 3 case(s)"
     assert tab.status.text().startswith("PASSED: 3 passed")
     assert tab.url.text() == ""  # port 0: the listener (and its URL) lived for the run only
