@@ -91,8 +91,12 @@ def _reject_constant(token: str):
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def parse(message: str | bytes, *, max_size: int | None = None) -> Frame:
-    """Parse one WebSocket message. Bytes mean a binary WebSocket frame (never OCPP)."""
+def parse(message: str | bytes, *, max_size: int | None = None,
+          id_limit: int | None = MAX_UNIQUE_ID_LENGTH) -> Frame:
+    """Parse one WebSocket message. Bytes mean a binary WebSocket frame (never OCPP).
+
+    `id_limit=None` reads a frame whose unique id is longer than OCPP-J allows as what it
+    would otherwise be: for judging a peer's answer to an over-long id we sent ourselves."""
     if isinstance(message, (bytes, bytearray, memoryview)):
         raw = bytes(message).decode("utf-8", errors="backslashreplace")
         return _malformed(raw, "binary WebSocket frame; OCPP-J uses text frames only",
@@ -126,7 +130,7 @@ def parse(message: str | bytes, *, max_size: int | None = None) -> Frame:
     if type(unique_id) is not str:
         return _malformed(raw, f"unique id must be a string, got {_json_type(unique_id)}",
                           "FormatViolation")
-    if not 0 < len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
+    if not unique_id or (id_limit is not None and len(unique_id) > id_limit):
         reason = (f"unique id of {len(unique_id)} characters exceeds {MAX_UNIQUE_ID_LENGTH}"
                   if unique_id else "unique id is empty")
         return _malformed(raw, reason, "FormatViolation", _id_if_string(value))

@@ -281,6 +281,9 @@ def default_response(
     elif action == "TransactionEvent":
         if isinstance(request.get("idToken"), dict):
             payload["idTokenInfo"] = dict(accepted)
+    elif action == "DataTransfer":
+        # a default side knows no vendor extension: what the spec answers to an unknown vendor
+        payload["status"] = "UnknownVendorId"
     elif action == "GetConfiguration":
         payload["configurationKey"] = []  # the fake charger replaces this with its store
     elif action == "SetVariables":

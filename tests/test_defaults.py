@@ -160,12 +160,17 @@ def test_charger_side_statuses():
         "configurationKey": []}
     for version, action in [(V16, "RemoteStartTransaction"), (V16, "Reset"),
                             (V16, "ChangeConfiguration"), (V16, "TriggerMessage"),
-                            (V16, "DataTransfer"), (V201, "RequestStartTransaction"),
+                            (V201, "RequestStartTransaction"),
                             (V201, "ChangeAvailability"), (V21, "ReserveNow"),
-                            (V21, "ClearCache"), (V21, "DataTransfer")]:
+                            (V21, "ClearCache")]:
         request = defaults.request_template(version, action, now=NOW)
         answer = defaults.default_response(version, action, request, now=NOW)
         assert answer["status"] == "Accepted", (version, action)
+    # no vendor extension is known to a default side: the spec's answer to an unknown vendor
+    for version in (V16, V201, V21):
+        request = defaults.request_template(version, "DataTransfer", now=NOW)
+        answer = defaults.default_response(version, "DataTransfer", request, now=NOW)
+        assert answer == {"status": "UnknownVendorId"}, version
 
 
 def test_request_templates_use_realistic_values():

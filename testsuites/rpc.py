@@ -96,11 +96,14 @@ def cases(version: str, sut: str) -> list[Case]:
              title="a CALL whose unique id has 36 characters (the maximum) is answered with that "
                    "exact id"),
         SendRaw(_raw(2, ID37, probe, probe_payload), codes=codes["format"], ids=[ID37, "-1"],
-                title="a CALL whose unique id has 37 characters is refused with a CALLERROR"),
+                result_ok=True,
+                title="a CALL whose unique id has 37 characters is refused with a CALLERROR "
+                      "(or processed: the 36-character limit binds its sender)"),
         *own_call,
-    ], description=f"The {role} echoes unique ids exactly, refuses ids longer than 36 characters "
-                   f"and uses valid ids itself (OCPP-J: unique id is a string of at most 36 "
-                   f"characters).")
+    ], description=f"The {role} echoes unique ids exactly, answers a CALL whose id is longer "
+                   f"than 36 characters (with a CALLERROR, echoing that id or -1, or by "
+                   f"processing it) and uses valid ids itself (OCPP-J: a unique id is a string "
+                   f"of at most 36 characters; the limit binds the sender).")
 
     rpc02_steps = [
         SendRaw("this is not JSON", codes=codes["not_json"],

@@ -116,7 +116,9 @@ def eq_or_absent(path: str, value: Any) -> Check:
 
 def present(path: str) -> Check:
     def test(actual, expected):
-        return "is missing" if actual is MISSING or actual == [] else None
+        if actual is MISSING:
+            return "is missing"
+        return "is an empty list" if actual == [] else None
     return Check(path, f"{path} is present", test)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..codec import FrameType
 from .results import FrameEntry
 from .values import MISSING, shorten, show_json
@@ -59,3 +61,25 @@ def closed_text(info) -> str:
     """'the SUT closed the connection (code 1000, 'bye')' from a connection's close info."""
     return (f"the SUT closed the connection (code {info.close_code}"
             f"{', ' + repr(info.close_reason) if info.close_reason else ''})")
+
+
+# CALLs a SUT sends on its own clock; they do not keep it from being "settled" after step 0
+PERIODIC_ACTIONS = frozenset({"Heartbeat", "MeterValues"})
+
+REASON_LIMIT = 2048  # a reason is read in a console, a report table and a JUnit attribute
+
+
+def clip_reason(reason: str, limit: int = REASON_LIMIT) -> str:
+    """A reason of at most `limit` characters (UTF-8 bytes may be a little more)."""
+    if len(reason) <= limit:
+        return reason
+    return reason[: limit - 30] + f" ... ({len(reason) - limit + 30} more characters)"
+
+
+def count_actions(actions, limit: int = 4) -> str:
+    """'MeterValues x35, Heartbeat x2' for a list of action names, most frequent first."""
+    counts = Counter(a or "?" for a in actions).most_common()
+    parts = [f"{a} x{n}" if n > 1 else a for a, n in counts[:limit]]
+    if len(counts) > limit:
+        parts.append(f"{len(counts) - limit} other action(s)")
+    return ", ".join(parts)

@@ -25,6 +25,7 @@ import itertools
 import time
 from typing import Callable, Iterable
 
+from ..codec import FrameType
 from ..events import TO_CHARGER, TO_CSMS, FrameLogged, Hub
 from ..rpc import Endpoint
 from .auto_mode import AutoModeMixin
@@ -33,7 +34,7 @@ from .connections import ConnectionsMixin
 from .context import Context, StepProblem
 from .events import (CaseFinished, CaseStarted, StepFinished, StepStarted, SuiteFinished, SuiteNote,
                      SuiteStarted)
-from .frames import violation
+from .frames import PERIODIC_ACTIONS, clip_reason, violation
 from .matching import CaseRun
 from .options import AUTO_CHARGE_POINT_ID, DEFAULT_PARAMS, PromptCallback, RunOptions, SuiteError
 from .preconditions import PreconditionsMixin
@@ -119,6 +120,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self.target = options.target
         self.endpoint = ""
         self._charge_point_ids: list[str] = []  # chargers that connected (SUT charger)
+        self._last_sut_call = 0.0  # monotonic time of the SUT's last non-periodic CALL
         self._unsubscribe = self.hub.subscribe(self._on_hub_event)
 
     # ---- events ---------------------------------------------------------------------------
@@ -137,6 +139,10 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
     def _on_hub_event(self, event) -> None:
         # the hub may be shared with other roles: only our own connections' frames count
         if isinstance(event, FrameLogged) and event.record.connection.id in self._conn_ids:
+            record = event.record
+            if (record.direction == self.incoming and record.frame.type is FrameType.CALL
+                    and record.action not in PERIODIC_ACTIONS):
+                self._last_sut_call = time.monotonic()
             if self._run is not None:
                 self._run.on_record(event.record)
             self._track_transactions(event.record)
@@ -298,15 +304,33 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
             step.ended = time.time()
             self._publish(StepFinished(run.case.id, step))
 
+    async def _settle(self, run: CaseRun) -> None:
+        """Let the SUT's own traffic after step 0 (a boot's StatusNotifications, a CSMS's
+        first requests) die down before step 1 triggers anything: wait until the SUT has
+        sent no CALL but periodic ones for <settle> s, at most one step timeout."""
+        settle = float(run.ctx.params.get("settle", 0) or 0)
+        if settle <= 0:
+            return
+        quiet = await run.wait_until(lambda: time.monotonic() - self._last_sut_call >= settle,
+                                     self.options.step_timeout, poll=min(settle, 0.25))
+        if not quiet:
+            run.result.steps[0].notes.append(
+                f"the SUT was never quiet for {settle:g} s within {self.options.step_timeout:g} s; "
+                f"its messages from before step 1 are not taken as answers")
+
     async def _step(self, run: CaseRun, index: int) -> bool:
         res = run.result.steps[index]
         run.index = index
         run.marks[index] = len(run.calls)
         res.started = time.time()
         self._publish(StepStarted(run.case.id, index, res.kind, res.title))
+        if index and run.steps[index - 1].arms_at_start:
+            run.armed.add(index)
         try:
             if index == 0:
                 verdict, reason = await self._setup(run)
+                if verdict is Verdict.PASS and run.case.before != "none":
+                    await self._settle(run)
             else:
                 verdict, reason = await self._execute(run, run.steps[index - 1], index)
         except StepProblem as exc:
@@ -324,7 +348,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
                 verdict, reason = Verdict.FAIL, problems[0]
                 problems = problems[1:]
             res.notes.extend(problems)
-        res.verdict, res.reason = verdict, reason
+        res.verdict, res.reason = verdict, clip_reason(reason)
         res.ended = time.time()
         self._publish(StepFinished(run.case.id, res))
         return verdict is Verdict.PASS

@@ -44,6 +44,7 @@ class RunnerState:
     _charge_point_ids: list[str]  # ids of the chargers that connected (report header)
     _rejected: list[str]  # why clients were refused, for "did not connect" reasons
     _booted: set[int]  # connections whose BootNotification we Accepted
+    _last_sut_call: float  # monotonic time of the SUT's last non-periodic CALL (settling)
     _waited_in_vain: bool  # a charger never came: later cases do not wait as long again
 
     # answers and transactions

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from websockets.exceptions import ConnectionClosed
 
-from .. import defaults
-from ..codec import FrameType
+from .. import codec, defaults
+from ..codec import MAX_UNIQUE_ID_LENGTH, FrameType
 from ..rpc import Endpoint, new_unique_id
 from .checks import where_matches, where_value_matches
 from .context import Context, StepProblem, resolve_or_missing
 from .events import PromptDismissed, PromptRequest, PromptRequested
-from .frames import closed_text, value_text, violation
+from .frames import closed_text, count_actions, value_text, violation
 from .runner_state import RunnerState
 from .steps import Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone, Prompt, Send, SendRaw, Wait
 from .terms import CHARGER, CSMS, Verdict
@@ -134,12 +134,17 @@ class StepHandlersMixin(RunnerState):
                 else:
                     got = [", ".join(f"{k.split('.')[-1]} {value_text(get_path(r.frame.payload, k))}"
                                      for k in keys) for r, keys in mismatched]
+                if len(got) > 5:
+                    got = got[:5] + [f"{len(got) - 5} more"]
                 text += ", then ".join(got)
             else:
                 text += f"{len(same)} {step.action} already used by other steps"
         else:
             others = [r.action for r in run.calls[anchor:] if r.frame.unique_id not in claimed]
-            text += f"none (the SUT sent {', '.join(others)})" if others else "nothing"
+            if len(others) > 3:
+                text += f"none (the SUT sent {len(others)} other CALLs: {count_actions(others)})"
+            else:
+                text += f"none (the SUT sent {', '.join(others)})" if others else "nothing"
         if run.closed_unexpectedly and self.current is None:
             text += f"; {run.closed_unexpectedly}"
         return text
@@ -211,6 +216,7 @@ class StepHandlersMixin(RunnerState):
         ctx = run.ctx
         text = resolve(step.text, ctx)
         ids = None if step.ids is None else [str(resolve(i, ctx)) for i in step.ids]
+        run.own_long_ids.update(i for i in ids or () if len(i) > MAX_UNIQUE_ID_LENGTH)
         start = len(run.response_log)
         try:
             await endpoint.send_frame(text)
@@ -219,26 +225,33 @@ class StepHandlersMixin(RunnerState):
         timeout = self._timeout(step, ctx)
         deadline = time.monotonic() + timeout
         codes = list(step.codes)
+        wanted = f"CALLERROR {' or '.join(codes)}" if codes else "a CALLERROR"
+        if step.result_ok:
+            wanted += " or a CALLRESULT"
         while True:
             found = next((r for r in run.response_log[start:]
                           if ids is None or r.frame.unique_id in ids), None)
             if found is not None:
                 break
             if self.current is None:
-                return Verdict.FAIL, (f"the SUT closed the connection instead of answering with "
-                                      f"CALLERROR {' or '.join(codes)}")
+                return Verdict.FAIL, f"the SUT closed the connection instead of answering with {wanted}"
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return Verdict.FAIL, (f"no CALLERROR within {timeout:g} s, expected "
-                                      f"{' or '.join(codes) or 'a CALLERROR'}")
+                return Verdict.FAIL, f"no answer within {timeout:g} s, expected {wanted}"
             await run.wait(remaining)
         run.mark_used(index, found)
         frame = found.frame
+        if run.echoes_own_long_id(found):
+            # the SUT echoed the over-long id we sent: read its answer as the id were legal
+            frame = codec.parse(frame.raw, id_limit=None)
         if frame.type is FrameType.MALFORMED:
             return Verdict.FAIL, f"the SUT answered with a malformed frame ({frame.reason})"
+        if frame.type is FrameType.CALLRESULT and step.result_ok:
+            return Verdict.PASS, (f"the SUT processed the frame: CALLRESULT with id "
+                                  f"{frame.unique_id!r}")
         if frame.type is not FrameType.CALLERROR:
             return Verdict.FAIL, (f"the SUT answered with {frame.type.value} "
-                                  f"{shorten(frame.raw, 100)}, expected CALLERROR {' or '.join(codes)}")
+                                  f"{shorten(frame.raw, 100)}, expected {wanted}")
         if codes and frame.error_code not in codes:
             return Verdict.FAIL, (f"the SUT answered CALLERROR {frame.error_code}, expected "
                                   f"{' or '.join(codes)}")

@@ -61,6 +61,9 @@ class Step:
     timeout: Any = None  # seconds, a Placeholder, or None for the run's step timeout
 
     kind: ClassVar[str] = "step"
+    # whether the steps waiting after this one may claim the SUT's messages from the moment
+    # it starts; False for a step whose trigger comes later (a Send arms when its CALL is out)
+    arms_at_start: ClassVar[bool] = True
 
     def claims(self, sut: str) -> bool:
         """Whether this step waits for something the SUT does (and can claim it early)."""
@@ -113,6 +116,7 @@ class Send(Step):
     unique_id: Any = None
 
     kind: ClassVar[str] = "send"
+    arms_at_start: ClassVar[bool] = False
 
     def auto_title(self) -> str:
         text = f"send {self.action}"
@@ -132,6 +136,9 @@ class SendRaw(Step):
     text: Any
     codes: Sequence[str] = ()
     ids: Sequence[Any] | None = None  # unique ids the CALLERROR may carry (None: any)
+    # the SUT may also process the frame and answer with a CALLRESULT (e.g. an over-long id,
+    # which binds the sender: a receiver may refuse it or process the call)
+    result_ok: bool = False
 
     kind: ClassVar[str] = "send_raw"
 

@@ -149,14 +149,24 @@ def shorten(text: str, limit: int = 160) -> str:
 
 # ---- paths into payloads -----------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\[(\*|-?\d+)\]|([^.\[\]]+)")
+_TOKEN = re.compile(r"\[(\*|-?\d+)\]|\[([A-Za-z_][A-Za-z0-9_]*)=([^\]]*)\]|([^.\[\]]+)")
+
+
+@dataclass(frozen=True)
+class _Select:
+    """`[key=value]` in a path: the first list item whose `key` is `value` (as text)."""
+
+    key: str
+    value: str
 
 
 def _tokens(path: str) -> list:
     out = []
-    for index, name in _TOKEN.findall(path):
+    for index, key, value, name in _TOKEN.findall(path):
         if name:
             out.append(name)
+        elif key:
+            out.append(_Select(key, value))
         elif index == "*":
             out.append("*")
         else:
@@ -165,7 +175,8 @@ def _tokens(path: str) -> list:
 
 
 def get_path(obj: Any, path: str) -> Any:
-    """The value at a dotted path ('a.b[0].c'); `[*]` collects a list; MISSING if absent."""
+    """The value at a dotted path ('a.b[0].c'); `[*]` collects a list; `[key=NumberOfConnectors]`
+    picks the first list item whose `key` has that value; MISSING if absent."""
     if not path:
         return obj
     values, multi = [obj], False
@@ -175,6 +186,10 @@ def get_path(obj: Any, path: str) -> Any:
             if token == "*":
                 if isinstance(value, list):
                     nxt.extend(value)
+            elif isinstance(token, _Select):
+                if isinstance(value, list):
+                    nxt.extend(next(([item] for item in value if isinstance(item, dict)
+                                     and str(item.get(token.key)) == token.value), []))
             elif isinstance(token, int):
                 if isinstance(value, list) and -len(value) <= token < len(value):
                     nxt.append(value[token])

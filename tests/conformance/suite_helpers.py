@@ -7,7 +7,7 @@ from inspector.roles.common import Listen
 
 # short intervals so a whole suite runs in seconds on loopback
 FAST = {"heartbeat_interval": 1, "boot_retry_interval": 1, "meter_interval": 1,
-        "quiet_period": 0.4, "hold": 0.4}
+        "quiet_period": 0.4, "hold": 0.4, "settle": 0.1}
 
 
 def options(version: str, sut: str, *, auto: bool = True, step_timeout: float = 3.0,

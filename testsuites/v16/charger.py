@@ -221,7 +221,7 @@ CASES = [
 
     case("TC_031_CS", "Unlock Connector - Unknown Connector", "Core/Remote", [
         Send("GetConfiguration", {"key": ["NumberOfConnectors"]},
-             save={"connectors": "configurationKey[0].value"}),
+             save={"connectors": "configurationKey[key=NumberOfConnectors].value"}),
         Send("UnlockConnector",
              {"connectorId": IntV("connectors", 1)}, checks=[eq("status", "NotSupported")],
              title="UnlockConnector for connector NumberOfConnectors + 1 is NotSupported"),

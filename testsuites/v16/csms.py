@@ -207,7 +207,9 @@ CASES = [
 
     case("TC_064_CSMS", "Data Transfer to a Central System", "Core", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
-             checks=[one_of("status", ["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"])],
-             title="send DataTransfer; the Central System answers with a valid status"),
-    ]),
+             checks=[eq("status", "UnknownVendorId")],
+             title="DataTransfer with a vendor id the Central System does not know: "
+                   "UnknownVendorId"),
+    ], description="A Central System answers a DataTransfer from a vendor it does not know "
+                   "with UnknownVendorId (as TC_P_02_CSMS checks in 2.0.1)."),
 ]
