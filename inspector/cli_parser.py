@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     suite_run.add_argument("--simulate-sut", "--auto", dest="auto", action="store_true",
                            help="test ocpp-inspector's own simulated charger or CSMS instead of a "
                                 "real SUT (self-test, demos); refused with --target")
+    suite_run.add_argument("--sut-config", type=Path, metavar="FILE",
+                           help="SUT description (JSON): tags, connectors/EVSEs, features, "
+                                "boot Pending/Rejected, configuration; a case needing what it "
+                                "does not declare is NOT_APPLICABLE")
     suite_run.add_argument("--non-interactive", action="store_true",
                            help="never ask on the terminal: a step that needs a person ends "
                                 "inconclusive unless its effect is observed (the default when "

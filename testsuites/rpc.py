@@ -71,6 +71,8 @@ def cases(version: str, sut: str) -> list[Case]:
     probe, probe_payload, probe_checks = _probe(version, sut)
     missing_action, missing_payload, type_action, type_payload = _incomplete(version, sut)
     role = "charging station" if sut == "charger" else "CSMS"
+    # a 1.6 charge point triggers its own messages only with the RemoteTrigger profile
+    trigger_needs = ("feature:RemoteTrigger",) if (sut, version) == ("charger", "1.6") else ()
 
     def case(number: int, title: str, steps: list, **kw) -> Case:
         return Case(f"RPC_{number:02d}_{suffix}", title, version, sut, "RPC framework", steps, **kw)
@@ -103,7 +105,8 @@ def cases(version: str, sut: str) -> list[Case]:
     ], description=f"The {role} echoes unique ids exactly, answers a CALL whose id is longer "
                    f"than 36 characters (with a CALLERROR, echoing that id or -1, or by "
                    f"processing it) and uses valid ids itself (OCPP-J: a unique id is a string "
-                   f"of at most 36 characters; the limit binds the sender).")
+                   f"of at most 36 characters; the limit binds the sender).",
+                 needs=trigger_needs)
 
     rpc02_steps = [
         SendRaw("this is not JSON", codes=codes["not_json"],
@@ -174,6 +177,7 @@ def cases(version: str, sut: str) -> list[Case]:
         ]
         rpc03_pre = f"An operator can make the CSMS send {first} and {second}."
     rpc03 = case(3, "One outstanding CALL at a time", rpc03_steps, preconditions=rpc03_pre,
+                 needs=trigger_needs,
                  description="While its CALL is unanswered, the SUT must not send another CALL "
                              "(OCPP-J: at most one outstanding CALL per direction).")
     return [rpc01, rpc02, rpc03]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFrame, QGridLayout, QGroupBox,
-                               QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFileDialog, QFrame, QGridLayout,
+                               QGroupBox, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout,
                                QWidget)
 
-from inspector.conformance import RunOptions
+from inspector.conformance import RunOptions, SuiteError
+from inspector.conformance.sut_config import load as load_sut_config
 from inspector.roles.common import Listen, check_ws_url
 
 from .suite_widgets import SUT_HINTS, SUT_NAMES
@@ -114,6 +115,18 @@ class SuiteOptionsForm:
         self.params.setPlaceholderText("KEY=VALUE …, e.g. id_tag=04A2B3C4 connector=1")
         self.params.setToolTip("run parameters (as --param): id_tag, valid_tag, invalid_tag, "
                                "connector, evse, heartbeat_interval, meter_interval, …")
+        self.sut_config = QLineEdit()
+        self.sut_config.setObjectName("suitesSutConfig")
+        self.sut_config.setPlaceholderText("optional JSON: tags, connectors, features, boot "
+                                           "Pending/Rejected (--sut-config)")
+        self.sut_config.setToolTip("what the SUT has and can do; a case needing what it does "
+                                   "not declare is NOT APPLICABLE")
+        self.sut_config_browse = QPushButton("Browse…")
+        self.sut_config_browse.setObjectName("suitesSutConfigBrowse")
+        self.sut_config_browse.clicked.connect(self._browse_sut_config)
+        self.operator_timeout = self._seconds_box("suitesOperatorTimeout", 1, 24 * 3600)
+        self.operator_timeout.setToolTip("how long an operator step waits for the operator, or "
+                                         "for the SUT to show it was done")
         self.run_button = QPushButton("Run selected")
         self.run_button.setObjectName("suitesRun")
         self.stop_button = QPushButton("Stop")
@@ -130,6 +143,11 @@ class SuiteOptionsForm:
         common.addWidget(self.params, 1, 1, 1, 3)
         common.addWidget(self.run_button, 1, 4)
         common.addWidget(self.stop_button, 1, 5)
+        common.addWidget(QLabel("SUT description:"), 2, 0)
+        common.addWidget(self.sut_config, 2, 1, 1, 2)
+        common.addWidget(self.sut_config_browse, 2, 3)
+        common.addWidget(QLabel("Operator timeout:"), 2, 4)
+        common.addWidget(self.operator_timeout, 2, 5)
         common.setColumnStretch(1, 3)
         common.setColumnStretch(3, 1)
         common.setColumnStretch(5, 1)
@@ -174,6 +192,8 @@ class SuiteOptionsForm:
         self.step_timeout.setValue(number("suites/step_timeout", 30.0))
         self.case_timeout.setValue(number("suites/case_timeout", 300.0))
         self.connect_timeout.setValue(number("suites/connect_timeout", 120.0))
+        self.operator_timeout.setValue(number("suites/operator_timeout", 180.0))
+        self.sut_config.setText(str(s.value("suites/sut_config", "")))
         self.params.setText(str(s.value("suites/params", "")))
         checked = str(s.value("suites/checked", "") or "")
         keys = [tuple(k.split("/", 1)) for k in checked.split(",") if "/" in k]
@@ -188,6 +208,8 @@ class SuiteOptionsForm:
         s.setValue("suites/step_timeout", self.step_timeout.value())
         s.setValue("suites/case_timeout", self.case_timeout.value())
         s.setValue("suites/connect_timeout", self.connect_timeout.value())
+        s.setValue("suites/operator_timeout", self.operator_timeout.value())
+        s.setValue("suites/sut_config", self.sut_config.text())
         s.setValue("suites/params", self.params.text())
         s.setValue("suites/checked", ",".join(f"{c.version}/{c.id}"
                                               for c in self.catalog.checked_cases()))
@@ -231,6 +253,22 @@ class SuiteOptionsForm:
         self.target.setPlaceholderText("not used: our own simulated CSMS is tested" if simulated
                                        else "ws://csms.example.com:9000/ocpp/CP001")
 
+    def _browse_sut_config(self) -> None:
+        dialog = QFileDialog(self, "SUT description", self.sut_config.text() or "",
+                             "JSON files (*.json);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.sut_config.setText)
+        dialog.open()
+
+    def _description(self):
+        path = self.sut_config.text().strip()
+        if not path:
+            return None
+        try:
+            return load_sut_config(path)
+        except SuiteError as exc:
+            raise ValueError(str(exc)) from None
+
     def options(self, version: str, sut: str) -> RunOptions:
         """RunOptions from the fields; ValueError with a readable text when one is wrong."""
         auto = self.auto.isChecked()
@@ -252,4 +290,6 @@ class SuiteOptionsForm:
                           step_timeout=self.step_timeout.value(),
                           case_timeout=self.case_timeout.value(),
                           connect_timeout=self.connect_timeout.value(),
+                          operator_timeout=self.operator_timeout.value(),
+                          sut_config=self._description(),
                           params=params, password=password)

@@ -41,7 +41,8 @@ class SuiteRunControl:
         for button in (self.save_junit_button, self.save_html_button, self.open_html_button):
             button.setEnabled(done)
         for widget in (self.listen, self.target, self.password, self.auto, self.step_timeout,
-                       self.case_timeout, self.connect_timeout, self.params):
+                       self.case_timeout, self.connect_timeout, self.params, self.sut_config,
+                       self.sut_config_browse, self.operator_timeout):
             widget.setEnabled(not running)
         self._show_simulated()
 

@@ -277,8 +277,8 @@ class PromptDialog(QDialog):
         request = self.request
         left = f"{max(0, int(self._left or 0))} s left" if self._left is not None else ""
         if request.observe:
-            self.watch.setText(f"Ends by itself on {request.observe} ({left}); no need to "
-                               f"press Done.")
+            self.watch.setText(f"Watching for {request.observe}: this prompt closes by "
+                               f"itself when it is seen, no need to press Done ({left}).")
         elif left:
             self.watch.setText(f"The engine cannot see this happen: press Done when it is done "
                                f"({left}).")

@@ -28,6 +28,9 @@ class Case:
     params: dict = field(default_factory=dict)  # case-specific parameter defaults
     vars: dict = field(default_factory=dict)  # initial variables (callables are called)
     references: str = ""
+    # what the SUT must have for the case to say anything (sut_config.py): "feature:Reservation",
+    # "tag:blocked", "boot:pending"; undeclared in a SUT description -> NOT_APPLICABLE
+    needs: tuple[str, ...] = ()
 
     def __post_init__(self):
         # fail when the suite is imported, not halfway through a run
@@ -43,6 +46,6 @@ class Case:
     def info(self) -> dict:
         """A JSON-friendly summary (for listings and GUIs)."""
         return {"id": self.id, "title": self.title, "version": self.version, "sut": self.sut,
-                "group": self.group, "preconditions": self.preconditions,
+                "group": self.group, "preconditions": self.preconditions, "needs": list(self.needs),
                 "description": self.description, "before": self.before,
                 "steps": [{"kind": s.kind, "title": s.describe()} for s in self.steps]}

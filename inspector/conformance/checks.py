@@ -66,6 +66,9 @@ class Check:
     text: str  # e.g. "status is Accepted"
     test: Callable[[Any, Any], str | None]
     expected: Any = None
+    # the need (see sut_config.py) this check depends on: it holds only when the SUT was set
+    # up for the case (a CSMS told to answer Pending, a tag it knows as blocked)
+    setup_for: str | None = None
 
     def describe(self) -> str:
         return self.text
@@ -75,6 +78,13 @@ class Check:
         expected = resolve(self.expected, ctx)
         problem = self.test(actual, expected)
         return f"{self.path or 'payload'} {problem}" if problem else None
+
+
+def setup_check(check: "Check", need: str) -> "Check":
+    """`check`, marked as holding only when the SUT was set up for `need`: failing it is a
+    FAIL when the SUT description declares that set-up, else INCONCLUSIVE."""
+    from dataclasses import replace
+    return replace(check, setup_for=need)
 
 
 def _shown(actual: Any) -> str:

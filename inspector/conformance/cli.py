@@ -109,7 +109,15 @@ def _options(args):
             check_ws_url(args.target)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
-    return RunOptions(version=args.ocpp_version, sut=args.sut, listen=listen,
+    description = None
+    if args.sut_config is not None:
+        from .runner import SuiteError
+        from .sut_config import load
+        try:
+            description = load(args.sut_config)
+        except SuiteError as exc:
+            raise _Usage(str(exc)) from None
+    return RunOptions(version=args.ocpp_version, sut=args.sut, listen=listen, sut_config=description,
                       target=args.target, auto=args.auto, step_timeout=args.step_timeout,
                       case_timeout=args.case_timeout, connect_timeout=args.connect_timeout,
                       operator_timeout=args.operator_timeout,

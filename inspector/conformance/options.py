@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from ..roles.common import Listen
 from .events import PromptReply, PromptRequest
+
+if TYPE_CHECKING:
+    from .sut_config import SutDescription
 
 # what a front-end passes as `SuiteRunner(prompt=...)`: ask the operator, await the answer
 PromptCallback = Callable[[PromptRequest], Awaitable[PromptReply]]
@@ -53,3 +56,4 @@ class RunOptions:
     password: str | None = None  # HTTP Basic auth towards a CSMS SUT
     max_size: int = 1 << 20
     charge_point_id: str = AUTO_CHARGE_POINT_ID  # id of the simulated charger (--auto)
+    sut_config: "SutDescription | None" = None  # --sut-config: what the SUT has and can do

@@ -29,6 +29,7 @@ from ..codec import FrameType
 from ..events import TO_CHARGER, TO_CSMS, FrameLogged, Hub
 from ..rpc import Endpoint
 from .auto_mode import AutoModeMixin
+from . import sut_config
 from .cases import Case
 from .connections import ConnectionsMixin
 from .context import Context, StepProblem
@@ -99,6 +100,9 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self.on_event = on_event
         self.charger_factory = charger_factory
         self.params = {**DEFAULT_PARAMS, **options.params}
+        # what the SUT has and can do: the user's file, or what our simulators declare
+        self.description = options.sut_config or (sut_config.simulated(options.sut)
+                                                  if options.auto else None)
         # the engine plays the other side of the SUT
         self.incoming = TO_CSMS if self.sut == CHARGER else TO_CHARGER
         self.current: Endpoint | None = None
@@ -196,7 +200,8 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         owns = not self._started  # a runner started by its caller stays open for the next run
         await self.start()
         result = RunResult(self.version, self.sut, started=time.time(), endpoint=self.endpoint,
-                           auto=self.options.auto, tested=self.tested())
+                           auto=self.options.auto, tested=self.tested(),
+                           sut_config=self.options.sut_config.source if self.options.sut_config else "")
         self._publish(SuiteStarted(self.version, self.sut, tuple(c.id for c in cases),
                                    self.endpoint, self.options.auto, result.tested))
         try:
@@ -243,7 +248,9 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self._case_task_result = result
         result.steps.append(StepResult(0, "setup", f"precondition: {self._before_text(case)}"))
         variables = {k: (v() if callable(v) else v) for k, v in case.vars.items()}
-        ctx = Context(self.version, self.sut, {**DEFAULT_PARAMS, **case.params, **self.options.params},
+        declared = self.description.params() if self.description is not None else {}
+        ctx = Context(self.version, self.sut,
+                      {**DEFAULT_PARAMS, **case.params, **declared, **self.options.params},
                       variables, self.options.step_timeout, self.endpoint)
         for i, step in enumerate(case.steps, 1):
             title = ctx.fill(step.describe())
@@ -260,6 +267,18 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
             self._open_transactions.clear()
         self._publish(CaseStarted(case.id, case.title, number, total,
                                   tuple(s.title for s in result.steps)))
+        unmet = self.description.unmet(case.needs) if self.description is not None else []
+        if unmet:
+            # nothing is sent: the case says nothing about a SUT without what it needs
+            step = result.steps[0]
+            step.started = time.time()
+            step.verdict = Verdict.NOT_APPLICABLE
+            step.reason = "the SUT description does not declare " + "; ".join(unmet)
+            step.ended = time.time()
+            self._publish(StepFinished(case.id, step))
+            self._run = None
+            self._conclude(result)
+            return result
         try:
             try:
                 async with asyncio.timeout(self.options.case_timeout):
@@ -284,12 +303,14 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
 
     def _conclude(self, result: CaseResult) -> None:
         """Steps that did not run become inconclusive; the case gets its worst step's verdict."""
+        not_applicable = result.steps[0].verdict is Verdict.NOT_APPLICABLE
         for step in result.steps:
             if step.verdict is None:
                 failed = next((s.index for s in result.steps
                                if s.verdict is not None and not s.verdict.ok), None)
-                step.verdict = Verdict.INCONCLUSIVE
-                step.reason = (f"not run: step {failed} did not pass" if failed is not None
+                step.verdict = Verdict.NOT_APPLICABLE if not_applicable else Verdict.INCONCLUSIVE
+                step.reason = ("not run: the case does not apply to this SUT" if not_applicable
+                               else f"not run: step {failed} did not pass" if failed is not None
                                else "not run")
         result.verdict = worst(s.verdict for s in result.steps)
         bad = next((s for s in result.steps if s.verdict is result.verdict and not s.verdict.ok), None)
@@ -309,8 +330,8 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         first requests) die down before step 1 triggers anything: wait until the SUT has
         sent no CALL but periodic ones for <settle> s, at most one step timeout."""
         settle = float(run.ctx.params.get("settle", 0) or 0)
-        if settle <= 0:
-            return
+        if settle <= 0 or self._auto_charger is not None:
+            return  # our simulated charger's boot traffic is over when its setup returns
         quiet = await run.wait_until(lambda: time.monotonic() - self._last_sut_call >= settle,
                                      self.options.step_timeout, poll=min(settle, 0.25))
         if not quiet:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .auto import AutoCharger, AutoCsms
     from .matching import CaseRun
     from .options import PromptCallback, RunOptions
+    from .sut_config import SutDescription
 
 
 class RunnerState:
@@ -31,6 +32,7 @@ class RunnerState:
     on_event: Callable[[object], None] | None
     charger_factory: Callable | None  # FakeCharger factory for tests (None: the real one)
     params: dict
+    description: SutDescription | None  # --sut-config, or what our simulators declare
     incoming: str  # hub direction of frames from the SUT
     endpoint: str  # URL shown to the user: where we listen, or the target
     target: str | None  # SUT csms: where we connect (a simulated CSMS changes it per case)

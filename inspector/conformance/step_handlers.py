@@ -60,6 +60,30 @@ class StepHandlersMixin(RunnerState):
             raise StepProblem(Verdict.FAIL, f"not connected to the {who} when sending {what}")
         return self.current
 
+    def _judge_checks(self, run: CaseRun, checks, payload, record, label: str):
+        """None when every check holds; else FAIL, or INCONCLUSIVE when only checks that need
+        an undeclared set-up of the SUT failed (an unprepared SUT is not a wrong one)."""
+        failed = [(c, f) for c in checks if (f := c.evaluate(payload, run.ctx, record))]
+        if not failed:
+            return None
+        real = [f for c, f in failed if not self._unprepared(c)]
+        if real:
+            return Verdict.FAIL, f"{label}: " + "; ".join(real)
+        needs = ", ".join(sorted({c.setup_for for c, _ in failed}))
+        return Verdict.INCONCLUSIVE, (f"precondition not met: {label}: "
+                                      + "; ".join(f for _, f in failed)
+                                      + f" (the SUT may not be set up for this case: declare "
+                                        f"{needs} in a SUT description, --sut-config, to judge it)")
+
+    def _unprepared(self, check) -> bool:
+        need = getattr(check, "setup_for", None)
+        if need is None:
+            return False
+        if self.description is not None and self.description.declares(need):
+            return False
+        kind, _, what = need.partition(":")
+        return not (kind == "tag" and f"{what}_tag" in self.options.params)
+
     def _save(self, run: CaseRun, save: dict, *, request, response, default: str, action: str) -> None:
         for name, spec in save.items():
             source, _, path = spec.partition(".") if spec.startswith(("request.", "response.")) \
@@ -94,9 +118,9 @@ class StepHandlersMixin(RunnerState):
         if claim.problem:
             return Verdict.ERROR, claim.problem
         payload = record.frame.payload
-        failures = [f for f in (c.evaluate(payload, run.ctx, record) for c in step.checks) if f]
-        if failures:
-            return Verdict.FAIL, f"{step.action}: " + "; ".join(failures)
+        judged = self._judge_checks(run, step.checks, payload, record, step.action)
+        if judged is not None:
+            return judged
         self._save(run, step.save, request=payload, response=claim.payload, default="request",
                    action=step.action)
         if step.save_time:
@@ -203,10 +227,10 @@ class StepHandlersMixin(RunnerState):
         if codes:
             return Verdict.FAIL, (f"expected CALLERROR {' or '.join(codes)} to {step.action}, got "
                                   f"CALLRESULT {shorten(show_json(frame.payload), 100)}")
-        failures = [f for f in (c.evaluate(frame.payload, ctx, run.responses.get(unique_id))
-                                for c in step.checks) if f]
-        if failures:
-            return Verdict.FAIL, f"{step.action} response: " + "; ".join(failures)
+        judged = self._judge_checks(run, step.checks, frame.payload, run.responses.get(unique_id),
+                                    f"{step.action} response")
+        if judged is not None:
+            return judged
         self._save(run, step.save, request=payload, response=frame.payload, default="response",
                    action=step.action)
         return Verdict.PASS, f"{step.action} answered {shorten(show_json(frame.payload), 120)}"

@@ -236,3 +236,48 @@ class Station201(_Station):
 
 def station(version: str, url: str, broken: str = "") -> _Station:
     return (Station16 if version == "1.6" else Station201)(url, broken)
+
+
+# ---- an independent 2.0.1 CSMS ---------------------------------------------------------------
+
+class Csms201(ChargePoint201):
+    """A CSMS on the `ocpp` library that knows only the tags in `tags` (others: Unknown) and
+    answers every boot with `boot_status`."""
+
+    tags: dict = {}
+    boot_status = "Accepted"
+
+    @on("BootNotification")
+    async def on_boot(self, charging_station, reason, **_):
+        return result201.BootNotification(current_time=now(), interval=30, status=self.boot_status)
+
+    @on("StatusNotification")
+    async def on_status(self, **_):
+        return result201.StatusNotification()
+
+    @on("Heartbeat")
+    async def on_heartbeat(self):
+        return result201.Heartbeat(current_time=now())
+
+    @on("Authorize")
+    async def on_authorize(self, id_token, **_):
+        return result201.Authorize(id_token_info={"status": self.tags.get(id_token["id_token"],
+                                                                          "Unknown")})
+
+    @on("TransactionEvent")
+    async def on_transaction_event(self, event_type, id_token=None, **_):
+        info = ({"status": self.tags.get(id_token["id_token"], "Unknown")} if id_token else None)
+        return result201.TransactionEvent(id_token_info=info)
+
+
+async def serve_csms(cls):
+    """A websockets server running `cls` per connection (use with `async with`)."""
+    from websockets.asyncio.server import serve
+
+    async def handler(ws):
+        cp = cls(ws.request.path.rstrip("/").rsplit("/", 1)[-1], ws)
+        try:
+            await cp.start()
+        except ConnectionClosed:
+            pass
+    return serve(handler, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"])

@@ -9,7 +9,7 @@ from inspector.conformance import (CaseFinished, CaseStarted, PromptReply, Promp
                                    StepFinished, StepStarted, SuiteFinished, SuiteRunner, SuiteStarted,
                                    Verdict)
 from inspector.conformance.model import (MISSING, Case, Expect, Prompt, Send, Wait, contains, eq,
-                                         get_path, one_of)
+                                         get_path, one_of, present)
 from inspector.events import FrameLogged, Hub
 
 from suite_helpers import options, run
@@ -25,6 +25,20 @@ def test_paths_and_checks_explain_themselves():
     assert one_of("s", ["A", "B"]).evaluate(payload, None) == "s is 'Accepted', expected one of A, B"
     assert contains("a.b[*].c", 3).evaluate(payload, None) == "a.b[*].c does not contain 3 (got [1,2])"
     assert eq("missing", 1).evaluate(payload, None) == "missing is absent, expected 1"
+    keys = {"configurationKey": [{"key": "HeartbeatInterval", "value": "300"},
+                                 {"key": "NumberOfConnectors", "value": "2"}]}
+    assert get_path(keys, "configurationKey[key=NumberOfConnectors].value") == "2"
+    assert get_path(keys, "configurationKey[key=Nope].value") is MISSING
+    assert present("a").evaluate({"a": []}, None) == "a is an empty list"
+    assert present("a").evaluate({}, None) == "a is missing"
+
+
+def test_long_reasons_are_summarised_and_capped():
+    from inspector.conformance.frames import REASON_LIMIT, clip_reason, count_actions
+    assert count_actions(["MeterValues"] * 35 + ["Heartbeat"] * 2) == "MeterValues x35, Heartbeat x2"
+    assert count_actions(list("abcdef")) == "a, b, c, d, 2 other action(s)"
+    clipped = clip_reason("x" * 60_000)
+    assert len(clipped) <= REASON_LIMIT and clipped.endswith("more characters)")
 
 
 async def test_events_and_prompts_for_a_front_end():

@@ -247,7 +247,8 @@ CASES = [
         Send("TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": CONNECTOR},
              checks=[eq("status", "Accepted")]),
         Expect("MeterValues", where={"connectorId": CONNECTOR}, checks=[present("meterValue[0].sampledValue")]),
-    ], preconditions="The RemoteTrigger feature profile is supported."),
+    ], preconditions="The RemoteTrigger feature profile is supported.",
+        needs=("feature:RemoteTrigger",)),
 
     case("TC_048_2_CS", "Reservation of a Connector - Occupied", "Reservation", [
         *plug_in(),
@@ -256,7 +257,8 @@ CASES = [
              checks=[eq("status", "Occupied")],
              title="ReserveNow for an occupied connector is answered Occupied"),
         *unplug(),
-    ], preconditions="The Reservation feature profile is supported."),
+    ], preconditions="The Reservation feature profile is supported.",
+        needs=("feature:Reservation",)),
 
     case("TC_051_CS", "Cancel Reservation", "Reservation", [
         Send("ReserveNow", {"connectorId": CONNECTOR, "expiryDate": Now(3600), "idTag": V("id_tag"),
@@ -264,12 +266,14 @@ CASES = [
         status("Reserved"),
         Send("CancelReservation", {"reservationId": 51}, checks=[eq("status", "Accepted")]),
         status("Available"),
-    ], preconditions="The Reservation feature profile is supported."),
+    ], preconditions="The Reservation feature profile is supported.",
+        needs=("feature:Reservation",)),
 
     case("TC_052_CS", "Cancel Reservation - Rejected", "Reservation", [
         Send("CancelReservation", {"reservationId": 987654}, checks=[eq("status", "Rejected")],
              title="CancelReservation for an unknown reservation is Rejected"),
-    ], preconditions="The Reservation feature profile is supported."),
+    ], preconditions="The Reservation feature profile is supported.",
+        needs=("feature:Reservation",)),
 
     case("TC_062_CS", "Data Transfer to a Charge Point", "Core", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from inspector.conformance.model import (NOW, Case, Connect, Disconnect, Expect, IntV, Now, Prompt,
                                          Send, V, answer, contains, eq, eq_or_absent, gt,
                                          is_datetime, is_int, nonempty_str, one_of, present,
-                                         satisfies)
+                                         satisfies, setup_check)
 from inspector.conformance.payloads import boot16, meter16, status16
 
 VERSION = "1.6"
@@ -26,15 +26,23 @@ def status(value: str, connector=CONNECTOR) -> Send:
                 title=f"send StatusNotification {value} (connector {connector})")
 
 
+def _tag_check(check, tag):
+    """A check on the CSMS's answer for a tag it must know: it holds only when the CSMS was
+    set up with that tag, so it depends on the tag's declaration (sut_config.py)."""
+    if isinstance(tag, V) and tag.name.endswith("_tag"):
+        return setup_check(check, "tag:" + tag.name.removesuffix("_tag"))
+    return check
+
+
 def authorize(tag=V("valid_tag"), expected: str = "Accepted") -> Send:
-    return Send("Authorize", {"idTag": tag}, checks=[eq("idTagInfo.status", expected)],
+    return Send("Authorize", {"idTag": tag}, checks=[_tag_check(eq("idTagInfo.status", expected), tag)],
                 title=f"send Authorize ({tag}); the Central System answers {expected}")
 
 
 def start_transaction(tag=V("valid_tag"), **extra) -> Send:
     return Send("StartTransaction",
                 {"connectorId": CONNECTOR, "idTag": tag, "meterStart": 0, "timestamp": NOW, **extra},
-                checks=[eq("idTagInfo.status", "Accepted"), is_int("transactionId")],
+                checks=[_tag_check(eq("idTagInfo.status", "Accepted"), tag), is_int("transactionId")],
                 save={"tx": "transactionId"},
                 title="send StartTransaction; the Central System accepts it and assigns a "
                       "transactionId")
@@ -75,6 +83,7 @@ def _authorize_refused(case_id: str, title: str, tag: str, expected: str) -> Cas
         authorize(V(tag), expected),
         status("Available"),
     ], preconditions=f"The Central System knows the idTag <{tag}> as {expected}.",
+        needs=("tag:" + tag.removesuffix("_tag"),),
         auto_csms={"Authorize": {"idTagInfo": {"status": expected}}})
 
 
@@ -100,7 +109,7 @@ CASES = [
              title="send MeterValues during the transaction"),
         stop_transaction("Local"),
         *finish(),
-    ], preconditions="The Central System knows <valid_tag> as valid."),
+    ], preconditions="The Central System knows <valid_tag> as valid.", needs=("tag:valid",)),
 
     case("TC_004_1_CSMS", "Regular Charging Session - Identification First", "Core/Transactions", [
         authorize(),
@@ -109,7 +118,7 @@ CASES = [
         status("Charging"),
         stop_transaction("Local"),
         *finish(),
-    ], preconditions="The Central System knows <valid_tag> as valid."),
+    ], preconditions="The Central System knows <valid_tag> as valid.", needs=("tag:valid",)),
 
     _authorize_refused("TC_023_1_CSMS", "Start Charging Session - Authorize invalid", "invalid_tag",
                        "Invalid"),
@@ -129,7 +138,7 @@ CASES = [
         status("Charging"),
         stop_transaction("Local", V("remote_tag")),
         *finish(),
-    ]),
+    ], needs=("tag:valid",)),
 
     case("TC_012_CSMS", "Remote Stop Charging Session", "Core/Remote", [
         authorize(),
@@ -142,7 +151,7 @@ CASES = [
                reply=answer(status="Accepted")),
         stop_transaction("Remote"),
         *finish(),
-    ]),
+    ], needs=("tag:valid",)),
 
     _reset("Hard"),
     _reset("Soft"),
@@ -203,7 +212,8 @@ CASES = [
         status("Charging"),
         stop_transaction("Local", V("reserved_tag")),
         *finish(),
-    ], preconditions="The Central System supports the Reservation feature profile."),
+    ], preconditions="The Central System supports the Reservation feature profile.",
+        needs=("feature:Reservation", "tag:valid")),
 
     case("TC_064_CSMS", "Data Transfer to a Central System", "Core", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},

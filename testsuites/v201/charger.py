@@ -281,12 +281,12 @@ CASES = [
         status("Reserved"),
         Send("CancelReservation", {"reservationId": 217}, checks=[eq("status", "Accepted")]),
         status("Available"),
-    ]),
+    ], needs=("feature:Reservation",)),
 
     case("TC_H_18_CS", "Cancel reservation of an EVSE - Rejected", "H Reservation", [
         Send("CancelReservation", {"reservationId": 987654}, checks=[eq("status", "Rejected")],
              title="CancelReservation for an unknown reservation is Rejected"),
-    ]),
+    ], needs=("feature:Reservation",)),
 
     case("TC_J_09_CS", "Sampled Meter Values - EventType Updated", "J MeterValues", [
         Send("SetVariables", {"setVariableData": [

@@ -10,7 +10,7 @@ import uuid
 
 from inspector.conformance.model import (Case, Connect, Disconnect, Expect, IntV, Prompt, Send,
                                          V, Wait, Calc, answer, eq, gt, is_datetime, is_int,
-                                         length, nonempty_str, one_of, present)
+                                         length, nonempty_str, one_of, present, setup_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
                                             transaction_event)
 
@@ -28,16 +28,25 @@ def status(value: str) -> Send:
                 title=f"send StatusNotification {value} (EVSE <evse>)")
 
 
+def _tag_check(check, tag):
+    """A check on the CSMS's answer for a tag it must know: it holds only when the CSMS was
+    set up with that tag, so it depends on the tag's declaration (sut_config.py)."""
+    if isinstance(tag, V) and tag.name.endswith("_tag"):
+        return setup_check(check, "tag:" + tag.name.removesuffix("_tag"))
+    return check
+
+
 def authorize(tag=V("valid_tag"), expected="Accepted") -> Send:
-    check = (one_of("idTokenInfo.status", expected) if isinstance(expected, list)
-             else eq("idTokenInfo.status", expected))
+    check = _tag_check(one_of("idTokenInfo.status", expected) if isinstance(expected, list)
+                       else eq("idTokenInfo.status", expected), tag)
     shown = " or ".join(expected) if isinstance(expected, list) else expected
     return Send("Authorize", {"idToken": id_token(tag)}, checks=[check],
                 title=f"send Authorize ({tag}); the CSMS answers {shown}")
 
 
 def event(event_type: str, trigger: str, seq_no: int, *, token_accepted: bool = False, **fields) -> Send:
-    checks = [eq("idTokenInfo.status", "Accepted")] if token_accepted else []
+    checks = ([_tag_check(eq("idTokenInfo.status", "Accepted"), V("valid_tag"))]
+              if token_accepted else [])
     what = f"TransactionEvent {event_type} ({trigger}, seqNo {seq_no})"
     return Send("TransactionEvent", transaction_event(event_type, trigger, seq_no, **fields),
                 checks=checks, title=f"send {what}" + ("; idTokenInfo Accepted" if token_accepted else ""))
@@ -56,6 +65,7 @@ def _refused(case_id: str, title: str, tag: str, expected: list) -> Case:
     return case(case_id, title, "C Authorization", [
         authorize(V(tag), expected),
     ], preconditions=f"The CSMS knows the idToken <{tag}> as {expected[0]}.",
+        needs=("tag:" + tag.removesuffix("_tag"),),
         auto_csms={"Authorize": {"idTokenInfo": {"status": expected[0]}}})
 
 
@@ -70,24 +80,29 @@ CASES = [
 
     case("TC_B_02_CSMS", "Cold Boot Charging Station - Pending", "B Provisioning", [
         Connect(),
-        Send("BootNotification", boot201(), checks=[eq("status", "Pending"), gt("interval", 0)],
+        Send("BootNotification", boot201(),
+             checks=[setup_check(eq("status", "Pending"), "boot:pending"), gt("interval", 0)],
              save={"interval": "interval"}),
         Wait(seconds=Calc(lambda c: min(float(c.value("interval")), c.step_timeout),
                           "the interval (at most the step timeout)")),
         Send("BootNotification", boot201(), checks=[one_of("status", ["Pending", "Accepted"])],
              title="send BootNotification again after the interval"),
     ], before="none", preconditions="The CSMS is set to answer this station's boot with Pending.",
+        needs=("boot:pending",),
         auto_csms={"BootNotification": {"status": "Pending", "interval": 1}}),
 
     case("TC_B_30_CSMS", "Cold Boot Charging Station - Pending/Rejected - SecurityError",
          "B Provisioning", [
              Connect(),
-             Send("BootNotification", boot201(), checks=[one_of("status", ["Pending", "Rejected"])]),
+             Send("BootNotification", boot201(),
+                  checks=[setup_check(one_of("status", ["Pending", "Rejected"]),
+                                      "boot:pending_or_rejected")]),
              Send("StatusNotification", status201("Available", EVSE), expect_error=["SecurityError"],
                   title="a message other than BootNotification before being Accepted gets "
                         "CALLERROR SecurityError"),
          ], before="none",
         preconditions="The CSMS is set to answer this station's boot with Pending or Rejected.",
+        needs=("boot:pending_or_rejected",),
         auto_csms={"BootNotification": {"status": "Rejected", "interval": 5},
                    "StatusNotification": {"$error": ["SecurityError", "station not accepted"]}}),
 
@@ -136,7 +151,7 @@ CASES = [
         event("Ended", "StopAuthorized", 4, charging_state="EVConnected", stoppedReason="Local",
               meterValue=meter201(900.0, "Transaction.End")),
         status("Available"),
-    ], preconditions="The CSMS knows <valid_tag> as valid."),
+    ], preconditions="The CSMS knows <valid_tag> as valid.", needs=("tag:valid",)),
 
     case("TC_E_04_CSMS", "Local start transaction - Authorization first", "E Transactions", [
         authorize(),
@@ -145,7 +160,7 @@ CASES = [
         event("Updated", "CablePluggedIn", 1, charging_state="Charging"),
         event("Ended", "StopAuthorized", 2, stoppedReason="Local"),
         status("Available"),
-    ], preconditions="The CSMS knows <valid_tag> as valid."),
+    ], preconditions="The CSMS knows <valid_tag> as valid.", needs=("tag:valid",)),
 
     case("TC_E_15_CSMS", "Stop transaction options - StopAuthorized - Local", "E Transactions", [
         status("Occupied"),
@@ -155,7 +170,7 @@ CASES = [
         event("Ended", "StopAuthorized", 1, stoppedReason="Local", idToken=id_token(),
               token_accepted=True),
         status("Available"),
-    ]),
+    ], needs=("tag:valid",)),
 
     case("TC_E_21_CSMS", "Stop transaction options - StopAuthorized - Remote", "E Transactions", [
         status("Occupied"),
@@ -167,7 +182,7 @@ CASES = [
                reply=answer(status="Accepted")),
         event("Ended", "RemoteStop", 1, stoppedReason="Remote"),
         status("Available"),
-    ]),
+    ], needs=("tag:valid",)),
 
     case("TC_F_01_CSMS", "Remote start transaction - Cable plugin first", "F RemoteControl", [
         status("Occupied"),
@@ -182,7 +197,7 @@ CASES = [
               idToken=V("remote_token"), evse=evse(), token_accepted=True),
         event("Ended", "StopAuthorized", 1, stoppedReason="Local"),
         status("Available"),
-    ]),
+    ], needs=("tag:valid",)),
 
     case("TC_F_06_CSMS", "Remote unlock Connector - Without ongoing transaction - Accepted",
          "F RemoteControl", [
@@ -217,7 +232,7 @@ CASES = [
         event("Ended", "StopAuthorized", 3, stoppedReason="Local",
               meterValue=meter201(900.0, "Transaction.End")),
         status("Available"),
-    ]),
+    ], needs=("tag:valid",)),
 
     case("TC_P_02_CSMS", "Data Transfer to the CSMS - Unknown VendorId", "P DataTransfer", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
