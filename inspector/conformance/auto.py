@@ -220,8 +220,9 @@ class AutoCsms(_Driver):
     actions = frozenset({"csms_call", "csms_calls"})
 
     def __init__(self, version: str, charge_point_id: str, *, step_timeout: float = 30.0,
-                 note: Callable[[str], None] | None = None):
+                 factory: Callable | None = None, note: Callable[[str], None] | None = None):
         super().__init__(note)
+        self.factory = factory or FakeCsms  # tests plug in mutated CSMSs here
         self.version = version
         self.charge_point_id = charge_point_id
         self.step_timeout = step_timeout
@@ -230,7 +231,7 @@ class AutoCsms(_Driver):
     async def restart(self, overrides: dict) -> str:
         """A fresh FakeCsms with these overrides; returns the URL to connect to."""
         await self.stop()
-        self.csms = FakeCsms(self.hub, Listen("127.0.0.1", 0), overrides=overrides,
+        self.csms = self.factory(self.hub, Listen("127.0.0.1", 0), overrides=overrides,
                              default_version=self.version, call_timeout=max(self.step_timeout, 1.0))
         await self.csms.start()
         return self.csms.url + self.charge_point_id

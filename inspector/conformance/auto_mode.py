@@ -39,6 +39,7 @@ class AutoModeMixin(RunnerState):
             from .auto import AutoCsms
             self._auto_csms = AutoCsms(self.version, self.options.charge_point_id,
                                        step_timeout=self.options.step_timeout,
+                                       factory=self.csms_factory,
                                        note=self._simulator_note)
             self.endpoint = "(simulated CSMS, one per case)"
 

@@ -84,7 +84,8 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
     def __init__(self, options: RunOptions, *, hub: Hub | None = None,
                  prompt: PromptCallback | None = None,
                  on_event: Callable[[object], None] | None = None,
-                 charger_factory: Callable | None = None):
+                 charger_factory: Callable | None = None,
+                 csms_factory: Callable | None = None):
         if options.sut not in (CHARGER, CSMS):
             raise SuiteError(f"unknown SUT kind {options.sut!r}; use charger or csms")
         if options.auto and options.target:
@@ -99,6 +100,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self.prompt = prompt
         self.on_event = on_event
         self.charger_factory = charger_factory
+        self.csms_factory = csms_factory
         self.params = {**DEFAULT_PARAMS, **options.params}
         # what the SUT has and can do: the user's file, or what our simulators declare
         self.description = options.sut_config or (sut_config.simulated(options.sut)

@@ -31,6 +31,7 @@ class RunnerState:
     prompt: PromptCallback | None  # asks the operator (unused with options.auto)
     on_event: Callable[[object], None] | None
     charger_factory: Callable | None  # FakeCharger factory for tests (None: the real one)
+    csms_factory: Callable | None  # FakeCsms factory for tests (None: the real one)
     params: dict
     description: SutDescription | None  # --sut-config, or what our simulators declare
     incoming: str  # hub direction of frames from the SUT

@@ -19,9 +19,10 @@ def options(version: str, sut: str, *, auto: bool = True, step_timeout: float = 
 
 
 async def run(version: str, sut: str, ids=None, *, hub=None, prompt=None, on_event=None,
-              charger_factory=None, **kwargs):
+              charger_factory=None, csms_factory=None, **kwargs):
     runner = SuiteRunner(options(version, sut, **kwargs), hub=hub, prompt=prompt,
-                         on_event=on_event, charger_factory=charger_factory)
+                         on_event=on_event, charger_factory=charger_factory,
+                         csms_factory=csms_factory)
     try:
         return await runner.run(catalog.select(version, sut, ids))
     finally:
