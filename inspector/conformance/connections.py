@@ -7,15 +7,18 @@ schema validation and the frame log are the same as everywhere else in the inspe
 
 A CALL from the SUT is answered with what the step that claimed it chose (`matching.py`),
 else with `inspector.defaults.default_response`, so the session keeps flowing whatever
-the case is looking at.
+the case is looking at. `SutConnections` is one collaborator of the runner: it knows
+nothing of steps beyond the running case's claims.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import time
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
@@ -23,22 +26,50 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from .. import defaults
 from ..codec import FrameType
-from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
+from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..roles.common import Listen, charge_point_id_from_path, check_ws_url, close_info, remote_address
 from ..rpc import CallError, CallTimeout, Endpoint
 from ..versions import SUBPROTOCOLS, version_of
 from .context import StepProblem
-from .options import SuiteError
-from .runner_state import RunnerState
-from .terms import Verdict
+from .options import RunOptions, SuiteError
+from .terms import CHARGER, Verdict
 from .values import get_path
 
+if TYPE_CHECKING:
+    from .matching import CaseRun
 
-class ConnectionsMixin(RunnerState):
-    """`SuiteRunner`'s WebSocket side."""
 
-    async def _listen(self) -> None:
+class SutConnections:
+    """The run's WebSocket side: its server or client connections to the SUT, which one the
+    steps talk to (`current`), and the answers to the SUT's CALLs.
+
+    The running case (`case`, set by the runner) is told about connections opening and
+    closing and chooses the answers to the CALLs its steps claimed."""
+
+    def __init__(self, options: RunOptions, hub, *, note: Callable[[str, str], None]):
+        self.options = options
+        self.version, self.sut = options.version, options.sut
+        self.hub = hub
+        self.note = note
+        # frames from the SUT travel in this hub direction (the engine plays the other side)
+        self.incoming = TO_CSMS if self.sut == CHARGER else TO_CHARGER
+        self.target = options.target  # SUT csms: where we connect (a simulated CSMS per case)
+        self.endpoint = ""  # URL shown to the user: where we listen, or the target
+        self.current: Endpoint | None = None  # the connection steps talk to
+        self.case: CaseRun | None = None  # the running case, None between cases
+        self.live: set[Endpoint] = set()
+        self.conn_ids: set[int] = set()  # our connections on the (possibly shared) hub
+        self.booted: set[int] = set()  # connections whose BootNotification we Accepted
+        self.rejected: list[str] = []  # why clients were refused, for "did not connect" reasons
+        self.charge_point_ids: list[str] = []  # chargers that connected (report header)
+        self.open_transactions: dict = {}  # transactions the SUT has open, for the teardown
+        self.waited_in_vain = False  # a charger never came: later cases do not wait as long
+        self._transaction_ids = itertools.count(1)
+        self._server = None
+        self._client_tasks: set[asyncio.Task] = set()
+
+    async def listen(self) -> None:
         """SUT charger: open the server chargers connect to; `endpoint` becomes its URL."""
         listen = self.options.listen or Listen("127.0.0.1", 0)
         try:
@@ -52,7 +83,11 @@ class ConnectionsMixin(RunnerState):
         port = self._server.sockets[0].getsockname()[1]
         self.endpoint = f"ws://{listen.display_host}:{port}/"
 
-    def _checked_target(self) -> str:
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    def checked_target(self) -> str:
         """SUT csms: the target URL, checked before the first case rather than in it."""
         if not self.target:
             raise SuiteError("a CSMS SUT needs a target URL ending in the charge point id")
@@ -66,24 +101,24 @@ class ConnectionsMixin(RunnerState):
         wanted = SUBPROTOCOLS[self.version]
         if wanted in offered:
             return wanted
-        self._rejected.append(f"a client offered {', '.join(offered) or 'no subprotocol'} "
-                              f"instead of {wanted}")
+        self.rejected.append(f"a client offered {', '.join(offered) or 'no subprotocol'} "
+                             f"instead of {wanted}")
         return None
 
     def _attach(self, endpoint: Endpoint) -> None:
-        self._conn_ids.add(endpoint.connection.id)
-        self._live.add(endpoint)
+        self.conn_ids.add(endpoint.connection.id)
+        self.live.add(endpoint)
         self.current = endpoint
-        if self._run is not None:
-            self._run.on_open(endpoint)
+        if self.case is not None:
+            self.case.on_open(endpoint)
 
     def _detach(self, endpoint: Endpoint) -> None:
-        self._live.discard(endpoint)
+        self.live.discard(endpoint)
         was_current = self.current is endpoint
         if was_current:
             self.current = None
-        if self._run is not None:
-            self._run.on_close(endpoint, was_current)
+        if self.case is not None:
+            self.case.on_close(endpoint, was_current)
 
     def _new_endpoint(self, websocket, cp_id: str, side: str) -> Endpoint:
         info = self.hub.new_connection(cp_id, "suite", subprotocol=websocket.subprotocol,
@@ -105,15 +140,15 @@ class ConnectionsMixin(RunnerState):
             await websocket.close(1002, f"{SUBPROTOCOLS[self.version]} required")
             return
         endpoint = self._new_endpoint(websocket, cp_id, "csms")
-        self._charge_point_ids.append(cp_id)
+        self.charge_point_ids.append(cp_id)
         self._attach(endpoint)
-        self.note(f"charger {cp_id} connected from {endpoint.connection.remote_address}")
+        self.note(f"charger {cp_id} connected from {endpoint.connection.remote_address}", "info")
         await self._run_endpoint(endpoint, websocket)
 
-    async def _open_client(self) -> Endpoint:
+    async def open_client(self) -> Endpoint:
         """SUT csms: open a connection to the target (closing ours first)."""
         if self.current is not None:
-            await self._close_endpoint(self.current)
+            await self.close_endpoint(self.current)
         url = self.target
         headers = {}
         if self.options.password is not None:
@@ -157,20 +192,20 @@ class ConnectionsMixin(RunnerState):
 
     # ---- closing --------------------------------------------------------------------------
 
-    async def _close_endpoint(self, endpoint: Endpoint, code: int = 1000, reason: str = "") -> None:
+    async def close_endpoint(self, endpoint: Endpoint, code: int = 1000, reason: str = "") -> None:
         try:
             await asyncio.wait_for(endpoint.close(code, reason), 5)
             await asyncio.wait_for(endpoint.closed.wait(), 5)
         except (asyncio.TimeoutError, ConnectionClosed, OSError):
             pass
         # the receive loop detaches it; make sure even if it never ran
-        if endpoint in self._live:
+        if endpoint in self.live:
             self._detach(endpoint)
 
-    async def _close_connections(self) -> None:
+    async def close_all(self) -> None:
         """Close every connection and the server (the end of a run)."""
-        for endpoint in list(self._live):
-            await self._close_endpoint(endpoint)
+        for endpoint in list(self.live):
+            await self.close_endpoint(endpoint)
         if self._server is not None:
             self._server.close()
             try:
@@ -183,7 +218,7 @@ class ConnectionsMixin(RunnerState):
 
     # ---- calling the SUT ------------------------------------------------------------------
 
-    async def _call_sut(self, endpoint: Endpoint, action: str, payload, timeout: float, **kwargs):
+    async def call_sut(self, endpoint: Endpoint, action: str, payload, timeout: float, **kwargs):
         """Send a CALL and return the answer frame; no answer is the step's failure."""
         try:
             return await endpoint.call(action, payload, timeout=timeout, **kwargs)
@@ -200,7 +235,7 @@ class ConnectionsMixin(RunnerState):
                                             now=datetime.now(timezone.utc),
                                             next_transaction_id=next(self._transaction_ids))
         if frame.action == "StartTransaction" and isinstance(payload.get("transactionId"), int):
-            self._open_transactions[payload["transactionId"]] = True
+            self.open_transactions[payload["transactionId"]] = True
         return payload
 
     async def _handle_call(self, frame, endpoint: Endpoint | None = None) -> dict:
@@ -208,11 +243,11 @@ class ConnectionsMixin(RunnerState):
         # the "booted" precondition waits for a connection whose boot we accepted
         if (frame.action == "BootNotification" and endpoint is not None
                 and isinstance(payload, dict) and payload.get("status") == "Accepted"):
-            self._booted.add(endpoint.connection.id)
+            self.booted.add(endpoint.connection.id)
         return payload
 
     async def _answer(self, frame) -> dict:
-        run = self._run
+        run = self.case
         index = run.claim_by_uid.get(frame.unique_id) if run is not None else None
         claim = run.claims.get(index) if index is not None else None
         if claim is not None:
@@ -225,20 +260,20 @@ class ConnectionsMixin(RunnerState):
                 if frame.action == "StartTransaction":
                     tx = claim.payload.get("transactionId")
                     if isinstance(tx, int):
-                        self._open_transactions[tx] = True
+                        self.open_transactions[tx] = True
                 return claim.payload
         return self.default_response(frame)
 
-    def _track_transactions(self, record) -> None:
+    def track_transactions(self, record) -> None:
         """Follow which transactions the SUT has open, so a teardown can stop them."""
         if record.direction != self.incoming or record.frame.type is not FrameType.CALL:
             return
         payload = record.frame.payload or {}
         if record.action == "StopTransaction":
-            self._open_transactions.pop(payload.get("transactionId"), None)
+            self.open_transactions.pop(payload.get("transactionId"), None)
         elif record.action == "TransactionEvent":
             tx = get_path(payload, "transactionInfo.transactionId")
             if payload.get("eventType") == "Started" and isinstance(tx, str):
-                self._open_transactions[tx] = True
+                self.open_transactions[tx] = True
             elif payload.get("eventType") == "Ended":
-                self._open_transactions.pop(tx, None)
+                self.open_transactions.pop(tx, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import CaseResult, RunResult, StepResult
+from .results import CaseResult, RunResult, StepResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Which step a frame belongs to: the running case's state and its claims on incoming frames.
 
-A CALL from the SUT is *claimed* when it arrives by the first unclaimed `Expect` step of
-the current "window" (the running step plus the expectation steps right after it) whose
-action and `where` filter match. The claim fixes the answer at once, so the SUT is never
+A CALL from the SUT is *claimed* when it arrives by the first unclaimed waiting step of
+the current "window" (the running step plus the waiting steps right after it, once the
+step before them has fired its trigger) that says it is its own (`Step.claim_call`: for
+an `Expect`, action and `where` filter match). The claim fixes the answer at once, so the SUT is never
 kept waiting by the step order; the step, when its turn comes, only judges the claim.
 Connection openings and closings are claimed the same way by `Connect` and
 `ExpectDisconnect` steps. Frames nobody claims are recorded on the running step.
@@ -22,15 +23,14 @@ from ..codec import FrameType
 from ..roles.csms import deep_merge
 from ..rpc import Endpoint
 from .cases import Case
-from .checks import where_matches
 from .context import Context, StepProblem
 from .frames import closed_text, frame_entry, violation
 from .results import CaseResult
-from .steps import Connect, Expect, ExpectDisconnect
+from .steps import Expect
 from .values import resolve
 
 if TYPE_CHECKING:
-    from .runner import SuiteRunner
+    from .connections import SutConnections
 
 
 @dataclass
@@ -49,8 +49,8 @@ class Claim:
 class CaseRun:
     """State of the running case: which step runs, claims, frames per step, violations."""
 
-    def __init__(self, runner: "SuiteRunner", case: Case, ctx: Context, result: CaseResult):
-        self.runner = runner
+    def __init__(self, connections: SutConnections, case: Case, ctx: Context, result: CaseResult):
+        self.connections = connections
         self.case = case
         self.steps = case.steps
         self.ctx = ctx
@@ -89,31 +89,20 @@ class CaseRun:
         out = []
         while i <= len(self.steps) and self.steps[i - 1].claims(sut):
             out.append(i)
-            if (barrier and isinstance(self.steps[i - 1], (Connect, ExpectDisconnect))
-                    and i not in self.claims):
+            if barrier and self.steps[i - 1].barrier and i not in self.claims:
                 break
             i += 1
         return out
 
-    def matches(self, step: Expect, payload) -> bool:
-        try:
-            return where_matches(step.where, payload, self.ctx)
-        except StepProblem:  # a filter on a variable not saved yet matches nothing
-            return False
-
     def _claim_call(self, record) -> int | None:
-        # a schema-invalid CALL is claimed by action alone, so the step that expected it fails
-        # with the schema finding instead of timing out
-        invalid = record.valid is False
-        current = self.runner.current
+        current = self.connections.current
         if current is not None and record.connection.id != current.connection.id:
             return None  # a late frame of a connection the SUT has left belongs to no step
         for i in self.window():
             step = self.steps[i - 1]
-            if (isinstance(step, Expect) and i not in self.claims and step.action == record.action
-                    and (invalid or self.matches(step, record.frame.payload))):
+            if i not in self.claims and step.claim_call(record, self):
                 claim = Claim(record=record, time=record.time)
-                if not invalid:
+                if record.valid is not False and isinstance(step, Expect):
                     self._prepare_answer(step, claim)
                 self.claims[i] = claim
                 self.claim_by_uid[record.frame.unique_id] = i
@@ -124,7 +113,7 @@ class CaseRun:
         frame = claim.record.frame
         reply = step.reply
         try:
-            default = self.runner.default_response(frame)
+            default = self.connections.default_response(frame)
             if reply is None:
                 claim.payload = default
                 return
@@ -145,7 +134,7 @@ class CaseRun:
     # ---- observation (called synchronously from the hub) ----------------------------------
 
     def on_record(self, record) -> None:
-        incoming = record.direction == self.runner.incoming
+        incoming = record.direction == self.connections.incoming
         ftype = record.frame.type
         uid = record.frame.unique_id
         owner = None
@@ -177,21 +166,20 @@ class CaseRun:
 
     def on_open(self, endpoint: Endpoint) -> None:
         for i in self.window(barrier=False):
-            if isinstance(self.steps[i - 1], Connect) and i not in self.claims:
+            if i not in self.claims and self.steps[i - 1].claim_open(endpoint):
                 self.claims[i] = Claim(endpoint=endpoint)
                 break
         self.changed.set()
 
     def on_close(self, endpoint: Endpoint, was_current: bool) -> None:
         claimed = False
-        if was_current:
-            for i in self.window(barrier=False):
-                if isinstance(self.steps[i - 1], ExpectDisconnect) and i not in self.claims:
-                    self.claims[i] = Claim(endpoint=endpoint)
-                    claimed = True
-                    break
-            if not claimed:
-                self.closed_unexpectedly = closed_text(endpoint.connection)
+        for i in self.window(barrier=False):
+            if i not in self.claims and self.steps[i - 1].claim_close(endpoint, was_current):
+                self.claims[i] = Claim(endpoint=endpoint)
+                claimed = True
+                break
+        if was_current and not claimed:
+            self.closed_unexpectedly = closed_text(endpoint.connection)
         self.changed.set()
 
     def echoes_own_long_id(self, record) -> bool:

@@ -4,43 +4,41 @@ SUT = charger: the runner listens (`RunOptions.listen`) and acts as the CSMS.
 SUT = csms: the runner connects (`RunOptions.target`, ending in the charge point id) and
 acts as the charging station.
 
-This module is the orchestration: `SuiteRunner` runs cases one after another, each as
-step 0 (the precondition) and its steps, publishes the events, and turns whatever
-happens into verdicts. The parts it is made of live beside it:
+`SuiteRunner` runs cases one after another, each as step 0 (the precondition) and its
+steps, publishes the events, and turns whatever happens into verdicts. It is built from
+explicit collaborators, each in its own module, none of which imports this one:
 
-- `connections.py`: listening / connecting, answering the SUT's CALLs;
-- `matching.py`: which step an incoming frame or connection event belongs to;
-- `step_handlers.py`: how each step kind runs and which verdict it ends with;
-- `preconditions.py`: step 0 and the teardown after a case;
-- `auto_mode.py`: --auto, the simulators playing the SUT and the operator;
-- `runner_state.py`: the attributes all of these share, declared once;
+- `SutConnections` (connections.py): listening / connecting, answering the SUT's CALLs;
+- `SimulatedSut` (simulation.py): --simulate-sut, our simulators playing the SUT;
+- `Preconditions` (preconditions.py): step 0 and the teardown after a case;
+- `CaseRun` (matching.py): the running case, which step an incoming frame belongs to;
+- the step kinds (steps.py), each running itself through a `StepEnv` (step_env.py);
 - `options.py` (`RunOptions`, `DEFAULT_PARAMS`, `SuiteError`), `context.py` (`Context`),
-  `frames.py` (`violation`). Their public names are re-exported here.
+  `frames.py` (`violation`), `sut_config.py` (the SUT description). Their public names
+  are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from typing import Callable, Iterable
 
 from ..codec import FrameType
-from ..events import TO_CHARGER, TO_CSMS, FrameLogged, Hub
-from ..rpc import Endpoint
-from .auto_mode import AutoModeMixin
+from ..events import FrameLogged, Hub
 from . import sut_config
 from .cases import Case
-from .connections import ConnectionsMixin
+from .connections import SutConnections
 from .context import Context, StepProblem
 from .events import (CaseFinished, CaseStarted, StepFinished, StepStarted, SuiteFinished, SuiteNote,
                      SuiteStarted)
 from .frames import PERIODIC_ACTIONS, clip_reason, violation
 from .matching import CaseRun
 from .options import AUTO_CHARGE_POINT_ID, DEFAULT_PARAMS, PromptCallback, RunOptions, SuiteError
-from .preconditions import PreconditionsMixin
+from .preconditions import Preconditions
 from .results import CaseResult, RunResult, StepResult
-from .step_handlers import StepHandlersMixin
+from .simulation import SimulatedSut
+from .step_env import StepEnv
 from .steps import Prompt
 from .terms import CHARGER, CSMS, Verdict, worst
 
@@ -63,7 +61,7 @@ __all__ = [
 ]
 
 
-class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoModeMixin):
+class SuiteRunner:
     """Runs conformance cases against one SUT.
 
     Public API (what a GUI uses)::
@@ -74,11 +72,9 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         result = await runner.run(cases)   # RunResult; events arrive on the hub and on_event
         runner.cancel()               # from a button: stops the running case and the run
 
-    `prompt` is an async callback `PromptRequest -> PromptReply`; with `options.auto` the
-    runner answers prompts itself by driving a simulator.
-
-    The mixins are parts of this one object (they share its state, set up here), kept in
-    their own modules so each part can be read alone.
+    `prompt` is an async callback `PromptRequest -> PromptReply`; None means nobody is at
+    the SUT (a non-interactive run). With `options.auto` (--simulate-sut) our simulators
+    play the SUT and perform the prompts' actions.
     """
 
     def __init__(self, options: RunOptions, *, hub: Hub | None = None,
@@ -97,37 +93,40 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self.version = options.version
         self.sut = options.sut
         self.hub = hub or Hub()
-        self.prompt = prompt
         self.on_event = on_event
-        self.charger_factory = charger_factory
-        self.csms_factory = csms_factory
-        self.params = {**DEFAULT_PARAMS, **options.params}
         # what the SUT has and can do: the user's file, or what our simulators declare
         self.description = options.sut_config or (sut_config.simulated(options.sut)
                                                   if options.auto else None)
-        # the engine plays the other side of the SUT
-        self.incoming = TO_CSMS if self.sut == CHARGER else TO_CHARGER
-        self.current: Endpoint | None = None
-        self._live: set[Endpoint] = set()
-        self._conn_ids: set[int] = set()
-        self._run: CaseRun | None = None
-        self._server = None
-        self._client_tasks: set[asyncio.Task] = set()
-        self._transaction_ids = itertools.count(1)
-        self._open_transactions: dict = {}
-        self._rejected: list[str] = []
-        self._waited_in_vain = False
-        self._booted: set[int] = set()  # connections whose BootNotification we Accepted
+        self.connections = SutConnections(options, self.hub, note=self.note)
+        self.simulator = (SimulatedSut(options, self.connections, note=self.note,
+                                       charger_factory=charger_factory, csms_factory=csms_factory)
+                          if options.auto else None)
+        self.preconditions = Preconditions(options, self.connections, self.simulator,
+                                           note=self.note)
+        self.env = StepEnv(options, self.connections, simulator=self.simulator, prompt=prompt,
+                           publish=self._publish, description=self.description)
+        self._last_sut_call = 0.0  # monotonic time of the SUT's last non-periodic CALL
         self._started = False
         self._cancelled = False
         self._case_task: asyncio.Task | None = None
-        self._auto_charger = None
-        self._auto_csms = None
-        self.target = options.target
-        self.endpoint = ""
-        self._charge_point_ids: list[str] = []  # chargers that connected (SUT charger)
-        self._last_sut_call = 0.0  # monotonic time of the SUT's last non-periodic CALL
         self._unsubscribe = self.hub.subscribe(self._on_hub_event)
+
+    @property
+    def prompt(self) -> PromptCallback | None:
+        return self.env.prompt
+
+    @prompt.setter
+    def prompt(self, callback: PromptCallback | None) -> None:
+        self.env.prompt = callback
+
+    @property
+    def endpoint(self) -> str:
+        """The URL to show: where chargers connect, or the target CSMS."""
+        return self.connections.endpoint
+
+    @property
+    def target(self) -> str | None:
+        return self.connections.target
 
     # ---- events ---------------------------------------------------------------------------
 
@@ -144,14 +143,15 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
 
     def _on_hub_event(self, event) -> None:
         # the hub may be shared with other roles: only our own connections' frames count
-        if isinstance(event, FrameLogged) and event.record.connection.id in self._conn_ids:
+        links = self.connections
+        if isinstance(event, FrameLogged) and event.record.connection.id in links.conn_ids:
             record = event.record
-            if (record.direction == self.incoming and record.frame.type is FrameType.CALL
+            if (record.direction == links.incoming and record.frame.type is FrameType.CALL
                     and record.action not in PERIODIC_ACTIONS):
                 self._last_sut_call = time.monotonic()
-            if self._run is not None:
-                self._run.on_record(event.record)
-            self._track_transactions(event.record)
+            if links.case is not None:
+                links.case.on_record(record)
+            links.track_transactions(record)
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -161,20 +161,21 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         self._started = True
         try:
             if self.sut == CHARGER:
-                await self._listen()
-            if self.options.auto:
-                self._start_simulator()
+                await self.connections.listen()
+            if self.simulator is not None:
+                self.simulator.start()
             elif self.sut == CHARGER:
                 self.note(f"listening on {self.endpoint}<charge point id>: connect the charger there")
             else:
-                self.endpoint = self._checked_target()
+                self.connections.endpoint = self.connections.checked_target()
         except SuiteError:
             self._started = False
             raise
 
     async def stop(self) -> None:
-        await self._stop_simulator()
-        await self._close_connections()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        await self.connections.close_all()
         self._started = False
 
     def close(self) -> None:
@@ -238,8 +239,8 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
             return f"simulated by ocpp-inspector (its own fake {what}, --simulate-sut)"
         if self.sut == CSMS:
             return self.target or ""
-        if self._charge_point_ids:
-            return (f"charger {', '.join(dict.fromkeys(self._charge_point_ids))} "
+        if self.connections.charge_point_ids:
+            return (f"charger {', '.join(dict.fromkeys(self.connections.charge_point_ids))} "
                     f"connected to {self.endpoint}")
         return f"the charger connecting to {self.endpoint} (none connected yet)"
 
@@ -248,7 +249,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         result = CaseResult(case.id, case.title, case.version, case.sut, case.group,
                             started=time.time())
         self._case_task_result = result
-        result.steps.append(StepResult(0, "setup", f"precondition: {self._before_text(case)}"))
+        result.steps.append(StepResult(0, "setup", f"precondition: {self.preconditions.describe(case)}"))
         variables = {k: (v() if callable(v) else v) for k, v in case.vars.items()}
         declared = self.description.params() if self.description is not None else {}
         ctx = Context(self.version, self.sut,
@@ -259,14 +260,14 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
             if isinstance(step, Prompt) and step.title is None:
                 title = f"operator: {ctx.format(step.text)}"
             result.steps.append(StepResult(i, step.kind, title))
-        return CaseRun(self, case, ctx, result)
+        return CaseRun(self.connections, case, ctx, result)
 
     async def _run_case(self, case: Case, number: int, total: int) -> CaseResult:
         run = self._new_case_run(case)
         result = run.result
-        self._run = run
-        if self.options.auto:
-            self._open_transactions.clear()
+        self.connections.case = run
+        if self.simulator is not None:
+            self.connections.open_transactions.clear()
         self._publish(CaseStarted(case.id, case.title, number, total,
                                   tuple(s.title for s in result.steps)))
         unmet = self.description.unmet(case.needs) if self.description is not None else []
@@ -278,7 +279,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
             step.reason = "the SUT description does not declare " + "; ".join(unmet)
             step.ended = time.time()
             self._publish(StepFinished(case.id, step))
-            self._run = None
+            self.connections.case = None
             self._conclude(result)
             return result
         try:
@@ -297,9 +298,9 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
                 task = asyncio.current_task()
                 if task is not None:
                     task.uncancel()
-            await self._teardown(run)
+            await self.preconditions.teardown(run)
         finally:
-            self._run = None
+            self.connections.case = None
             self._conclude(result)
         return result
 
@@ -332,7 +333,7 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
         first requests) die down before step 1 triggers anything: wait until the SUT has
         sent no CALL but periodic ones for <settle> s, at most one step timeout."""
         settle = float(run.ctx.params.get("settle", 0) or 0)
-        if settle <= 0 or self._auto_charger is not None:
+        if settle <= 0 or (self.simulator is not None and self.simulator.plays_charger):
             return  # our simulated charger's boot traffic is over when its setup returns
         quiet = await run.wait_until(lambda: time.monotonic() - self._last_sut_call >= settle,
                                      self.options.step_timeout, poll=min(settle, 0.25))
@@ -351,11 +352,11 @@ class SuiteRunner(ConnectionsMixin, PreconditionsMixin, StepHandlersMixin, AutoM
             run.armed.add(index)
         try:
             if index == 0:
-                verdict, reason = await self._setup(run)
+                verdict, reason = await self.preconditions.setup(run)
                 if verdict is Verdict.PASS and run.case.before != "none":
                     await self._settle(run)
             else:
-                verdict, reason = await self._execute(run, run.steps[index - 1], index)
+                verdict, reason = await run.steps[index - 1].run(self.env, run, index)
         except StepProblem as exc:
             verdict, reason = exc.verdict, exc.reason
         except asyncio.CancelledError:

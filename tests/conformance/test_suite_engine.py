@@ -244,4 +244,4 @@ async def test_cancelling_the_run_task_leaves_nothing_running():
         pass
     finally:
         runner.close()
-    assert runner._server is None and runner._case_task.done()
+    assert not runner.connections.listening and runner._case_task.done()
