@@ -176,7 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                                     "capture file")
     suite_run.add_argument("--param", action="append", metavar="KEY=VALUE",
                            help="case parameter, e.g. valid_tag=04A2B3C4 or heartbeat_interval=20")
-    suite_run.add_argument("--password", help="HTTP Basic auth password towards a CSMS SUT")
+    suite_run.add_argument("--password",
+                           help="HTTP Basic auth (security profiles 1, 2): what we send a CSMS "
+                                "SUT; what a charger SUT must send (the listener then requires it)")
+    server_tls(suite_run, "charger SUTs")
+    client_tls(suite_run)
     suite_run.add_argument("-v", "--verbose", action="store_true",
                            help="print the reason of every step, not only of failures")
 

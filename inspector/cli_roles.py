@@ -118,7 +118,7 @@ async def _call_console(csms) -> None:
             print(f"calls: {action} to {cp_id}: {exc}", file=sys.stderr)
 
 
-def _server_tls(args):
+def server_tls_from(args):
     from .tls import ServerTls
     if not (args.cert or args.key or args.client_ca):
         return None
@@ -127,7 +127,7 @@ def _server_tls(args):
     return ServerTls(args.cert, args.key, args.client_ca)
 
 
-def _client_tls(args, prefix=""):
+def client_tls_from(args, prefix=""):
     from .tls import ClientTls
     names = ("ca", "cert", "key") if prefix else ("ca", "client_cert", "client_key")
     ca, cert, key = (getattr(args, prefix + name) for name in names)
@@ -155,7 +155,7 @@ async def _run_charger(hub, args) -> None:
     charger = FakeCharger(hub, ChargerOptions(
         url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
         interval=args.interval, password=args.password, max_size=args.max_size,
-        call_timeout=args.call_timeout, validate=not args.no_validate, tls=_client_tls(args)))
+        call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args)))
     await charger.connect()
     try:
         await charger.run_session()
@@ -172,7 +172,7 @@ async def _run_fleet(hub, args) -> None:
         url=args.url, count=args.count, version=args.ocpp_version, prefix=args.prefix,
         ramp_up=args.ramp_up, duration=args.duration, scenario=args.scenario,
         meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
-        password=args.password, tls=_client_tls(args)),
+        password=args.password, tls=client_tls_from(args)),
         log_every=0 if args.no_log else args.log_every, log_hub=hub)
     interactive = sys.stderr.isatty()
 
@@ -205,13 +205,13 @@ def _role_coroutine(args, hub):
         from .roles.proxy import Proxy
         return _serve(Proxy(hub, Listen.parse(args.listen), args.upstream, max_size=args.max_size,
                             validate=not args.no_validate, call_timeout=args.call_timeout,
-                            listen_tls=_server_tls(args), upstream_tls=_client_tls(args, "upstream_")))
+                            listen_tls=server_tls_from(args), upstream_tls=client_tls_from(args, "upstream_")))
     if args.verb == "csms":
         from .roles.csms import FakeCsms, load_overrides
         overrides = load_overrides(args.overrides) if args.overrides else None
         return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
                                max_size=args.max_size, call_timeout=args.call_timeout,
-                               validate=not args.no_validate, tls=_server_tls(args),
+                               validate=not args.no_validate, tls=server_tls_from(args),
                                passwords=_passwords(args)), calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from inspector.conformance.model import (NOW, Case, Expect, IntV, Prompt, Send, SendRaw, V, answer,
-                                         eq, not_before, present)
+from inspector.conformance.model import (NOW, Case, Expect, Handshake, IntV, Prompt, Send, SendRaw, V,
+                                         answer, eq, not_before, present)
 
 ID36 = "ocpp-inspector-rpc-id-36-characters!"
 ID37 = ID36 + "x"
@@ -180,4 +180,20 @@ def cases(version: str, sut: str) -> list[Case]:
                  needs=trigger_needs,
                  description="While its CALL is unanswered, the SUT must not send another CALL "
                              "(OCPP-J: at most one outstanding CALL per direction).")
-    return [rpc01, rpc02, rpc03]
+    if sut == "charger":
+        # a charger SUT offers its subprotocols to our listener, which accepts only the
+        # version under test: every Connect already checks the station offered it
+        return [rpc01, rpc02, rpc03]
+    subprotocol = "ocpp1.6" if version == "1.6" else "ocpp2.0.1"
+    rpc04 = case(4, "Subprotocol negotiation", [
+        Handshake(subprotocols=["ocpp0.9"], expect="refused",
+                  title="offer only an unsupported subprotocol: the CSMS refuses, or answers "
+                        "without a subprotocol and closes"),
+        Handshake(subprotocols=[subprotocol, "ocpp9.9"], expect="accepted", keep=True,
+                  title=f"offer {subprotocol} and an unknown one: the CSMS picks {subprotocol}"),
+        Send(probe, probe_payload, checks=probe_checks,
+             title="the negotiated connection carries OCPP"),
+    ], before="none",
+        description="OCPP-J: the CSMS selects a subprotocol the station offered and supports; "
+                    "when it supports none of them it answers without one and closes.")
+    return [rpc01, rpc02, rpc03, rpc04]

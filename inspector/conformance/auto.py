@@ -79,9 +79,12 @@ class AutoCharger(_Driver):
                          "meter_values", "heartbeat", "status"})
 
     def __init__(self, url: str, version: str, *, step_timeout: float = 30.0,
-                 factory: Callable | None = None, note: Callable[[str], None] | None = None):
+                 factory: Callable | None = None, note: Callable[[str], None] | None = None,
+                 password: str | None = None, tls=None):
         super().__init__(note)
         self.url = url
+        self.password = password  # HTTP Basic auth towards the engine (security profiles 1, 2)
+        self.tls = tls  # ClientTls for a wss:// listener (profiles 2, 3)
         self.version = version
         self.step_timeout = step_timeout
         self.factory = factory or FakeCharger
@@ -102,7 +105,8 @@ class AutoCharger(_Driver):
         """Replace the simulator by a new one; connected and booted if asked."""
         await self.close()
         options = ChargerOptions(url=self.url, version=self.version,
-                                 call_timeout=max(self.step_timeout, 1.0))
+                                 call_timeout=max(self.step_timeout, 1.0),
+                                 password=self.password, tls=self.tls)
         self.charger = self.factory(self.hub, options)
         # after a Reset a 2.x station reports why it booted
         if hasattr(self.charger, "reset_boot_reason") and self.version != V16:
@@ -220,8 +224,11 @@ class AutoCsms(_Driver):
     actions = frozenset({"csms_call", "csms_calls"})
 
     def __init__(self, version: str, charge_point_id: str, *, step_timeout: float = 30.0,
-                 factory: Callable | None = None, note: Callable[[str], None] | None = None):
+                 factory: Callable | None = None, note: Callable[[str], None] | None = None,
+                 password: str | None = None, tls=None):
         super().__init__(note)
+        self.password = password  # Basic auth it requires (profiles 1, 2)
+        self.tls = tls  # ServerTls it listens with (profiles 2, 3)
         self.factory = factory or FakeCsms  # tests plug in mutated CSMSs here
         self.version = version
         self.charge_point_id = charge_point_id
@@ -232,6 +239,7 @@ class AutoCsms(_Driver):
         """A fresh FakeCsms with these overrides; returns the URL to connect to."""
         await self.stop()
         self.csms = self.factory(self.hub, Listen("127.0.0.1", 0), overrides=overrides,
+                                 passwords=self.password, tls=self.tls, require_subprotocol=True,
                              default_version=self.version, call_timeout=max(self.step_timeout, 1.0))
         await self.csms.start()
         return self.csms.url + self.charge_point_id

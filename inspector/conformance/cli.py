@@ -117,7 +117,20 @@ def _options(args):
             description = load(args.sut_config)
         except SuiteError as exc:
             raise _Usage(str(exc)) from None
+    from ..cli_parser import UserError
+    from ..cli_roles import client_tls_from, server_tls_from
+    try:
+        server_tls, client_tls = server_tls_from(args), client_tls_from(args)
+    except UserError as exc:
+        raise _Usage(str(exc)) from None
+    if args.sut == "csms" and server_tls and not args.auto:
+        raise _Usage("--cert/--key/--client-ca are for a charger SUT (our listener); towards a "
+                     "CSMS SUT use --ca/--client-cert/--client-key")
+    if args.sut == "charger" and client_tls and not args.auto:
+        raise _Usage("--ca/--client-cert/--client-key are for a CSMS SUT; a charger SUT connects "
+                     "to our listener (--cert/--key/--client-ca)")
     return RunOptions(version=args.ocpp_version, sut=args.sut, listen=listen, sut_config=description,
+                      server_tls=server_tls, client_tls=client_tls,
                       target=args.target, auto=args.auto, step_timeout=args.step_timeout,
                       case_timeout=args.case_timeout, connect_timeout=args.connect_timeout,
                       operator_timeout=args.operator_timeout,

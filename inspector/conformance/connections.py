@@ -14,10 +14,13 @@ nothing of steps beyond the running case's claims.
 from __future__ import annotations
 
 import asyncio
-import base64
+import hmac
 import itertools
+import ssl
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable
 
 from websockets.asyncio.client import connect
@@ -30,6 +33,7 @@ from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEv
 from ..monitor import ConnectionMonitor
 from ..roles.common import Listen, charge_point_id_from_path, check_ws_url, close_info, remote_address
 from ..rpc import CallError, CallTimeout, Endpoint
+from ..tls import ClientTls, TlsError, basic_auth_header, parse_basic_auth
 from ..versions import SUBPROTOCOLS, version_of
 from .context import StepProblem
 from .options import RunOptions, SuiteError
@@ -38,6 +42,28 @@ from .values import get_path
 
 if TYPE_CHECKING:
     from .matching import CaseRun
+
+
+@dataclass
+class HandshakeOutcome:
+    """How a WebSocket opening handshake with the CSMS SUT ended."""
+
+    websocket: object = None  # the open connection (accepted), else None
+    status: int | None = None  # HTTP status of a refusal (401, 400, ...)
+    subprotocol: str | None = None  # what the CSMS chose (None: no Sec-WebSocket-Protocol)
+    problem: str = ""  # why the handshake failed otherwise (TLS, TCP, a malformed answer)
+
+
+@dataclass
+class Security:
+    """What a connection's opening showed about its security (SUT charger)."""
+
+    tls_version: str | None = None  # e.g. "TLSv1.3"; None for ws://
+    client_cn: str | None = None  # common name of the client certificate (profile 3)
+    basic_user: str | None = None  # HTTP Basic user the charger presented (profiles 1, 2)
+
+
+RUN_PASSWORD = object()  # Handshake credentials: the run's --password
 
 
 class SutConnections:
@@ -65,6 +91,7 @@ class SutConnections:
         self.charge_point_ids: list[str] = []  # chargers that connected (report header)
         self.open_transactions: dict = {}  # transactions the SUT has open, for the teardown
         self.waited_in_vain = False  # a charger never came: later cases do not wait as long
+        self.security: dict[int, Security] = {}  # connection id -> what its opening showed
         self._transaction_ids = itertools.count(1)
         self._server = None
         self._client_tasks: set[asyncio.Task] = set()
@@ -72,16 +99,41 @@ class SutConnections:
     async def listen(self) -> None:
         """SUT charger: open the server chargers connect to; `endpoint` becomes its URL."""
         listen = self.options.listen or Listen("127.0.0.1", 0)
+        tls = self.options.server_tls
+        try:
+            context = tls.context() if tls else None
+        except TlsError as exc:
+            raise SuiteError(str(exc)) from None
         try:
             self._server = await serve(
                 self._serve_connection, listen.host, listen.port,
                 subprotocols=[SUBPROTOCOLS[self.version]], select_subprotocol=self._select,
-                max_size=self.options.max_size, ping_interval=None)
+                max_size=self.options.max_size, ping_interval=None, ssl=context,
+                process_request=self._authenticate if self.options.password is not None else None)
         except OSError as exc:
             raise SuiteError(f"cannot listen on {listen.host}:{listen.port}: "
                              f"{exc.strerror or exc}") from None
         port = self._server.sockets[0].getsockname()[1]
-        self.endpoint = f"ws://{listen.display_host}:{port}/"
+        self.endpoint = f"{'wss' if tls else 'ws'}://{listen.display_host}:{port}/"
+
+    def _authenticate(self, connection, request):
+        """SUT charger with a --password: HTTP Basic auth as security profiles 1 and 2 ask
+        (the user is the charge point id); a refusal is HTTP 401 and noted for the reason."""
+        cp_id = charge_point_id_from_path(request.path)
+        credentials = parse_basic_auth(request.headers.get("Authorization"))
+        if credentials is None:
+            reason = "no HTTP Basic credentials"
+        elif credentials[0] != cp_id:
+            reason = f"HTTP Basic user {credentials[0]!r} is not the charge point id {cp_id!r}"
+        elif not hmac.compare_digest(credentials[1], self.options.password):
+            reason = f"wrong HTTP Basic password from {cp_id}"
+        else:
+            return None
+        self.rejected.append(f"refused with HTTP 401: {reason}")
+        self.note(f"refused {cp_id} with HTTP 401: {reason}", "warning")
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, "401 Unauthorized\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
 
     @property
     def listening(self) -> bool:
@@ -140,46 +192,70 @@ class SutConnections:
             await websocket.close(1002, f"{SUBPROTOCOLS[self.version]} required")
             return
         endpoint = self._new_endpoint(websocket, cp_id, "csms")
+        self.security[endpoint.connection.id] = _security_of(websocket)
         self.charge_point_ids.append(cp_id)
         self._attach(endpoint)
         self.note(f"charger {cp_id} connected from {endpoint.connection.remote_address}", "info")
         await self._run_endpoint(endpoint, websocket)
+
+    async def handshake(self, subprotocols=None, password=RUN_PASSWORD) -> HandshakeOutcome:
+        """SUT csms: one opening handshake with the target, whatever its outcome."""
+        url = self.target
+        headers = {}
+        password = self.options.password if password is RUN_PASSWORD else password
+        if password is not None:
+            headers["Authorization"] = basic_auth_header(charge_point_id_from_path(url), password)
+        tls = self.options.client_tls
+        try:
+            context = ((tls or ClientTls()).context() if url.startswith("wss://") else None)
+        except TlsError as exc:
+            raise StepProblem(Verdict.ERROR, str(exc)) from None
+        offered = list(subprotocols or [SUBPROTOCOLS[self.version]])
+        try:
+            websocket = await connect(url, subprotocols=offered, additional_headers=headers,
+                                      ssl=context, max_size=self.options.max_size,
+                                      ping_interval=None,
+                                      open_timeout=min(10.0, max(self.options.step_timeout, 1.0)))
+        except InvalidStatus as exc:
+            return HandshakeOutcome(status=exc.response.status_code)
+        except InvalidURI as exc:
+            raise StepProblem(Verdict.ERROR, f"bad URL {url}: {exc}") from None
+        except InvalidHandshake as exc:
+            return HandshakeOutcome(problem=f"WebSocket handshake with {url} failed: {exc}")
+        except ssl.SSLError as exc:
+            return HandshakeOutcome(problem=f"TLS handshake with {url} failed: {exc.reason or exc}")
+        except (OSError, asyncio.TimeoutError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
+            raise StepProblem(Verdict.ERROR, f"cannot connect to {url}: {reason}") from None
+        return HandshakeOutcome(websocket=websocket, subprotocol=websocket.subprotocol)
+
+    def adopt(self, websocket) -> Endpoint:
+        """An accepted client connection becomes the one steps talk to."""
+        endpoint = self._new_endpoint(websocket, charge_point_id_from_path(self.target), "charger")
+        self._attach(endpoint)
+        task = asyncio.create_task(self._run_endpoint(endpoint, websocket))
+        self._client_tasks.add(task)
+        task.add_done_callback(self._client_tasks.discard)
+        return endpoint
 
     async def open_client(self) -> Endpoint:
         """SUT csms: open a connection to the target (closing ours first)."""
         if self.current is not None:
             await self.close_endpoint(self.current)
         url = self.target
-        headers = {}
-        if self.options.password is not None:
-            cp_id = charge_point_id_from_path(url)
-            token = base64.b64encode(f"{cp_id}:{self.options.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
         wanted = SUBPROTOCOLS[self.version]
-        try:
-            websocket = await connect(url, subprotocols=[wanted], additional_headers=headers,
-                                      max_size=self.options.max_size, ping_interval=None,
-                                      open_timeout=min(10.0, max(self.options.step_timeout, 1.0)))
-        except InvalidStatus as exc:
+        outcome = await self.handshake()
+        if outcome.status is not None:
             raise StepProblem(Verdict.ERROR, f"the CSMS at {url} refused the WebSocket upgrade: "
-                                             f"HTTP {exc.response.status_code}") from None
-        except InvalidURI as exc:
-            raise StepProblem(Verdict.ERROR, f"bad URL {url}: {exc}") from None
-        except InvalidHandshake as exc:
-            raise StepProblem(Verdict.FAIL, f"WebSocket handshake with {url} failed: {exc}") from None
-        except (OSError, asyncio.TimeoutError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or "timed out")
-            raise StepProblem(Verdict.ERROR, f"cannot connect to {url}: {reason}") from None
+                                             f"HTTP {outcome.status}")
+        if outcome.websocket is None:
+            raise StepProblem(Verdict.FAIL, outcome.problem)
+        websocket = outcome.websocket
         if websocket.subprotocol != wanted:
             await websocket.close(1002, "subprotocol not accepted")
             raise StepProblem(Verdict.FAIL, f"the CSMS did not accept subprotocol {wanted} "
                                             f"(it answered {websocket.subprotocol or 'none'})")
-        endpoint = self._new_endpoint(websocket, charge_point_id_from_path(url), "charger")
-        self._attach(endpoint)
-        task = asyncio.create_task(self._run_endpoint(endpoint, websocket))
-        self._client_tasks.add(task)
-        task.add_done_callback(self._client_tasks.discard)
-        return endpoint
+        return self.adopt(websocket)
 
     async def _run_endpoint(self, endpoint: Endpoint, websocket) -> None:
         """Receive until the connection ends, then report the close (server and client alike)."""
@@ -277,3 +353,21 @@ class SutConnections:
                 self.open_transactions[tx] = True
             elif payload.get("eventType") == "Ended":
                 self.open_transactions.pop(tx, None)
+
+
+def _security_of(websocket) -> Security:
+    """TLS version, client certificate CN and Basic user of an accepted charger connection."""
+    facts = Security()
+    transport = getattr(websocket, "transport", None)
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is not None:
+        facts.tls_version = ssl_object.version()
+        cert = ssl_object.getpeercert() or {}
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    facts.client_cn = value
+    credentials = parse_basic_auth(websocket.request.headers.get("Authorization"))
+    if credentials is not None:
+        facts.basic_user = credentials[0]
+    return facts

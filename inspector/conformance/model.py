@@ -20,8 +20,9 @@ from .checks import (Check, TimingCheck, absent, contains, eq, eq_or_absent, gt,
                      is_int, length, ne, nonempty_str, not_before, one_of, present, satisfies,
                      setup_check)
 from .results import CaseResult, FrameEntry, RunResult, StepResult
-from .steps import (Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone, Prompt, Reply, Send,
-                    SendRaw, Step, Wait, answer, answer_error, answer_exactly)
+from .steps import (CheckSecurity, Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone,
+                    Handshake, Prompt, Reply, Send, SendRaw, Step, Wait, answer, answer_error,
+                    answer_exactly)
 from .terms import CHARGER, CSMS, SUT_KINDS, Verdict, worst
 from .values import (MISSING, NOW, Calc, FloatV, Fmt, IntV, Now, Placeholder, StepTimeoutPlus, StrV,
                      V, get_path, resolve, show, show_json)
@@ -38,7 +39,8 @@ __all__ = [
     "setup_check",
     # steps
     "Reply", "answer", "answer_exactly", "answer_error", "Step", "Expect", "Send", "SendRaw",
-    "Wait", "ExpectNone", "Prompt", "Connect", "Disconnect", "ExpectDisconnect",
+    "Wait", "ExpectNone", "Prompt", "Connect", "Disconnect", "ExpectDisconnect", "Handshake",
+    "CheckSecurity",
     # cases and results
     "BEFORE_STATES", "Case", "FrameEntry", "StepResult", "CaseResult", "RunResult",
 ]

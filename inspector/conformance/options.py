@@ -9,6 +9,7 @@ from ..roles.common import Listen
 from .events import PromptReply, PromptRequest
 
 if TYPE_CHECKING:
+    from ..tls import ClientTls, ServerTls
     from .sut_config import SutDescription
 
 # what a front-end passes as `SuiteRunner(prompt=...)`: ask the operator, await the answer
@@ -53,7 +54,9 @@ class RunOptions:
     operator_timeout: float = 180.0  # how long a prompt waits for the operator or its effect
     params: dict = field(default_factory=dict)
     csms_overrides: dict = field(default_factory=dict)  # extra FakeCsms overrides (--auto)
-    password: str | None = None  # HTTP Basic auth towards a CSMS SUT
+    password: str | None = None  # HTTP Basic auth: what we send a CSMS SUT, what a charger SUT must send
+    server_tls: "ServerTls | None" = None  # SUT charger: the listener's wss:// certificate (+ client CA)
+    client_tls: "ClientTls | None" = None  # SUT csms: trust and client certificate for wss://
     max_size: int = 1 << 20
     charge_point_id: str = AUTO_CHARGE_POINT_ID  # id of the simulated charger (--auto)
     sut_config: "SutDescription | None" = None  # --sut-config: what the SUT has and can do

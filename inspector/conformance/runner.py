@@ -232,6 +232,35 @@ class SuiteRunner:
 
     _case_task_result: CaseResult | None = None
 
+    def _unmet(self, case: Case) -> list[str]:
+        """Why the case does not apply: needs the SUT description does not declare, and
+        security needs this run was not set up for (a password, TLS, client certificates)."""
+        run_level = [n for n in case.needs if n.startswith("security:")]
+        unmet = [why for why in (self._security_unmet(n) for n in run_level) if why]
+        if self.description is not None:
+            unmet += self.description.unmet([n for n in case.needs if n not in run_level])
+        return unmet
+
+    def _security_unmet(self, need: str) -> str | None:
+        options, charger = self.options, self.sut == CHARGER
+        what = need.partition(":")[2]
+        if what == "basic_auth":
+            ok = options.password is not None
+            text = "a Basic auth password for this run (--password)"
+        elif what == "tls":
+            ok = (options.server_tls is not None if charger
+                  else (self.connections.target or "").startswith("wss://") or options.auto
+                  and options.server_tls is not None)
+            text = ("a TLS listener (--cert/--key)" if charger else "a wss:// target")
+        elif what == "client_cert":
+            ok = (options.server_tls is not None and options.server_tls.client_ca is not None
+                  if charger else options.client_tls is not None and options.client_tls.cert is not None)
+            text = ("client certificates required by the listener (--client-ca)" if charger
+                    else "a client certificate for this run (--client-cert/--client-key)")
+        else:
+            return f"{need} (unknown need)"
+        return None if ok else f"{text}: security profile tests run only when the run is set up for them"
+
     def tested(self) -> str:
         """The SUT this run tests, in words, for every report's header."""
         if self.options.auto:
@@ -270,7 +299,7 @@ class SuiteRunner:
             self.connections.open_transactions.clear()
         self._publish(CaseStarted(case.id, case.title, number, total,
                                   tuple(s.title for s in result.steps)))
-        unmet = self.description.unmet(case.needs) if self.description is not None else []
+        unmet = self._unmet(case)
         if unmet:
             # nothing is sent: the case says nothing about a SUT without what it needs
             step = result.steps[0]

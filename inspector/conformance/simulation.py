@@ -48,13 +48,15 @@ class SimulatedSut:
             self.charger = AutoCharger(
                 links.endpoint + self.options.charge_point_id, self.options.version,
                 step_timeout=self.options.step_timeout, factory=self.charger_factory,
-                note=self._simulator_note)
+                note=self._simulator_note, password=self.options.password,
+                tls=self.options.client_tls)
             self.note(f"listening on {links.endpoint}; the simulated charger plays the SUT", "info")
         else:
             from .auto import AutoCsms
             self.csms = AutoCsms(self.options.version, self.options.charge_point_id,
                                  step_timeout=self.options.step_timeout,
-                                 factory=self.csms_factory, note=self._simulator_note)
+                                 factory=self.csms_factory, note=self._simulator_note,
+                                 password=self.options.password, tls=self.options.server_tls)
             links.endpoint = "(simulated CSMS, one per case)"
 
     async def stop(self) -> None:

@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from .. import codec, defaults
 from ..codec import MAX_UNIQUE_ID_LENGTH, FrameType
 from ..rpc import new_unique_id
+from ..versions import SUBPROTOCOLS
 from .checks import where_matches, where_text, where_value_matches
 from .context import StepProblem, resolve_or_missing
 from .events import PromptDismissed, PromptRequest, PromptRequested
@@ -582,3 +583,130 @@ class ExpectDisconnect(Step):
         if not await run.wait_until(lambda: index in run.claims, timeout):
             return Verdict.FAIL, f"the SUT did not close the connection within {timeout:g} s"
         return Verdict.PASS, closed_text(run.claims[index].endpoint.connection)
+
+
+# ---- security and the opening handshake ----------------------------------------------------------
+
+@dataclass
+class Handshake(Step):
+    """SUT csms: open a WebSocket to the CSMS with these subprotocols and credentials and
+    judge its answer. `credentials`: "run" (the run's --password), "none" (no
+    Authorization header) or "wrong" (a password the CSMS cannot know). `expect`:
+    "accepted" (101 with our version's subprotocol), "refused_401" (HTTP 401, as OCPP asks
+    for bad credentials) or "refused" (any refusal: an HTTP error, or, as OCPP-J asks when no
+    offered subprotocol is supported, a handshake without a subprotocol that the CSMS then
+    closes). With `keep`, an accepted connection is the one later steps use."""
+
+    subprotocols: Sequence[str] | None = None  # None: the run's version
+    credentials: str = "run"
+    expect: str = "accepted"
+    keep: bool = False
+
+    kind: ClassVar[str] = "handshake"
+    WRONG_PASSWORD: ClassVar[str] = "ocpp-inspector-wrong-password-0123456789"
+
+    def auto_title(self) -> str:
+        offer = ", ".join(self.subprotocols) if self.subprotocols else "the version's subprotocol"
+        creds = {"run": "the station's password", "none": "no credentials",
+                 "wrong": "a wrong password"}[self.credentials]
+        return f"open a WebSocket offering {offer} with {creds}; expect {self.expect.replace('_', ' ')}"
+
+    async def run(self, env: StepEnv, run: CaseRun, index: int) -> Outcome:
+        links = env.connections
+        if self.keep and env.current is not None:
+            await links.close_endpoint(env.current)
+        password = {"run": env.options.password, "none": None,
+                    "wrong": self.WRONG_PASSWORD}[self.credentials]
+        wanted = SUBPROTOCOLS[env.version]
+        outcome = await links.handshake(self.subprotocols, password)
+        if outcome.websocket is None and outcome.status is None:
+            return Verdict.FAIL, outcome.problem
+        if self.expect == "accepted":
+            if outcome.status is not None:
+                return Verdict.FAIL, f"the CSMS refused the upgrade with HTTP {outcome.status}"
+            if outcome.subprotocol != wanted:
+                await outcome.websocket.close(1002, "subprotocol not accepted")
+                return Verdict.FAIL, (f"the CSMS chose subprotocol {outcome.subprotocol or 'none'}, "
+                                      f"expected {wanted}")
+            if self.keep:
+                links.adopt(outcome.websocket)
+            else:
+                await outcome.websocket.close()
+            return Verdict.PASS, f"accepted with subprotocol {wanted}"
+        if outcome.status is not None:
+            if self.expect == "refused_401" and outcome.status != 401:
+                return Verdict.FAIL, f"the CSMS refused with HTTP {outcome.status}, expected 401"
+            return Verdict.PASS, f"refused with HTTP {outcome.status}"
+        websocket = outcome.websocket
+        if self.expect == "refused_401":
+            await websocket.close()
+            return Verdict.FAIL, (f"the CSMS accepted the connection (subprotocol "
+                                  f"{outcome.subprotocol or 'none'}), expected HTTP 401")
+        offered = list(self.subprotocols or [wanted])
+        if outcome.subprotocol is not None:
+            await websocket.close()
+            return Verdict.FAIL, (f"the CSMS accepted subprotocol {outcome.subprotocol} for an offer "
+                                  f"of {', '.join(offered)}; it must refuse or answer without one")
+        timeout = env.timeout(self, run.ctx)
+        try:
+            await asyncio.wait_for(websocket.wait_closed(), timeout)
+        except asyncio.TimeoutError:
+            await websocket.close()
+            return Verdict.FAIL, (f"the CSMS answered without a subprotocol but did not close the "
+                                  f"connection within {timeout:g} s")
+        return Verdict.PASS, "the CSMS answered without a subprotocol and closed the connection"
+
+
+@dataclass
+class CheckSecurity(Step):
+    """SUT charger: what the current connection's opening showed. `tls`: wss:// with TLS 1.2
+    or later; `client_cert`: a client certificate whose common name is the charge point id
+    (profile 3); `basic_auth`: HTTP Basic credentials whose user is the charge point id and
+    whose password the listener accepted (profiles 1 and 2)."""
+
+    tls: bool = False
+    client_cert: bool = False
+    basic_auth: bool = False
+
+    kind: ClassVar[str] = "check_security"
+
+    def auto_title(self) -> str:
+        wanted = [what for what, on in (("TLS 1.2 or later", self.tls),
+                                        ("a client certificate for the charge point id",
+                                         self.client_cert),
+                                        ("HTTP Basic auth as the charge point id", self.basic_auth))
+                  if on]
+        return "the connection uses " + " and ".join(wanted)
+
+    async def run(self, env: StepEnv, run: CaseRun, index: int) -> Outcome:
+        endpoint = env.current
+        if endpoint is None:
+            return Verdict.FAIL, "the charger is not connected"
+        info = endpoint.connection
+        facts = env.connections.security.get(info.id)
+        if facts is None:
+            return Verdict.ERROR, "no handshake facts for this connection"
+        problems, seen = [], []
+        if self.tls:
+            if facts.tls_version is None:
+                problems.append("the connection is not TLS (ws://)")
+            elif facts.tls_version not in ("TLSv1.2", "TLSv1.3"):
+                problems.append(f"{facts.tls_version} is older than TLS 1.2")
+            else:
+                seen.append(facts.tls_version)
+        if self.client_cert:
+            if facts.client_cn is None:
+                problems.append("no client certificate")
+            elif facts.client_cn != info.charge_point_id:
+                problems.append(f"client certificate CN {facts.client_cn!r} is not the charge point "
+                                f"id {info.charge_point_id!r}")
+            else:
+                seen.append(f"client certificate CN {facts.client_cn}")
+        if self.basic_auth:
+            if facts.basic_user is None:
+                problems.append("no HTTP Basic credentials")
+            else:
+                seen.append(f"HTTP Basic user {facts.basic_user}")
+        if problems:
+            return Verdict.FAIL, "; ".join(problems)
+        return Verdict.PASS, ", ".join(seen)

@@ -74,7 +74,7 @@ class FakeCsms(ListeningRole):
                  default_version: str = V16, max_size: int = 1 << 20,
                  call_timeout: float = 30.0, validate: bool = True,
                  tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
-                 ping_interval: float | None = 30.0):
+                 ping_interval: float | None = 30.0, require_subprotocol: bool = False):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -86,6 +86,9 @@ class FakeCsms(ListeningRole):
         # Basic auth (profiles 1 and 2): one password for every charge point, or one per id
         self.passwords = passwords
         self.ping_interval = ping_interval  # finds half-open connections of vanished chargers
+        # OCPP-J: no supported subprotocol offered -> answer without one, then close. Off by
+        # default: a field engineer's charger that offers none is still served (as 1.6)
+        self.require_subprotocol = require_subprotocol
         self.stations: dict[str, Endpoint] = {}
         self._transaction_ids = itertools.count(1)
         self._server = None
@@ -137,6 +140,10 @@ class FakeCsms(ListeningRole):
 
     async def _handle(self, websocket) -> None:
         cp_id = charge_point_id_from_path(websocket.request.path)
+        if websocket.subprotocol is None and self.require_subprotocol:
+            self.hub.notice("warning", f"{cp_id}: closed, it offered no supported subprotocol", "csms")
+            await websocket.close(1002, "no supported OCPP subprotocol offered")
+            return
         version = version_of(websocket.subprotocol) or self.default_version
         info = self.hub.new_connection(cp_id, "csms", subprotocol=websocket.subprotocol,
                                        version=version, remote_address=remote_address(websocket),

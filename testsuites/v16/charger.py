@@ -7,7 +7,7 @@ prompts name the physical action; in --auto mode the simulated charger performs 
 
 from __future__ import annotations
 
-from inspector.conformance.model import (Case, Connect, Expect, ExpectDisconnect, ExpectNone,
+from inspector.conformance.model import (Case, CheckSecurity, Connect, Expect, ExpectDisconnect, ExpectNone,
                                          IntV, Now, Prompt, Send, StepTimeoutPlus, StrV, V, answer,
                                          contains, eq, eq_or_absent, FloatV, is_datetime, is_int,
                                          nonempty_str, not_before, one_of, present, satisfies)
@@ -35,6 +35,18 @@ def reboot() -> list:
     return [Prompt("Power-cycle (or reboot) the Charge Point so that it connects to {url}<id> "
                    "and boots", action="reboot"),
             Connect()]
+
+
+def secured_boot(case_id: str, title: str, need: str, **check) -> Case:
+    """The Charge Point connects with a security profile and boots (TC_085..087_CS)."""
+    return case(case_id, title, "Security", [
+                    *reboot(),
+                    CheckSecurity(**check),
+                    Expect("BootNotification",
+                           reply=answer(status="Accepted", interval=IntV("heartbeat_interval"))),
+                ], before="none", needs=(f"security:{need}",),
+                preconditions="The Charge Point is configured for the security profile this run "
+                              "offers (--password, --cert/--key, --client-ca).")
 
 
 def reset_when_idle(kind: str) -> list:
@@ -300,4 +312,10 @@ CASES = [
         *remote_stop(),
     ], description="During a transaction the Charge Point sends sampled meter values every "
                    "MeterValueSampleInterval seconds."),
+
+    secured_boot("TC_085_CS", "Basic Authentication - Valid username/password combination", "basic_auth",
+                 basic_auth=True),
+    secured_boot("TC_086_CS", "TLS - server-side certificate - Valid certificate", "tls", tls=True),
+    secured_boot("TC_087_CS", "TLS - Client-side certificate - valid certificate", "client_cert", tls=True,
+                 client_cert=True),
 ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from inspector.conformance.model import (Case, Connect, Disconnect, Expect, IntV, Prompt, Send,
-                                         V, Wait, Calc, answer, eq, gt, is_datetime, is_int,
+from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Prompt, Send,
+                                         V, Wait, Calc, answer, eq, eq_or_absent, gt, is_datetime, is_int,
                                          length, nonempty_str, one_of, present, setup_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
                                             transaction_event)
@@ -69,7 +69,39 @@ def _refused(case_id: str, title: str, tag: str, expected: list) -> Case:
         auto_csms={"Authorize": {"idTokenInfo": {"status": expected[0]}}})
 
 
+def _boot_on_kept_connection() -> Send:
+    return Send("BootNotification", boot201(), checks=[eq("status", "Accepted")],
+                title="BootNotification on that connection is Accepted")
+
+
 CASES = [
+    case("TC_A_01_CSMS", "Basic Authentication - Valid username/password combination",
+         "A Security", [
+             Handshake(credentials="run", expect="accepted", keep=True,
+                       title="upgrade with Authorization: Basic <station id>:<password> and "
+                             "ocpp2.0.1: accepted"),
+             _boot_on_kept_connection(),
+         ], before="none", needs=("security:basic_auth",),
+        preconditions="The CSMS knows this station with the run's --password (security "
+                      "profile 1 or 2).",
+        description="HTTP Basic authentication with the station identity as user name and "
+                    "the configured password is accepted."),
+
+    case("TC_A_03_CSMS", "Basic Authentication - Invalid username/password combination",
+         "A Security", [
+             Handshake(credentials="wrong", expect="refused_401",
+                       title="upgrade with a wrong password: HTTP 401"),
+             Handshake(credentials="none", expect="refused_401",
+                       title="upgrade without an Authorization header: HTTP 401"),
+             Handshake(credentials="run", expect="accepted", keep=True,
+                       title="upgrade with the right password: accepted"),
+             _boot_on_kept_connection(),
+         ], before="none", needs=("security:basic_auth",),
+        preconditions="The CSMS knows this station with the run's --password (security "
+                      "profile 1 or 2).",
+        description="A CSMS refuses a wrong or missing password with HTTP 401 and still "
+                    "accepts the right one afterwards."),
+
     case("TC_B_01_CSMS", "Cold Boot Charging Station - Accepted", "B Provisioning", [
         Connect(),
         Send("BootNotification", boot201(),
@@ -190,7 +222,8 @@ CASES = [
                  "(RequestStartTransaction, idToken {valid_tag})", "RequestStartTransaction",
                  {"idToken": id_token(), "remoteStartId": 1, "evseId": EVSE}),
         Expect("RequestStartTransaction",
-               checks=[nonempty_str("idToken.idToken"), is_int("remoteStartId")],
+               checks=[nonempty_str("idToken.idToken"), is_int("remoteStartId"),
+                       eq_or_absent("evseId", EVSE)],
                save={"remote_id": "remoteStartId", "remote_token": "idToken"},
                reply=answer(status="Accepted")),
         event("Started", "RemoteStart", 0, charging_state="EVConnected", remoteStartId=V("remote_id"),
