@@ -17,6 +17,7 @@ from inspector.conformance import RunOptions, SuiteError
 from inspector.conformance.sut_config import load as load_sut_config
 from inspector.roles.common import Listen, check_ws_url
 
+from .security import CLIENT_FILES, SecurityGroup, check_tls_url, server_security
 from .suite_widgets import SUT_HINTS, SUT_NAMES
 from .widgets import UrlBox, error_label, hint_label
 
@@ -73,6 +74,10 @@ class SuiteOptionsForm:
         grid.addWidget(self.connect_timeout, 1, 1)
         grid.addWidget(self.url_hint, 1, 2, 1, 2)
         grid.addWidget(self.use_for_charger, 1, 4)
+        # security profiles 1-3 for a charger SUT: our listener's certificate, client CA and
+        # the password the charger must send (TC_085..087_CS run only with them)
+        self.charger_security = server_security(self.settings, "suitesCharger")
+        grid.addWidget(self.charger_security, 2, 0, 1, 5)
         grid.setColumnStretch(1, 2)
         grid.setColumnStretch(3, 5)
         self.target = QLineEdit()
@@ -95,6 +100,10 @@ class SuiteOptionsForm:
         grid.addWidget(QLabel("Password:"), 0, 2)
         grid.addWidget(self.password, 0, 3)
         grid.addWidget(csms_hint, 1, 1, 1, 3)
+        # wss:// towards a CSMS SUT: its CA and our client certificate (profiles 2 and 3)
+        self.csms_security = SecurityGroup(self.settings, "suitesCsms", CLIENT_FILES,
+                                           title="TLS (wss://): CA, client certificate")
+        grid.addWidget(self.csms_security, 2, 0, 1, 4)
         grid.setColumnStretch(1, 5)
         grid.setColumnStretch(3, 2)
         self.sut_pages = QStackedWidget()
@@ -210,6 +219,8 @@ class SuiteOptionsForm:
         s.setValue("suites/connect_timeout", self.connect_timeout.value())
         s.setValue("suites/operator_timeout", self.operator_timeout.value())
         s.setValue("suites/sut_config", self.sut_config.text())
+        self.charger_security.save_settings()
+        self.csms_security.save_settings()
         s.setValue("suites/params", self.params.text())
         s.setValue("suites/checked", ",".join(f"{c.version}/{c.id}"
                                               for c in self.catalog.checked_cases()))
@@ -273,9 +284,11 @@ class SuiteOptionsForm:
         """RunOptions from the fields; ValueError with a readable text when one is wrong."""
         auto = self.auto.isChecked()
         params = parse_params(self.params.text())
-        listen = target = password = None
+        listen = target = password = server_tls = client_tls = None
         if sut == "charger":
             listen = Listen.parse(self.listen.text() or "127.0.0.1:0")
+            server_tls = self.charger_security.server_tls()  # ValueError / TlsError, readable
+            password = self.charger_security.password()
         elif not auto:
             target = self.target.text().strip()
             if not target:
@@ -286,10 +299,13 @@ class SuiteOptionsForm:
                 raise ValueError(f"the CSMS URL {target} must end in the charge point id, "
                                  "e.g. ws://csms.example.com:9000/ocpp/CP001")
             password = self.password.text() or None
+            client_tls = self.csms_security.client_tls()
+            check_tls_url(target, client_tls)
         return RunOptions(version=version, sut=sut, listen=listen, target=target, auto=auto,
                           step_timeout=self.step_timeout.value(),
                           case_timeout=self.case_timeout.value(),
                           connect_timeout=self.connect_timeout.value(),
                           operator_timeout=self.operator_timeout.value(),
-                          sut_config=self._description(),
+                          sut_config=self._description(), server_tls=server_tls,
+                          client_tls=client_tls,
                           params=params, password=password)

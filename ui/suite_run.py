@@ -42,7 +42,8 @@ class SuiteRunControl:
             button.setEnabled(done)
         for widget in (self.listen, self.target, self.password, self.auto, self.step_timeout,
                        self.case_timeout, self.connect_timeout, self.params, self.sut_config,
-                       self.sut_config_browse, self.operator_timeout):
+                       self.sut_config_browse, self.operator_timeout, self.charger_security,
+                       self.csms_security):
             widget.setEnabled(not running)
         self._show_simulated()
 

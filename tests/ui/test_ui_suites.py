@@ -201,6 +201,57 @@ def test_operator_done_with_the_fake_charger_as_the_sut(qtbot, window, run):
     assert "CP-SUITE" in case.child(2).text(3)  # charger CP-SUITE connected with ocpp1.6
 
 
+def test_a_prompt_closes_by_itself_when_the_charger_is_seen(qtbot, window, run):
+    """Nobody presses Done: the app's fake charger connects and boots, the engine sees it,
+    the dialog goes and the step passes as observed."""
+    tab = window.suites
+    check(tab, [("1.6", "TC_001_CS")])
+    tab.auto.setChecked(False)
+    tab.listen.setText("127.0.0.1:0")
+    tab.step_timeout.setValue(3)
+    tab.params.setText("heartbeat_interval=1")
+    charger = window.roles.charger
+
+    async def scenario():
+        click(qtbot, tab.run_button)
+        await until(lambda: tab.prompt_dialog is not None, 5, "the operator prompt")
+        watch = tab.prompt_dialog.watch.text()
+        assert watch.startswith(f"Watching for the charger connecting to {tab.url.text()}")
+        assert "s left" in watch
+        click(qtbot, tab.use_for_charger)
+        charger.charge_point.setText("CP-SEEN")
+        charger.version.setCurrentText("1.6")
+        charger.meter_values.setValue(0)
+        charger.stay.setChecked(True)
+        click(qtbot, charger.start_button)
+        await until(lambda: tab.prompt_dialog is None and not visible_prompts(), 10,
+                    "the prompt to close by itself")
+        await finished(tab)
+
+    run(scenario())
+    case = tab.results.items["TC_001_CS"]
+    assert tab.result.passed, tab.result.cases[0].log(frames=False)
+    assert case.child(1).text(3).startswith("observed: the charger connecting to ws://127.0.0.1:")
+
+
+def test_a_charger_security_profile_from_the_tab(qtbot, window, run):
+    tab = window.suites
+    check(tab, [("1.6", "TC_085_CS")])
+    tab.auto.setChecked(True)
+    tab.listen.setText("127.0.0.1:0")
+    tab.step_timeout.setValue(3)
+    tab.charger_security.setChecked(True)
+    tab.charger_security.password_edit.setText("lab-password-0123456789")
+
+    async def scenario():
+        click(qtbot, tab.run_button)
+        await finished(tab)
+
+    run(scenario())
+    assert tab.result.passed, tab.result.cases[0].log(frames=False)
+    assert tab.results.verdict_texts() == {"TC_085_CS": "PASS"}
+
+
 def test_stop_during_a_prompt_ends_the_run_with_an_error(qtbot, window, run):
     tab = window.suites
     check(tab, [("1.6", "TC_001_CS"), ("1.6", "TC_019_CS")])
