@@ -213,8 +213,7 @@ class _StdinPrompt:
                 if reply is not None:
                     return reply
                 print(f"      not understood: {line.strip()!r}", flush=True)
-        except asyncio.CancelledError:
-            print(flush=True)
+        except asyncio.CancelledError:  # observed: the printer says so on its own line
             raise
 
 
