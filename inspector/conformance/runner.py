@@ -238,7 +238,8 @@ class SuiteRunner:
         run_level = [n for n in case.needs if n.startswith("security:")]
         unmet = [why for why in (self._security_unmet(n) for n in run_level) if why]
         if self.description is not None:
-            unmet += self.description.unmet([n for n in case.needs if n not in run_level])
+            unmet += [f"the SUT description does not declare {why}" for why in
+                      self.description.unmet([n for n in case.needs if n not in run_level])]
         return unmet
 
     def _security_unmet(self, need: str) -> str | None:
@@ -259,7 +260,8 @@ class SuiteRunner:
                     else "a client certificate for this run (--client-cert/--client-key)")
         else:
             return f"{need} (unknown need)"
-        return None if ok else f"{text}: security profile tests run only when the run is set up for them"
+        return None if ok else (f"this run has no {text}: security profile cases run only when "
+                                f"the run is set up for them")
 
     def tested(self) -> str:
         """The SUT this run tests, in words, for every report's header."""
@@ -305,7 +307,7 @@ class SuiteRunner:
             step = result.steps[0]
             step.started = time.time()
             step.verdict = Verdict.NOT_APPLICABLE
-            step.reason = "the SUT description does not declare " + "; ".join(unmet)
+            step.reason = "; ".join(unmet)
             step.ended = time.time()
             self._publish(StepFinished(case.id, step))
             self.connections.case = None
