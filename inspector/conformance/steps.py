@@ -30,7 +30,7 @@ from .context import StepProblem, resolve_or_missing
 from .events import PromptDismissed, PromptRequest, PromptRequested
 from .frames import closed_text, count_actions, value_text, violation
 from .terms import CHARGER, CSMS, Verdict
-from .values import MISSING, get_path, resolve, shorten, show, show_json
+from .values import get_path, resolve, shorten, show, show_json
 
 if TYPE_CHECKING:
     from .matching import CaseRun

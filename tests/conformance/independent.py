@@ -241,10 +241,11 @@ def station(version: str, url: str, broken: str = "") -> _Station:
 # ---- an independent 2.0.1 CSMS ---------------------------------------------------------------
 
 class Csms201(ChargePoint201):
-    """A CSMS on the `ocpp` library that knows only the tags in `tags` (others: Unknown) and
+    """A CSMS on the `ocpp` library that knows the tags in `tags` (others: `unknown_tag`) and
     answers every boot with `boot_status`."""
 
     tags: dict = {}
+    unknown_tag = "Unknown"
     boot_status = "Accepted"
 
     @on("BootNotification")
@@ -261,17 +262,24 @@ class Csms201(ChargePoint201):
 
     @on("Authorize")
     async def on_authorize(self, id_token, **_):
-        return result201.Authorize(id_token_info={"status": self.tags.get(id_token["id_token"],
-                                                                          "Unknown")})
+        return result201.Authorize(id_token_info={"status": self.status_of(id_token)})
 
     @on("TransactionEvent")
     async def on_transaction_event(self, event_type, id_token=None, **_):
-        info = ({"status": self.tags.get(id_token["id_token"], "Unknown")} if id_token else None)
+        info = {"status": self.status_of(id_token)} if id_token else None
         return result201.TransactionEvent(id_token_info=info)
 
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id, **_):
+        return result201.DataTransfer(status="UnknownVendorId")
 
-async def serve_csms(cls):
-    """A websockets server running `cls` per connection (use with `async with`)."""
+    def status_of(self, id_token: dict) -> str:
+        return self.tags.get(id_token["id_token"], self.unknown_tag)
+
+
+async def serve_csms(cls, subprotocol: str = "ocpp2.0.1", **serve_options):
+    """A websockets server on 127.0.0.1 running `cls` (an `ocpp` ChargePoint) per connection,
+    the charge point id taken from the path (use with `async with await serve_csms(...)`)."""
     from websockets.asyncio.server import serve
 
     async def handler(ws):
@@ -280,4 +288,4 @@ async def serve_csms(cls):
             await cp.start()
         except ConnectionClosed:
             pass
-    return serve(handler, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"])
+    return serve(handler, "127.0.0.1", 0, subprotocols=[subprotocol], **serve_options)

@@ -10,13 +10,11 @@ from datetime import datetime, timezone
 
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16, call as call16, call_result as result16
-from ocpp.v201 import ChargePoint as ChargePoint201, call_result as result201
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import serve
-from websockets.exceptions import ConnectionClosed
 
 from inspector.conformance import PromptReply, SuiteRunner, Verdict, catalog
 
+from independent import Csms201, serve_csms
 from suite_helpers import by_id, failures, options
 
 
@@ -207,45 +205,14 @@ class LibraryCsms16(ChargePoint16):
         return result16.DataTransfer(status="UnknownVendorId")
 
 
-class LibraryCsms201(ChargePoint201):
-    @on("BootNotification")
-    async def on_boot(self, charging_station, reason, **_):
-        return result201.BootNotification(current_time=now(), interval=30, status="Accepted")
-
-    @on("StatusNotification")
-    async def on_status(self, **_):
-        return result201.StatusNotification()
-
-    @on("Heartbeat")
-    async def on_heartbeat(self):
-        return result201.Heartbeat(current_time=now())
-
-    @on("Authorize")
-    async def on_authorize(self, id_token, **_):
-        status = {"INVALID01": "Invalid", "BLOCKED01": "Blocked"}.get(id_token["id_token"], "Accepted")
-        return result201.Authorize(id_token_info={"status": status})
-
-    @on("TransactionEvent")
-    async def on_transaction_event(self, event_type, id_token=None, **_):
-        info = {"status": "Accepted"} if id_token else None
-        return result201.TransactionEvent(id_token_info=info)
-
-    @on("DataTransfer")
-    async def on_data_transfer(self, vendor_id, **_):
-        return result201.DataTransfer(status="UnknownVendorId")
+class LibraryCsms201(Csms201):
+    tags = {"INVALID01": "Invalid", "BLOCKED01": "Blocked"}
+    unknown_tag = "Accepted"
 
 
 async def _run_against_library_csms(cls, version: str, ids: list):
     subprotocol = "ocpp1.6" if version == "1.6" else "ocpp2.0.1"
-
-    async def handler(ws):
-        cp = cls(ws.request.path.rstrip("/").rsplit("/", 1)[-1], ws)
-        try:
-            await cp.start()
-        except ConnectionClosed:
-            pass
-
-    async with serve(handler, "127.0.0.1", 0, subprotocols=[subprotocol]) as server:
+    async with await serve_csms(cls, subprotocol) as server:
         port = server.sockets[0].getsockname()[1]
         runner = SuiteRunner(options(version, "csms", auto=False, step_timeout=1.5,
                                      target=f"ws://127.0.0.1:{port}/LIBTEST"))

@@ -8,8 +8,6 @@ import dataclasses
 import hmac
 
 import pytest
-from websockets.asyncio.server import serve
-from websockets.exceptions import ConnectionClosed
 
 from inspector.certs import create_lab_pki
 from inspector.conformance import SuiteRunner, Verdict, catalog
@@ -17,7 +15,7 @@ from inspector.roles.charger import FakeCharger
 from inspector.roles.csms import FakeCsms
 from inspector.tls import ClientTls, ServerTls, parse_basic_auth
 
-from independent import Csms201
+from independent import Csms201, serve_csms
 from suite_helpers import by_id, failures, options, run
 
 SECRET = "lab-password-0123456789"
@@ -100,13 +98,7 @@ async def _independent_csms(accept_any_password=False):
             return None
         return connection.respond(401, "Unauthorized\n")
 
-    async def handler(ws):
-        cp = Csms201(ws.request.path.rstrip("/").rsplit("/", 1)[-1], ws)
-        try:
-            await cp.start()
-        except ConnectionClosed:
-            pass
-    return serve(handler, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"], process_request=authenticate)
+    return await serve_csms(Csms201, process_request=authenticate)
 
 
 async def _against_csms(ids, **csms):
