@@ -134,3 +134,63 @@ async def test_a_callerror_echoing_an_over_long_id_is_not_blamed_on_the_sut(answ
         assert step.reason.startswith("CALLERROR FormationViolation with id 'ocpp-inspector-rpc-id")
     else:
         assert step.reason.startswith("no answer within 1.5 s")
+
+
+# ---- a whole run with stdin closed, against the independent station -------------------------------
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_run_with_stdin_closed_passes_what_it_can_observe_and_never_hangs(monkeypatch, capsys):
+    """No terminal, no --simulate-sut: the independent station boots on its own; cases
+    without a person pass, cases that need one (plug in, present a card) end inconclusive
+    within the operator timeout, and the run ends."""
+    import asyncio
+    import io
+    import threading
+    import time
+
+    from inspector.cli import main
+
+    port = _free_port()
+    stop = threading.Event()
+
+    def station_thread():
+        async def play():
+            sut = station("1.6", f"ws://127.0.0.1:{port}/INDEP", "")
+            deadline = time.monotonic() + 30
+            while not stop.is_set():
+                try:
+                    await sut.power_on()
+                    break
+                except OSError:  # the run is not listening yet
+                    if time.monotonic() > deadline:
+                        return
+                    await asyncio.sleep(0.1)
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+            await sut.close()
+        asyncio.run(play())
+
+    thread = threading.Thread(target=station_thread, daemon=True)
+    thread.start()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # closed, not a terminal
+    ids = ["TC_054_CS", "TC_003_CS", "TC_062_CS", "TC_023_4_CS", "TC_013_CS"]
+    started = time.monotonic()
+    try:
+        code = main(["suite", "run", "--version", "1.6", "--sut", "charger",
+                     "--listen", f"127.0.0.1:{port}", "--case", *ids, "--operator-timeout", "1",
+                     "--step-timeout", "3", "--connect-timeout", "20", "--param", "settle=1"])
+    finally:
+        stop.set()
+        thread.join(10)
+    out = capsys.readouterr().out
+    assert time.monotonic() - started < 90
+    assert code == 1  # two cases could not be judged: not a pass
+    assert "3 passed, 0 failed, 2 inconclusive, 0 not applicable, 0 error(s) of 5 case(s)" in out, out
+    assert "needs an operator: Plug the cable into connector 1 (non-interactive run; waited 1 s" in out
+    assert "Enter/y when done" not in out
