@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from inspector.conformance.model import (NOW, Case, Connect, Disconnect, Expect, IntV, Now, Prompt,
                                          Send, V, answer, contains, eq, eq_or_absent, gt,
-                                         is_datetime, is_int, nonempty_str, one_of,
-                                         satisfies, setup_check)
+                                         is_datetime, is_int, nonempty_str, satisfies,
+                                         setup_check)
 from inspector.conformance.payloads import boot16, meter16, status16
 
 VERSION = "1.6"
@@ -204,7 +204,7 @@ CASES = [
                  "ReserveNow", {"connectorId": CONNECTOR, "expiryDate": Now(3600),
                                 "idTag": V("valid_tag"), "reservationId": 46}),
         Expect("ReserveNow", checks=[is_int("reservationId"), is_datetime("expiryDate"),
-                                     nonempty_str("idTag")],
+                                     eq("connectorId", CONNECTOR), eq("idTag", V("valid_tag"))],
                save={"reservation": "reservationId", "reserved_tag": "idTag"},
                reply=answer(status="Accepted")),
         status("Reserved"),

@@ -10,11 +10,13 @@ import uuid
 
 from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Prompt, Send,
                                          V, Wait, Calc, answer, eq, eq_or_absent, gt, is_datetime, is_int,
-                                         length, nonempty_str, one_of, present, setup_check)
+                                         length, nonempty_str, one_of, setup_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
                                             transaction_event)
 
 VERSION = "2.0.1"
+# the run parameters naming tags a SUT description declares (sut_config.TAG_STATES)
+DECLARED_TAGS = ("valid_tag", "invalid_tag", "blocked_tag", "expired_tag")
 EVSE = IntV("evse")
 
 
@@ -31,7 +33,7 @@ def status(value: str) -> Send:
 def _tag_check(check, tag):
     """A check on the CSMS's answer for a tag it must know: it holds only when the CSMS was
     set up with that tag, so it depends on the tag's declaration (sut_config.py)."""
-    if isinstance(tag, V) and tag.name.endswith("_tag"):
+    if isinstance(tag, V) and tag.name in DECLARED_TAGS:
         return setup_check(check, "tag:" + tag.name.removesuffix("_tag"))
     return check
 
@@ -143,8 +145,8 @@ CASES = [
                  "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"},
                                                        "variable": {"name": "HeartbeatInterval"}}]}),
         Expect("GetVariables", checks=[length("getVariableData", 1),
-                                       nonempty_str("getVariableData[0].component.name"),
-                                       nonempty_str("getVariableData[0].variable.name")]),
+                                       eq("getVariableData[0].component.name", "OCPPCommCtrlr"),
+                                       eq("getVariableData[0].variable.name", "HeartbeatInterval")]),
     ]),
 
     case("TC_B_09_CSMS", "Set Variables - single value", "B Provisioning", [
@@ -153,7 +155,9 @@ CASES = [
                                                        "variable": {"name": "HeartbeatInterval"},
                                                        "attributeValue": "120"}]}),
         Expect("SetVariables", checks=[length("setVariableData", 1),
-                                       present("setVariableData[0].attributeValue")]),
+                                       eq("setVariableData[0].component.name", "OCPPCommCtrlr"),
+                                       eq("setVariableData[0].variable.name", "HeartbeatInterval"),
+                                       eq("setVariableData[0].attributeValue", "120")]),
     ]),
 
     case("TC_B_20_CSMS", "Reset Charging Station - Without ongoing transaction - OnIdle",

@@ -1,0 +1,349 @@
+"""Every conformance case can fail: a mutant SUT per case, with the one behaviour it checks wrong.
+
+Each entry of `MUTANTS` is one of our simulators (tests/conformance/mutants.py) with one
+behaviour broken, and the cases that exist to check that behaviour. Run against it, each
+of those cases must end FAIL (not ERROR or INCONCLUSIVE) with a reason that names what
+went wrong. `test_every_case_has_a_mutant` keeps the table honest: at least 90% of the
+catalog is covered here or by a mutant test elsewhere (`ELSEWHERE`: test_suite_mutations.py,
+test_suite_security.py), and the rest is listed, with why, in `UNCOVERED`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from inspector.certs import create_lab_pki
+from inspector.conformance import Verdict, catalog
+from inspector.tls import ClientTls, ServerTls
+
+import mutants as m
+from suite_helpers import by_id, run
+
+V16, V201 = "1.6", "2.0.1"
+CS, CSMS = "charger", "csms"
+SECRET = "mutation-lab-password-0123"  # the run's --password in the Basic-auth cases
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A simulated SUT with one behaviour wrong, and what each case it breaks must report.
+
+    `fails` maps a case id to a substring of that case's reason (and, when the same reason
+    could come from another step, `step` maps it to a substring of the failing step's title)."""
+
+    name: str
+    version: str
+    sut: str
+    fails: dict
+    charger: type | None = None  # a FakeCharger subclass
+    csms: Callable | None = None  # a csms_factory
+    overrides: dict = field(default_factory=dict)  # FakeCsms response overrides
+    step: dict = field(default_factory=dict)
+    sut_sent: dict = field(default_factory=dict)  # case id -> text in a frame of the failing step
+    security: Callable | None = None  # pki folder -> run options (password, TLS)
+    params: dict = field(default_factory=dict)  # run parameters over suite_helpers.FAST
+    step_timeout: float = 1.0
+
+    def __str__(self) -> str:
+        return self.name
+
+
+MUTANTS = [
+    # ---- OCPP 1.6 charge point -------------------------------------------------------------
+    Mutant("16cs-heartbeat-interval-ignored", V16, CS, {"TC_001_CS": "expected Heartbeat within"},
+           charger=m.IgnoresHeartbeatInterval),
+    Mutant("16cs-boot-not-retried-when-pending", V16, CS, {"TC_002_CS": "expected BootNotification"},
+           charger=m.GivesUpWhenPending),
+    Mutant("16cs-card-ignored-when-plugged", V16, CS, {"TC_003_CS": "expected StartTransaction"},
+           charger=m.IgnoresCardWhilePlugged),
+    Mutant("16cs-authorization-forgotten-on-plug-in", V16, CS,
+           {"TC_004_1_CS": "expected StartTransaction"}, charger=m.ForgetsAuthorizationOnPlugIn),
+    Mutant("16cs-starts-for-an-invalid-card", V16, CS,
+           {"TC_023_4_CS": "but it must not send StartTransaction here"},
+           charger=m.StartsDespiteRefusal),
+    Mutant("16cs-remote-start-with-own-tag", V16, CS, {"TC_010_CS": "idTag is 'OWNTAG99'"},
+           charger=m.RemoteStartWithOwnTag),
+    Mutant("16cs-remote-stop-reported-local", V16, CS, {"TC_012_CS": "reason is 'Local'"},
+           charger=m.RemoteStopReportedAsLocal),
+    Mutant("16cs-reset-ignored", V16, CS,
+           {"TC_013_CS": "did not close the connection", "TC_014_CS": "did not close the connection"},
+           charger=m.ResetIgnored),
+    Mutant("16cs-reset-stop-reason-wrong", V16, CS, {"TC_015_CS": "reason is 'Reboot'"},
+           charger=m.ResetStopsWithWrongReason),
+    Mutant("16cs-get-configuration-lists-nothing", V16, CS,
+           {"TC_019_CS": "configurationKey[*].key does not contain"}, charger=m.ListsOnlyAskedKeys),
+    Mutant("16cs-change-configuration-not-applied", V16, CS, {"TC_021_CS": "configurationKey[0].value"},
+           charger=m.ChangeNotApplied),
+    Mutant("16cs-unknown-key-rejected", V16, CS, {"TC_040_1_CS": "status is 'Rejected'"},
+           charger=m.RejectsUnknownKey),
+    Mutant("16cs-invalid-value-accepted", V16, CS, {"TC_040_2_CS": "status is 'Accepted'"},
+           charger=m.AcceptsInvalidValue),
+    Mutant("16cs-unlock-fails", V16, CS, {"TC_017_1_CS": "status is 'UnlockFailed'"},
+           charger=m.UnlockFails),
+    Mutant("16cs-unknown-connector-unlocked", V16, CS, {"TC_031_CS": "status is 'Unlocked'"},
+           charger=m.UnlocksAnyConnector),
+    Mutant("16cs-remote-start-on-connector-0", V16, CS, {"TC_027_CS": "status is 'Accepted'"},
+           charger=m.AcceptsRemoteStartOnConnectorZero),
+    Mutant("16cs-unknown-transaction-stop-accepted", V16, CS, {"TC_028_CS": "status is 'Accepted'"},
+           charger=m.AcceptsAnyRemoteStop),
+    Mutant("16cs-trigger-ignored", V16, CS, {"TC_054_CS": "expected Heartbeat within"},
+           charger=m.TriggerIgnored),
+    Mutant("16cs-occupied-connector-reserved", V16, CS, {"TC_048_2_CS": "status is 'Accepted'"},
+           charger=m.ReservesOccupiedConnector),
+    Mutant("16cs-cancel-reservation-rejected", V16, CS, {"TC_051_CS": "status is 'Rejected'"},
+           charger=m.CancelRejected),
+    Mutant("16cs-unknown-reservation-cancelled", V16, CS, {"TC_052_CS": "status is 'Accepted'"},
+           charger=m.CancelsUnknownReservation),
+    Mutant("16cs-unknown-vendor-accepted", V16, CS, {"TC_062_CS": "status is 'Accepted'"},
+           charger=m.AcceptsUnknownVendor),
+    Mutant("16cs-meter-values-without-transaction", V16, CS, {"TC_070_CS": "transactionId is absent"},
+           charger=m.MeterValuesWithoutTransactionId),
+    # a 2 s interval: the burst's second sample must come 1.3 s early, whatever the load
+    Mutant("16cs-meter-values-in-bursts", V16, CS, {"TC_070_CS": "before the interval of 1.6 s"},
+           charger=m.SamplesInBursts, params={"meter_interval": 2}),
+    Mutant("16cs-own-unique-ids-too-long", V16, CS, {"RPC_01_CS": "malformed frame (unique id of 40 characters exceeds 36)"},
+           charger=m.OwnIdsTooLong),
+    Mutant("16cs-no-payload-validation", V16, CS, {"RPC_02_CS": "answered CALLERROR InternalError, expected OccurenceConstraintViolation"},
+           charger=m.NoPayloadValidation),
+    Mutant("16cs-overlapping-calls", V16, CS, {"RPC_03_CS": "one outstanding CALL at a time"},
+           charger=m.DoesNotWaitForAnswers),
+    Mutant("16cs-basic-auth-credentials-not-sent", V16, CS,
+           {"TC_085_CS": "refused with HTTP 401: no HTTP Basic credentials"},
+           charger=m.NoCredentials, security=lambda pki: {"password": SECRET, "connect_timeout": 2}),
+    Mutant("16cs-plain-ws-instead-of-tls", V16, CS, {"TC_086_CS": "did not connect to wss://"},
+           charger=m.PlainWebSocket,
+           security=lambda pki: {"server_tls": ServerTls(str(pki / "server.pem"), str(pki / "server.key")),
+                                 "client_tls": ClientTls(str(pki / "ca.pem")), "connect_timeout": 2}),
+
+    # ---- OCPP 1.6 central system ---------------------------------------------------------------
+    Mutant("16csms-start-refused-for-valid-tag", V16, CSMS,
+           {"TC_003_CSMS": "idTagInfo.status is 'Invalid'"},
+           overrides={"StartTransaction": {"idTagInfo": {"status": "Invalid"}}}),
+    Mutant("16csms-valid-tag-refused", V16, CSMS, {"TC_004_1_CSMS": "idTagInfo.status is 'Invalid'"},
+           overrides={"Authorize": {"idTagInfo": {"status": "Invalid"}}}),
+    Mutant("16csms-every-tag-accepted", V16, CSMS,
+           {"TC_023_2_CSMS": "idTagInfo.status is 'Accepted'",
+            "TC_023_3_CSMS": "idTagInfo.status is 'Accepted'"},
+           overrides={"Authorize": {"idTagInfo": {"status": "Accepted"}}}),
+    Mutant("16csms-remote-start-wrong-connector", V16, CSMS, {"TC_010_CSMS": "connectorId is 2"},
+           csms=m.rewriting(m.changed("RemoteStartTransaction", connectorId=2))),
+    Mutant("16csms-remote-started-transaction-refused", V16, CSMS,
+           {"TC_010_CSMS": "idTagInfo.status is 'Invalid'"}, csms=m.refuses_started_transaction()),
+    Mutant("16csms-remote-stop-wrong-transaction", V16, CSMS, {"TC_012_CSMS": "transactionId is"},
+           csms=m.rewriting(m.wrong_transaction_id("RemoteStopTransaction"))),
+    Mutant("16csms-reset-type-swapped", V16, CSMS,
+           {"TC_013_CSMS": "type is 'Soft'", "TC_014_CSMS": "type is 'Hard'"},
+           csms=m.rewriting(m.swapped_reset)),
+    Mutant("16csms-configuration-keys-swapped", V16, CSMS,
+           {"TC_019_1_CSMS": "is absent or empty", "TC_019_2_CSMS": "does not contain"},
+           csms=m.rewriting(m.swapped_configuration_keys)),
+    Mutant("16csms-change-configuration-wrong-value", V16, CSMS, {"TC_021_CSMS": "value is '600'"},
+           csms=m.rewriting(m.changed("ChangeConfiguration", value="600"))),
+    Mutant("16csms-trigger-wrong-message", V16, CSMS,
+           {"TC_054_CSMS": "requestedMessage is 'StatusNotification'"},
+           csms=m.rewriting(m.changed("TriggerMessage", requestedMessage="StatusNotification"))),
+    Mutant("16csms-unlock-wrong-connector", V16, CSMS, {"TC_017_1_CSMS": "connectorId is 2"},
+           csms=m.rewriting(m.changed("UnlockConnector", connectorId=2))),
+    Mutant("16csms-reserved-start-refused", V16, CSMS, {"TC_046_CSMS": "idTagInfo.status is 'Invalid'"},
+           csms=m.refuses_reserved_start()),
+    Mutant("16csms-reserves-another-connector", V16, CSMS,
+           {"TC_046_CSMS": "connectorId is 2, expected 1"},
+           csms=m.rewriting(m.changed("ReserveNow", connectorId=2))),
+    Mutant("16csms-unknown-vendor-accepted", V16, CSMS, {"TC_064_CSMS": "status is 'Accepted'"},
+           overrides={"DataTransfer": {"status": "Accepted"}}),
+    Mutant("16csms-unique-id-not-echoed", V16, CSMS, {"RPC_01_CSMS": "no response to Heartbeat"},
+           csms=m.csms(m.PatchedEndpointCsms, patch=m.sanitized_echoed_ids),
+           sut_sent={"RPC_01_CSMS": '[3,"ocpp-inspector-rpc-id-36-characters",'}),
+    Mutant("16csms-no-payload-validation", V16, CSMS, {"RPC_02_CSMS": 'answered with CALLRESULT [3,"rpc02-missing",'},
+           csms=m.csms(m.PatchedEndpointCsms, patch=m.no_payload_validation)),
+    Mutant("16csms-overlapping-calls", V16, CSMS, {"RPC_03_CSMS": "one outstanding CALL at a time"},
+           csms=m.csms(m.CallsWithoutWaiting)),
+    Mutant("16csms-unoffered-subprotocol-chosen", V16, CSMS, {"RPC_04_CSMS": "unsupported subprotocol"},
+           csms=m.csms(m.ImposesItsSubprotocol)),
+
+    # ---- OCPP 2.0.1 charging station ----------------------------------------------------------
+    Mutant("201cs-heartbeat-interval-ignored", V201, CS, {"TC_B_01_CS": "expected Heartbeat within"},
+           charger=m.IgnoresHeartbeatInterval),
+    Mutant("201cs-boot-not-retried-when-pending", V201, CS,
+           {"TC_B_02_CS": "expected BootNotification"}, charger=m.GivesUpWhenPending),
+    Mutant("201cs-get-variables-unknown", V201, CS, {"TC_B_06_CS": "attributeStatus is 'UnknownVariable'"},
+           charger=m.VariablesUnknown),
+    Mutant("201cs-set-variables-not-applied", V201, CS, {"TC_B_09_CS": "attributeValue is '300'"},
+           charger=m.ChangeNotApplied),
+    Mutant("201cs-starts-for-a-refused-card", V201, CS,
+           {"TC_C_02_CS": "but it must not send TransactionEvent here",
+            "TC_C_06_CS": "but it must not send TransactionEvent here"},
+           charger=m.StartsDespiteRefusal),
+    Mutant("201cs-card-ignored-when-plugged", V201, CS,
+           {"TC_E_01_CS": "expected TransactionEvent with eventType Started"},
+           charger=m.IgnoresCardWhilePlugged),
+    Mutant("201cs-authorization-forgotten-on-plug-in", V201, CS,
+           {"TC_E_04_CS": "expected TransactionEvent with eventType Started"},
+           charger=m.ForgetsAuthorizationOnPlugIn),
+    Mutant("201cs-local-stop-reported-deauthorized", V201, CS,
+           {"TC_E_15_CS": "triggerReason is 'Deauthorized'"}, charger=m.LocalStopReportedDeauthorized),
+    Mutant("201cs-remote-start-without-remote-start-id", V201, CS,
+           {"TC_F_01_CS": "transactionInfo.remoteStartId is absent"},
+           charger=m.RemoteStartWithoutRemoteStartId),
+    Mutant("201cs-remote-stop-reported-local", V201, CS,
+           {"TC_F_08_CS": "triggerReason is 'StopAuthorized'"}, charger=m.RemoteStopReportedAsLocal),
+    Mutant("201cs-unknown-transaction-stop-accepted", V201, CS, {"TC_F_09_CS": "status is 'Accepted'"},
+           charger=m.AcceptsAnyRemoteStop),
+    Mutant("201cs-unlock-fails", V201, CS, {"TC_F_06_CS": "status is 'UnlockFailed'"},
+           charger=m.UnlockFails),
+    Mutant("201cs-unknown-connector-unlocked", V201, CS, {"TC_F_10_CS": "status is 'Unlocked'"},
+           charger=m.UnlocksAnyConnector),
+    Mutant("201cs-trigger-ignored", V201, CS,
+           {"TC_F_20_CS": "expected Heartbeat within",
+            "TC_F_23_CS": "expected StatusNotification with evseId 1"},
+           charger=m.TriggerIgnored),
+    Mutant("201cs-unimplemented-trigger-accepted", V201, CS, {"TC_F_27_CS": "status is 'Accepted'"},
+           charger=m.TriggersAnything),
+    Mutant("201cs-inoperative-ignored", V201, CS, {"TC_G_03_CS": "connectorStatus Unavailable"},
+           charger=m.InoperativeIgnored),
+    Mutant("201cs-operative-ignored", V201, CS, {"TC_G_04_CS": "connectorStatus Available"},
+           charger=m.OperativeIgnored),
+    Mutant("201cs-cancel-reservation-rejected", V201, CS, {"TC_H_17_CS": "status is 'Rejected'"},
+           charger=m.CancelRejected),
+    Mutant("201cs-unknown-reservation-cancelled", V201, CS, {"TC_H_18_CS": "status is 'Accepted'"},
+           charger=m.CancelsUnknownReservation),
+    Mutant("201cs-samples-outside-transaction-event", V201, CS,
+           {"TC_J_09_CS": "expected TransactionEvent with eventType Updated"},
+           charger=m.MeterValuesOutsideTransactionEvent),
+    Mutant("201cs-unknown-vendor-accepted", V201, CS, {"TC_P_01_CS": "status is 'Accepted'"},
+           charger=m.AcceptsUnknownVendor),
+    Mutant("201cs-own-unique-ids-too-long", V201, CS, {"RPC_01_CS": "malformed frame (unique id of 40 characters exceeds 36)"},
+           charger=m.OwnIdsTooLong),
+    Mutant("201cs-no-payload-validation", V201, CS, {"RPC_02_CS": 'answered with CALLRESULT [3,"rpc02-missing",'},
+           charger=m.NoPayloadValidation),
+
+    # ---- OCPP 2.0.1 CSMS --------------------------------------------------------------------
+    Mutant("201csms-right-password-refused", V201, CSMS,
+           {"TC_A_01_CSMS": "the CSMS refused the upgrade with HTTP 401"},
+           csms=m.with_passwords("not-" + SECRET), security=lambda pki: {"password": SECRET}),
+    Mutant("201csms-any-password-accepted", V201, CSMS, {"TC_A_03_CSMS": "expected HTTP 401"},
+           csms=m.with_passwords(None), security=lambda pki: {"password": SECRET}),
+    Mutant("201csms-boot-interval-zero", V201, CSMS, {"TC_B_01_CSMS": "interval is 0"},
+           overrides={"BootNotification": {"interval": 0}}),
+    Mutant("201csms-retried-boot-rejected", V201, CSMS, {"TC_B_02_CSMS": "status is 'Rejected'"},
+           csms=m.csms(m.RejectsRetriedBoot)),
+    Mutant("201csms-unaccepted-station-served", V201, CSMS,
+           {"TC_B_30_CSMS": "expected CALLERROR SecurityError"}, csms=m.csms(m.ServesUnacceptedStation)),
+    Mutant("201csms-extra-variable", V201, CSMS,
+           {"TC_B_06_CSMS": "getVariableData has 2 item(s)", "TC_B_09_CSMS": "setVariableData has 2 item(s)"},
+           csms=m.rewriting(m.extra_variable)),
+    Mutant("201csms-other-variable", V201, CSMS,
+           {"TC_B_06_CSMS": "variable.name is 'OfflineThreshold', expected HeartbeatInterval",
+            "TC_B_09_CSMS": "variable.name is 'OfflineThreshold', expected HeartbeatInterval"},
+           csms=m.rewriting(m.other_variable)),
+    Mutant("201csms-other-value", V201, CSMS,
+           {"TC_B_09_CSMS": "attributeValue is '300', expected 120"}, csms=m.rewriting(m.other_value)),
+    Mutant("201csms-reset-type-wrong", V201, CSMS, {"TC_B_20_CSMS": "type is 'Immediate'"},
+           csms=m.rewriting(m.swapped_reset)),
+    Mutant("201csms-every-token-accepted", V201, CSMS,
+           {"TC_C_02_CSMS": "idTokenInfo.status is 'Accepted'",
+            "TC_C_06_CSMS": "idTokenInfo.status is 'Accepted'",
+            "TC_C_07_CSMS": "idTokenInfo.status is 'Accepted'"},
+           overrides={"Authorize": {"idTokenInfo": {"status": "Accepted"}}}),
+    Mutant("201csms-late-authorization-refused", V201, CSMS,
+           {"TC_E_03_CSMS": "idTokenInfo.status is 'Invalid'"}, csms=m.token_refused_in("Updated"),
+           step={"TC_E_03_CSMS": "send TransactionEvent Updated (Authorized"}),
+    Mutant("201csms-started-token-refused", V201, CSMS,
+           {"TC_E_04_CSMS": "idTokenInfo.status is 'Invalid'"}, csms=m.token_refused_in("Started"),
+           step={"TC_E_04_CSMS": "send TransactionEvent Started"}),
+    Mutant("201csms-stop-token-refused", V201, CSMS,
+           {"TC_E_15_CSMS": "idTokenInfo.status is 'Invalid'"}, csms=m.token_refused_in("Ended"),
+           step={"TC_E_15_CSMS": "send TransactionEvent Ended"}),
+    Mutant("201csms-remote-stop-wrong-transaction", V201, CSMS, {"TC_E_21_CSMS": "transactionId is"},
+           csms=m.rewriting(m.wrong_transaction_id("RequestStopTransaction"))),
+    Mutant("201csms-remote-start-wrong-evse", V201, CSMS, {"TC_F_01_CSMS": "evseId is 2"},
+           csms=m.rewriting(m.changed("RequestStartTransaction", evseId=2))),
+    Mutant("201csms-unlock-wrong-evse", V201, CSMS, {"TC_F_06_CSMS": "evseId is 2"},
+           csms=m.rewriting(m.changed("UnlockConnector", evseId=2))),
+    Mutant("201csms-trigger-wrong-message", V201, CSMS,
+           {"TC_F_20_CSMS": "requestedMessage is 'StatusNotification'"},
+           csms=m.rewriting(m.changed("TriggerMessage", requestedMessage="StatusNotification"))),
+    Mutant("201csms-availability-wrong-status", V201, CSMS,
+           {"TC_G_03_CSMS": "operationalStatus is 'Operative'"},
+           csms=m.rewriting(m.changed("ChangeAvailability", operationalStatus="Operative"))),
+    Mutant("201csms-periodic-meter-values-refused", V201, CSMS,
+           {"TC_J_09_CSMS": "with CALLERROR NotSupported"}, csms=m.csms(m.RefusesPeriodicMeterValues),
+           step={"TC_J_09_CSMS": "send TransactionEvent Updated (MeterValuePeriodic"}),
+    Mutant("201csms-unknown-vendor-accepted", V201, CSMS, {"TC_P_02_CSMS": "status is 'Accepted'"},
+           overrides={"DataTransfer": {"status": "Accepted"}}),
+    Mutant("201csms-unique-id-not-echoed", V201, CSMS, {"RPC_01_CSMS": "no response to Heartbeat"},
+           csms=m.csms(m.PatchedEndpointCsms, patch=m.sanitized_echoed_ids),
+           sut_sent={"RPC_01_CSMS": '[3,"ocpp-inspector-rpc-id-36-characters",'}),
+    Mutant("201csms-no-payload-validation", V201, CSMS, {"RPC_02_CSMS": 'answered with CALLRESULT [3,"rpc02-missing",'},
+           csms=m.csms(m.PatchedEndpointCsms, patch=m.no_payload_validation)),
+    Mutant("201csms-overlapping-calls", V201, CSMS, {"RPC_03_CSMS": "one outstanding CALL at a time"},
+           csms=m.csms(m.CallsWithoutWaiting)),
+    Mutant("201csms-unoffered-subprotocol-chosen", V201, CSMS, {"RPC_04_CSMS": "unsupported subprotocol"},
+           csms=m.csms(m.ImposesItsSubprotocol)),
+]
+
+# cases whose mutant already runs in another test: the test (in test_suite_mutations.py
+# unless a module is named) asserts the case's FAIL and its reason
+ELSEWHERE = {
+    (V16, CSMS, "TC_001_CSMS"): "test_csms_boot_answer_missing_interval_fails_with_the_schema_finding",
+    (V16, CSMS, "TC_023_1_CSMS"): "test_csms_accepting_an_invalid_card_fails_the_authorization_case",
+    (V201, CS, "TC_B_03_CS"): "test_rejected_boot_retried_before_the_interval_fails",
+    (V201, CS, "TC_B_20_CS"): "test_boot_reason_after_reset_is_checked",
+    (V201, CS, "RPC_03_CS"): "test_second_call_while_one_is_outstanding_fails_the_rpc_case",
+    # test_suite_security.py: a client certificate issued to another charge point
+    (V16, CS, "TC_087_CS"): "test_suite_security.test_charger_security_mutants_fail",
+}
+
+# cases no mutant of our simulators can make fail, and why
+UNCOVERED: dict = {}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pki")
+    create_lab_pki(folder, charge_points=["SUITE-CP"])
+    return folder
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=str)
+async def test_the_mutant_fails_the_cases_that_check_its_behaviour(mutant: Mutant, pki):
+    security = mutant.security(pki) if mutant.security else {}
+    result = await run(mutant.version, mutant.sut, list(mutant.fails), step_timeout=mutant.step_timeout,
+                       params=mutant.params, charger_factory=m.charger(mutant.charger) if mutant.charger else None,
+                       csms_factory=mutant.csms, csms_overrides=mutant.overrides, **security)
+    cases = by_id(result)
+    assert set(cases) == set(mutant.fails)
+    for case_id, wanted in mutant.fails.items():
+        case = cases[case_id]
+        log = case.log(frames=False)
+        assert case.verdict is Verdict.FAIL, log
+        assert wanted in case.reason, log
+        failed = next(s for s in case.steps if s.verdict is Verdict.FAIL)
+        if case_id in mutant.step:
+            assert mutant.step[case_id] in failed.title, log
+        if case_id in mutant.sut_sent:
+            # the evidence is in the step's log: the SUT did answer, with the wrong id
+            assert any(mutant.sut_sent[case_id] in f.raw for f in failed.frames if f.from_sut), \
+                case.log(frames=True)
+
+
+def test_every_case_has_a_mutant():
+    import test_suite_mutations
+
+    every = {(c.version, c.sut, c.id) for c in catalog.list_cases()}
+    here = [(mu.version, mu.sut, case_id) for mu in MUTANTS for case_id in mu.fails]
+    assert len({mu.name for mu in MUTANTS}) == len(MUTANTS), "mutant names must be unique"
+    for key, test_name in ELSEWHERE.items():
+        module, _, name = test_name.rpartition(".")
+        module = importlib.import_module(module) if module else test_suite_mutations
+        assert callable(getattr(module, name, None)), (key, test_name)
+    covered = set(here) | set(ELSEWHERE)
+    assert covered <= every, f"unknown cases in the table: {sorted(covered - every)}"
+    assert every - covered == set(UNCOVERED), (
+        f"not covered and not in UNCOVERED: {sorted(every - covered - set(UNCOVERED))}; "
+        f"in UNCOVERED but covered (or gone): {sorted(set(UNCOVERED) - (every - covered))}")
+    assert len(covered) >= 0.9 * len(every), f"{len(covered)}/{len(every)} cases have a mutant"
