@@ -318,7 +318,18 @@ class Send(Step):
         unique_id = str(resolve(self.unique_id, ctx)) if self.unique_id is not None else new_unique_id()
         run.send_owner[unique_id] = index
         timeout = env.timeout(self, ctx)
-        frame = await env.call_sut(endpoint, self.action, payload, timeout, unique_id=unique_id)
+        answers_before = len(run.response_log)
+        try:
+            frame = await env.call_sut(endpoint, self.action, payload, timeout, unique_id=unique_id)
+        except StepProblem as problem:
+            # an answer that came back under another id is why "no response": say so
+            strays = [r.frame.unique_id for r in run.response_log[answers_before:]
+                      if r.frame.unique_id != unique_id]
+            if strays and problem.verdict is Verdict.FAIL:
+                raise StepProblem(Verdict.FAIL, f"{problem.reason}; the SUT answered with id "
+                                                f"{shorten(str(strays[0]), 60)!r} instead of "
+                                                f"{unique_id!r}") from None
+            raise
         problem = run.first_violation(index)
         if problem:
             return Verdict.FAIL, problem

@@ -155,7 +155,8 @@ MUTANTS = [
            csms=m.rewriting(m.changed("ReserveNow", connectorId=2))),
     Mutant("16csms-unknown-vendor-accepted", V16, CSMS, {"TC_064_CSMS": "status is 'Accepted'"},
            overrides={"DataTransfer": {"status": "Accepted"}}),
-    Mutant("16csms-unique-id-not-echoed", V16, CSMS, {"RPC_01_CSMS": "no response to Heartbeat"},
+    Mutant("16csms-unique-id-not-echoed", V16, CSMS, {"RPC_01_CSMS": "the SUT answered with id "
+                                                          "'ocpp-inspector-rpc-id-36-characters' instead of"},
            csms=m.csms(m.PatchedEndpointCsms, patch=m.sanitized_echoed_ids),
            sut_sent={"RPC_01_CSMS": '[3,"ocpp-inspector-rpc-id-36-characters",'}),
     Mutant("16csms-no-payload-validation", V16, CSMS, {"RPC_02_CSMS": 'answered with CALLRESULT [3,"rpc02-missing",'},
@@ -275,7 +276,8 @@ MUTANTS = [
            step={"TC_J_09_CSMS": "send TransactionEvent Updated (MeterValuePeriodic"}),
     Mutant("201csms-unknown-vendor-accepted", V201, CSMS, {"TC_P_02_CSMS": "status is 'Accepted'"},
            overrides={"DataTransfer": {"status": "Accepted"}}),
-    Mutant("201csms-unique-id-not-echoed", V201, CSMS, {"RPC_01_CSMS": "no response to Heartbeat"},
+    Mutant("201csms-unique-id-not-echoed", V201, CSMS, {"RPC_01_CSMS": "the SUT answered with id "
+                                                          "'ocpp-inspector-rpc-id-36-characters' instead of"},
            csms=m.csms(m.PatchedEndpointCsms, patch=m.sanitized_echoed_ids),
            sut_sent={"RPC_01_CSMS": '[3,"ocpp-inspector-rpc-id-36-characters",'}),
     Mutant("201csms-no-payload-validation", V201, CSMS, {"RPC_02_CSMS": 'answered with CALLRESULT [3,"rpc02-missing",'},
