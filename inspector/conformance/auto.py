@@ -108,6 +108,8 @@ class AutoCharger(_Driver):
                                  call_timeout=max(self.step_timeout, 1.0),
                                  password=self.password, tls=self.tls)
         self.charger = self.factory(self.hub, options)
+        # a remote start before the cable waits for the operator's plug-in (TC_011_1_CS)
+        self.charger.waits_for_cable = True
         # after a Reset a 2.x station reports why it booted
         if hasattr(self.charger, "reset_boot_reason") and self.version != V16:
             self.charger.reset_boot_reason = "RemoteReset"

@@ -17,7 +17,8 @@ boot with Pending or Rejected, and configuration keys / variables::
     }
 
 Cases name what they need (`Case.needs`): ``feature:Reservation``, ``tag:blocked``,
-``boot:pending``, ``boot:pending_or_rejected``. With a description, a case whose needs it
+``boot:pending``, ``boot:pending_or_rejected``, ``config:TxCtrlr/TxStartPoint=EVConnected``
+(a configuration key or Component/Variable with that value). With a description, a case whose needs it
 does not declare is NOT_APPLICABLE, with the reason. Without one, needs are assumed met,
 but a check that only holds when the SUT was set up for the case (`setup_check`) ends
 INCONCLUSIVE instead of FAIL when nobody declared that set-up: the engine cannot tell a
@@ -70,6 +71,11 @@ class SutDescription:
         if kind == "tag":
             if not self.tags.get(what):
                 return f"an idTag the SUT knows as {what} (tags.{what} in {where})"
+            return None
+        if kind == "config":
+            key, _, value = what.partition("=")
+            if self.configuration.get(key) != value:
+                return f"the configuration {key} = {value} (configuration in {where})"
             return None
         if kind == "boot":
             pending, rejected = self.can_boot_pending, self.can_boot_rejected

@@ -73,6 +73,10 @@ class FakeCharger(AnswersCsms):
         self.reset_requested = asyncio.Event()
         self.reset_boot_reason: str | None = None  # 2.x boot reason after a Reset (None: PowerUp)
         self.reservation: dict | None = None  # {"id": reservation id, "tag": idTag}
+        # a remote start while nothing is plugged in: False plugs in at once (a CLI session
+        # with nobody at the cable), True waits for plug_in() as a real charger does
+        self.waits_for_cable = False
+        self.pending_remote_start: tuple[str, int | None] | None = None  # (tag, remoteStartId)
 
     # ---- connection ---------------------------------------------------------------------
 
@@ -209,6 +213,10 @@ class FakeCharger(AnswersCsms):
 
     async def plug_in(self) -> None:
         await self.send_status("Preparing")
+        if self.pending_remote_start is not None:  # remote start first: the cable completes it
+            tag, remote_start_id = self.pending_remote_start
+            self.pending_remote_start = None
+            await self.start_transaction(tag, remote_start_id=remote_start_id, trigger="RemoteStart")
 
     async def start_transaction(self, id_tag: str | None = None, *, remote_start_id: int | None = None,
                                 trigger: str = "Authorized") -> str | int:

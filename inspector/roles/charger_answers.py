@@ -74,6 +74,9 @@ class AnswersCsms:
 
     async def _remote_start(self, tag: str, remote_start_id: int | None = None) -> None:
         if self.status == "Available":
+            if self.waits_for_cable:
+                self.pending_remote_start = (tag, remote_start_id)
+                return
             await self.plug_in()
         await self.start_transaction(tag, remote_start_id=remote_start_id, trigger="RemoteStart")
 

@@ -211,7 +211,57 @@ class _Cp201(ChargePoint201):
 
 
 class Station201(_Station):
+    """A 2.0.1 station with TxStartPoint EVConnected: the transaction starts on plug-in
+    (``broken="starts_on_authorization"``: only once authorized, as PowerPathClosed would)."""
+
     subprotocol = "ocpp2.0.1"
+    transaction_id: str | None = None
+    seq_no = 0
+    charging = False
+
+    async def operate(self, request):
+        """The operator's hands, for a prompt handler: plug in, present a card, unplug."""
+        from inspector.conformance import PromptReply
+        if request.action == "plug_in":
+            self.later(self.plug_in())
+        elif request.action == "present_card":
+            self.later(self.present_card(request.args.get("tag", "TAG0001")))
+        elif request.action == "unplug":
+            self.later(self.status("Available"))
+        else:
+            return PromptReply.skip(f"cannot {request.action}")
+        return PromptReply.done(f"independent station: {request.action}")
+
+    async def _event(self, event_type: str, trigger: str, **extra) -> None:
+        info = {"transaction_id": self.transaction_id, **extra.pop("info", {})}
+        await self.cp.call(call201.TransactionEvent(
+            event_type=event_type, timestamp=now(), trigger_reason=trigger, seq_no=self.seq_no,
+            transaction_info=info, evse={"id": 1, "connector_id": 1}, **extra))
+        self.seq_no += 1
+
+    async def plug_in(self) -> None:
+        await self.status("Occupied")
+        if self.broken != "starts_on_authorization":
+            self.transaction_id, self.seq_no = "INDEP-TX-1", 0
+            await self._event("Started", "CablePluggedIn", info={"charging_state": "EVConnected"})
+
+    async def present_card(self, tag: str) -> None:
+        token = {"id_token": tag, "type": "ISO14443"}
+        if self.charging:  # the same card again stops the transaction
+            self.charging = False
+            await self._event("Ended", "StopAuthorized", id_token=token,
+                              info={"stopped_reason": "Local"})
+            self.transaction_id = None
+            return
+        await self.cp.call(call201.Authorize(id_token=token))
+        if self.transaction_id is None:  # the broken station starts only now
+            self.transaction_id, self.seq_no = "INDEP-TX-1", 0
+            await self._event("Started", "Authorized", id_token=token,
+                              info={"charging_state": "EVConnected"})
+        else:
+            await self._event("Updated", "Authorized", id_token=token)
+        self.charging = True
+        await self._event("Updated", "ChargingStateChanged", info={"charging_state": "Charging"})
 
     def make_cp(self):
         cp = _Cp201("INDEP201", self.ws, response_timeout=10)

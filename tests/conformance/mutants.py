@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from datetime import datetime, timedelta, timezone
 
 from inspector import codec, defaults
 from inspector.roles.charger import FakeCharger
@@ -355,6 +356,22 @@ class NoCredentials(FakeCharger):
         super().__init__(hub, dataclasses.replace(options, password=None))
 
 
+class StartsBeforeTheCable(FakeCharger):
+    """A remote start while nothing is plugged in starts charging at once."""
+
+    def __init__(self, hub, options):
+        super().__init__(hub, options)
+        self._cable_first = False
+
+    @property
+    def waits_for_cable(self) -> bool:
+        return self._cable_first
+
+    @waits_for_cable.setter
+    def waits_for_cable(self, value: bool) -> None:
+        pass  # never waits, whatever the simulator asks
+
+
 # ---- CSMSs -----------------------------------------------------------------------------------
 
 class RewritingCsms(FakeCsms):
@@ -451,6 +468,32 @@ def token_refused_in(event_type: str):
         return (frame.action == "TransactionEvent" and frame.payload.get("eventType") == event_type
                 and "idToken" in frame.payload)
     return responding(wrong, lambda r: {**r, "idTokenInfo": {"status": "Invalid"}})
+
+
+def refuses_restarted_seq_no():
+    """A 2.0.1 CSMS that counts seqNo per station, not per transaction: a second
+    transaction's seqNo 0 is refused with a CALLERROR."""
+    seen = {"count": 0}
+
+    def wrong(frame):
+        if frame.action != "TransactionEvent":
+            return False
+        seen["count"] += 1
+        return frame.payload.get("seqNo") == 0 and seen["count"] > 1
+
+    def answer(response):
+        raise CallError("OccurrenceConstraintViolation", "seqNo must go on rising")
+    return responding(wrong, answer)
+
+
+def refuses_past_start():
+    """A 1.6 CSMS that refuses a StartTransaction whose timestamp is more than a minute old."""
+    def wrong(frame):
+        if frame.action != "StartTransaction":
+            return False
+        stamp = datetime.fromisoformat(frame.payload["timestamp"].replace("Z", "+00:00"))
+        return datetime.now(timezone.utc) - stamp > timedelta(seconds=60)
+    return responding(wrong, lambda r: {**r, "idTagInfo": {"status": "Invalid"}})
 
 
 def refuses_started_transaction():

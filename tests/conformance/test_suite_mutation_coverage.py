@@ -86,6 +86,8 @@ MUTANTS = [
            charger=m.UnlockFails),
     Mutant("16cs-unknown-connector-unlocked", V16, CS, {"TC_031_CS": "status is 'Unlocked'"},
            charger=m.UnlocksAnyConnector),
+    Mutant("16cs-starts-before-the-cable", V16, CS,
+           {"TC_011_1_CS": "must not send StartTransaction here"}, charger=m.StartsBeforeTheCable),
     Mutant("16cs-remote-start-on-connector-0", V16, CS, {"TC_027_CS": "status is 'Accepted'"},
            charger=m.AcceptsRemoteStartOnConnectorZero),
     Mutant("16cs-unknown-transaction-stop-accepted", V16, CS, {"TC_028_CS": "status is 'Accepted'"},
@@ -153,6 +155,9 @@ MUTANTS = [
     Mutant("16csms-reserves-another-connector", V16, CSMS,
            {"TC_046_CSMS": "connectorId is 2, expected 1"},
            csms=m.rewriting(m.changed("ReserveNow", connectorId=2))),
+    Mutant("16csms-past-start-refused", V16, CSMS,
+           {"TC_037_1_CSMS": "idTagInfo.status is 'Invalid', expected Accepted"},
+           csms=m.refuses_past_start()),
     Mutant("16csms-unknown-vendor-accepted", V16, CSMS, {"TC_064_CSMS": "status is 'Accepted'"},
            overrides={"DataTransfer": {"status": "Accepted"}}),
     Mutant("16csms-unique-id-not-echoed", V16, CSMS, {"RPC_01_CSMS": "the SUT answered with id "
@@ -243,6 +248,10 @@ MUTANTS = [
            csms=m.rewriting(m.other_variable)),
     Mutant("201csms-other-value", V201, CSMS,
            {"TC_B_09_CSMS": "attributeValue is '300', expected 120"}, csms=m.rewriting(m.other_value)),
+    Mutant("201csms-seq-no-per-station", V201, CSMS,
+           {"TC_E_53_CSMS": "CALLERROR OccurrenceConstraintViolation"},
+           csms=m.refuses_restarted_seq_no(),
+           step={"TC_E_53_CSMS": "Started of a second transaction"}),
     Mutant("201csms-reset-type-wrong", V201, CSMS, {"TC_B_20_CSMS": "type is 'Immediate'"},
            csms=m.rewriting(m.swapped_reset)),
     Mutant("201csms-every-token-accepted", V201, CSMS,
@@ -296,6 +305,9 @@ ELSEWHERE = {
     (V201, CS, "TC_B_03_CS"): "test_rejected_boot_retried_before_the_interval_fails",
     (V201, CS, "TC_B_20_CS"): "test_boot_reason_after_reset_is_checked",
     (V201, CS, "RPC_03_CS"): "test_second_call_while_one_is_outstanding_fails_the_rpc_case",
+    # test_suite_trust.py: an independent station that starts only on authorization
+    (V201, CS, "TC_E_03_CS"):
+        "test_suite_trust.test_cable_plugin_first_needs_the_transaction_to_start_on_plug_in",
     # test_suite_security.py: a client certificate issued to another charge point
     (V16, CS, "TC_087_CS"): "test_suite_security.test_charger_security_mutants_fail",
 }

@@ -194,3 +194,33 @@ def test_a_run_with_stdin_closed_passes_what_it_can_observe_and_never_hangs(monk
     assert "3 passed, 0 failed, 2 inconclusive, 0 not applicable, 0 error(s) of 5 case(s)" in out, out
     assert "needs an operator: Plug the cable into connector 1 (non-interactive run; waited 1 s" in out
     assert "Enter/y when done" not in out
+
+
+# ---- TxStartPoint EVConnected (TC_E_03_CS) ---------------------------------------------------
+
+@pytest.mark.parametrize("broken", ["", "starts_on_authorization"])
+async def test_cable_plugin_first_needs_the_transaction_to_start_on_plug_in(broken):
+    from inspector.conformance.sut_config import parse
+    description = parse({"configuration": {"TxCtrlr/TxStartPoint": "EVConnected"}}, "sut.json")
+    runner = SuiteRunner(options("2.0.1", "charger", auto=False, connect_timeout=10, step_timeout=3,
+                                 params=TRUST, sut_config=description))
+    sut = None
+    try:
+        await runner.start()
+        sut = station("2.0.1", runner.endpoint + "INDEP", broken)
+        runner.prompt = sut.operate
+        await sut.power_on()
+        result = await runner.run(catalog.select("2.0.1", "charger", ["TC_E_03_CS"]))
+    finally:
+        await runner.stop()
+        runner.close()
+        if sut is not None:
+            await sut.close()
+    case = result.cases[0]
+    if not broken:
+        assert case.passed, case.log(frames=False)
+    else:
+        assert case.verdict is Verdict.FAIL
+        # nothing starts on plug-in: the Started event comes only after the card
+        assert case.reason == ("step 3: expected TransactionEvent with eventType Started within "
+                               "3 s, got nothing"), case.reason

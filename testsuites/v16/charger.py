@@ -7,8 +7,8 @@ prompts name the physical action; in --auto mode the simulated charger performs 
 
 from __future__ import annotations
 
-from inspector.conformance.model import (Case, CheckSecurity, Connect, Expect, ExpectDisconnect, ExpectNone,
-                                         IntV, Now, Prompt, Send, StepTimeoutPlus, StrV, V, answer,
+from inspector.conformance.model import (Case, CheckSecurity, Connect, Expect, ExpectDisconnect,
+                                         ExpectNone, IntV, Now, Prompt, Send, StepTimeoutPlus, StrV, V, answer,
                                          contains, eq, eq_or_absent, FloatV, is_datetime, is_int,
                                          nonempty_str, not_before, one_of, present, satisfies)
 
@@ -172,6 +172,25 @@ CASES = [
         status("Finishing"),
         *unplug(),
     ], preconditions="AuthorizeRemoteTxRequests is false (or Authorize is answered Accepted)."),
+
+    case("TC_011_1_CS", "Remote Start Charging Session - Remote Start First", "Core/Remote", [
+        Send("GetConfiguration", {"key": ["AuthorizeRemoteTxRequests"]},
+             checks=[contains("configurationKey[*].key", "AuthorizeRemoteTxRequests")],
+             title="GetConfiguration AuthorizeRemoteTxRequests (whether it will Authorize first)"),
+        Send("RemoteStartTransaction", {"connectorId": CONNECTOR, "idTag": V("id_tag")},
+             checks=[eq("status", "Accepted")],
+             title="RemoteStartTransaction before any cable is plugged in: Accepted"),
+        ExpectNone("StartTransaction", seconds=V("quiet_period"),
+                   title="no transaction starts before the cable is plugged in"),
+        *plug_in(),
+        start_transaction_expected(),
+        status("Charging"),
+        *remote_stop(),
+    ], preconditions="The cable is not plugged in. The Charge Point waits ConnectionTimeOut for "
+                     "the cable after a remote start.",
+        description="A remote start first, the cable after: the transaction starts once the "
+                    "cable is plugged in (an Authorize first when AuthorizeRemoteTxRequests is "
+                    "true is answered Accepted)."),
 
     case("TC_012_CS", "Remote Stop Charging Session", "Core/Remote", [
         *plug_in(),

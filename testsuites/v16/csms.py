@@ -129,6 +129,28 @@ CASES = [
     _authorize_refused("TC_023_3_CSMS", "Start Charging Session - Authorize blocked", "blocked_tag",
                        "Blocked"),
 
+    case("TC_037_1_CSMS", "Offline Start Transaction - Valid IdTag", "Core/Transactions", [
+        Disconnect(title="the Charge Point goes offline: close the connection"),
+        Connect(title="the connection comes back (no reboot: no BootNotification)"),
+        Send("StartTransaction",
+             {"connectorId": CONNECTOR, "idTag": V("valid_tag"), "meterStart": 0,
+              "timestamp": Now(-120)},
+             checks=[_tag_check(eq("idTagInfo.status", "Accepted"), V("valid_tag")),
+                     is_int("transactionId")],
+             save={"tx": "transactionId"},
+             title="send the queued StartTransaction, timestamped 2 minutes ago; Accepted with "
+                   "a transactionId"),
+        Send("StopTransaction",
+             {"transactionId": V("tx"), "meterStop": 1500, "timestamp": Now(-30),
+              "reason": "Local", "idTag": V("valid_tag")},
+             checks=[eq_or_absent("idTagInfo.status", "Accepted")],
+             title="send the queued StopTransaction, timestamped 30 s ago"),
+        status("Available"),
+    ], needs=("tag:valid",),
+        preconditions="The CSMS knows <valid_tag> as valid.",
+        description="A transaction that ran while the Charge Point was offline is delivered "
+                    "after the reconnection, with its past timestamps, and accepted."),
+
     case("TC_010_CSMS", "Remote Start Charging Session - Cable Plugged in First", "Core/Remote", [
         status("Preparing"),
         ask_csms("Make the Central System start a transaction remotely on connector {connector} "

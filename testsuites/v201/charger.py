@@ -193,6 +193,33 @@ CASES = [
         *local_stop(),
     ], preconditions=TX_POINTS),
 
+    case("TC_E_03_CS", "Local start transaction - Cable plugin first", "E Transactions", [
+        Prompt("Plug the cable into EVSE {evse}", action="plug_in"),
+        status("Occupied"),
+        Expect("TransactionEvent", where={"eventType": "Started"},
+               checks=[eq("triggerReason", "CablePluggedIn"), eq("seqNo", 0),
+                       nonempty_str("transactionInfo.transactionId"), eq("evse.id", EVSE)],
+               save={"tx": "transactionInfo.transactionId"},
+               title="TransactionEvent Started (CablePluggedIn, seqNo 0) on plug-in"),
+        present_card(),
+        Expect("Authorize", checks=[nonempty_str("idToken.idToken")], save={"card": "idToken.idToken"}),
+        Expect("TransactionEvent",
+               where={"eventType": "Updated", "transactionInfo.transactionId": V("tx"),
+                      "triggerReason": "Authorized"},
+               checks=[eq("idToken.idToken", V("card")),
+                       satisfies("seqNo", "is above 0", lambda v: isinstance(v, int) and v > 0)],
+               title="TransactionEvent Updated (Authorized) with the idToken"),
+        Expect("TransactionEvent",
+               where={"eventType": "Updated", "transactionInfo.transactionId": V("tx"),
+                      "transactionInfo.chargingState": "Charging"},
+               title="TransactionEvent Updated: chargingState Charging"),
+        *local_stop(),
+    ], needs=("config:TxCtrlr/TxStartPoint=EVConnected",),
+        preconditions="TxStartPoint is EVConnected (declare it in the SUT description's "
+                      "configuration).",
+        description="With TxStartPoint EVConnected the transaction starts on plug-in; the "
+                    "authorization and the start of charging are reported as Updated events."),
+
     case("TC_E_04_CS", "Local start transaction - Authorization first - Success", "E Transactions", [
         present_card(),
         Expect("Authorize", checks=[nonempty_str("idToken.idToken")], save={"card": "idToken.idToken"}),

@@ -63,6 +63,14 @@ def started_with_token(seq_no: int = 0) -> Send:
                  idToken=id_token(), evse=evse(), token_accepted=True)
 
 
+def started_with_token_for(tx) -> Send:
+    """TransactionEvent Started (seqNo 0) of another transaction than <tx>."""
+    send = event("Started", "Authorized", 0, charging_state="EVConnected", idToken=id_token(),
+                 evse=evse(), token_accepted=True, tx=tx)
+    send.title = "send TransactionEvent Started of a second transaction, seqNo 0 again"
+    return send
+
+
 def _refused(case_id: str, title: str, tag: str, expected: list) -> Case:
     return case(case_id, title, "C Authorization", [
         authorize(V(tag), expected),
@@ -197,6 +205,20 @@ CASES = [
         event("Ended", "StopAuthorized", 2, stoppedReason="Local"),
         status("Available"),
     ], preconditions="The CSMS knows <valid_tag> as valid.", needs=("tag:valid",)),
+
+    case("TC_E_53_CSMS", "Reset Sequence Number", "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local"),
+        started_with_token_for(V("tx2")),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local", tx=V("tx2")),
+        status("Available"),
+    ], needs=("tag:valid",),
+        vars={"tx": lambda: "TX-" + uuid.uuid4().hex[:12], "tx2": lambda: "TX-" + uuid.uuid4().hex[:12]},
+        preconditions="The CSMS knows <valid_tag> as valid.",
+        description="seqNo counts per transaction: a second transaction starts again at 0 and "
+                    "the CSMS accepts both."),
 
     case("TC_E_15_CSMS", "Stop transaction options - StopAuthorized - Local", "E Transactions", [
         status("Occupied"),
