@@ -9,6 +9,7 @@ from . import __version__
 from .versions import normalise
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CAPTURE_FAILED = 3  # the role ran, but frames could not be written to the capture
 
 
 class UserError(Exception):

@@ -12,11 +12,12 @@ import json
 import os
 import signal
 import sys
+import time
 from contextlib import contextmanager
 
-from .cli_parser import EXIT_INTERRUPTED, EXIT_OK, UserError
+from .cli_parser import EXIT_CAPTURE_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from .events import FrameLogged, Hub, Notice
-from .store import CaptureWriter, default_capture_path, iso_time
+from .store import CaptureBusy, CaptureWriter, default_capture_path, iso_time
 
 ARROW = {"to_csms": "→ CSMS", "to_charger": "→ CP  "}
 
@@ -51,15 +52,39 @@ def _capture(args, hub):
         path = args.db or default_capture_path()
         try:
             writer = CaptureWriter(path)
+        except CaptureBusy as exc:
+            raise UserError(str(exc)) from None
         except Exception as exc:  # sqlite3 errors, permissions
             raise UserError(f"cannot open capture file {path}: {exc}") from None
         writer.attach(hub)
+        writer.on_error = capture_error_printer()
         print(f"logging to {path}", file=sys.stderr, flush=True)
     try:
         yield writer
     finally:
         if writer is not None:
             writer.close()
+
+
+def capture_error_printer():
+    """Print a capture write failure at once (and then at most every 10 s): never silent."""
+    last = [0.0]
+
+    def report(text: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 10:
+            last[0] = now
+            print(f"ocpp-inspector: error: {text}", file=sys.stderr, flush=True)
+    return report
+
+
+def capture_failed(writer) -> bool:
+    """After a role: say how many frames the capture lost; True when it lost any."""
+    if writer is None or not writer.lost_frames:
+        return False
+    print(f"ocpp-inspector: error: {writer.lost_frames:,} frame(s) were not saved to "
+          f"{writer.path} ({writer.error})", file=sys.stderr, flush=True)
+    return True
 
 
 async def _serve(role, calls_from_stdin: bool = False) -> None:
@@ -267,13 +292,15 @@ def run_role(args) -> int:
     from .tls import TlsError
     hub = Hub()
     hub.subscribe(_printer(args.quiet or args.verb == "fleet"))
-    with _capture(args, hub):
+    with _capture(args, hub) as writer:
         try:
             status = run_async(_role_coroutine(args, hub))
         except UserError:
             raise
         except (ChargerError, OverrideError, TlsError, ValueError) as exc:
             raise UserError(str(exc)) from None
+    if capture_failed(writer):
+        return EXIT_CAPTURE_FAILED
     if status == EXIT_INTERRUPTED:
         print("stopped", file=sys.stderr)
         return EXIT_OK if args.verb in ("proxy", "csms") else EXIT_INTERRUPTED

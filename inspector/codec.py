@@ -183,7 +183,15 @@ def _json_type(value: Any) -> str:
 # ---- building frames -------------------------------------------------------------------
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # a lone surrogate (echoing a peer's "\ud800" id): a text frame must be valid
+            # UTF-8, so write it back as the JSON escape it came as
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+    return text
 
 
 def call(unique_id: str, action: str, payload: dict) -> Frame:

@@ -60,16 +60,30 @@ _CALL_ROWS_KEPT = 200_000
 _TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
 
 
+def storable(text: str | None) -> str | None:
+    """Text SQLite can store (UTF-8), kept lossless: a lone surrogate (from a JSON escape
+    such as "\\ud800" in a unique id) is written as that escape, every other character as is."""
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def default_capture_path(now: float | None = None) -> Path:
-    """A new capture file in the per-user data directory."""
+    """A new capture file in the per-user data directory, unique to this process (two roles
+    started in the same second never share one)."""
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    stamp = datetime.fromtimestamp(now or time.time()).strftime("%Y%m%d-%H%M%S")
-    return base / "ocpp-inspector" / "captures" / f"capture-{stamp}.db"
+    when = datetime.fromtimestamp(now or time.time())
+    stamp = f"{when:%Y%m%d-%H%M%S}-{when.microsecond // 1000:03d}"
+    return base / "ocpp-inspector" / "captures" / f"capture-{stamp}-{os.getpid()}.db"
 
 
 def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -84,6 +98,38 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         db.executescript(_SCHEMA)
         db.commit()
     return db
+
+
+class CaptureBusy(Exception):
+    """Another process writes this capture file."""
+
+
+class _WriterLock:
+    """One writer per capture file: an exclusive lock on "<capture>.writer", held while
+    the writer is open. Row ids are assigned by the writer, so a second writer on the same
+    file would collide with the first and lose frames: it is refused instead."""
+
+    def __init__(self, path: Path):
+        self.path = path.with_name(path.name + ".writer")
+        self.file = open(self.path, "a+")
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+                msvcrt.locking(self.file.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.file.close()
+            raise CaptureBusy(f"{path} is being written by another ocpp-inspector process; "
+                              f"give this one another capture file (--db)") from None
+
+    def release(self) -> None:
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+        self.file.close()
 
 
 _INSERT_CONNECTION = ("INSERT INTO connections (id, charge_point_id, role, subprotocol,"
@@ -106,7 +152,13 @@ class CaptureWriter:
     def __init__(self, path: str | Path, *, flush_interval: float = FLUSH_INTERVAL):
         self.path = Path(path)
         self.flush_interval = flush_interval
-        self._db = _connect(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = _WriterLock(self.path)
+        try:
+            self._db = _connect(self.path)
+        except Exception:
+            self._lock_file.release()
+            raise
         max_frame, = self._db.execute("SELECT max(id) FROM frames").fetchone()
         max_connection, = self._db.execute("SELECT max(id) FROM connections").fetchone()
         self._frame_ids = itertools.count((max_frame or 0) + 1)
@@ -124,8 +176,11 @@ class CaptureWriter:
                          for size in _ROWS_PER_INSERT if size <= limit]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
+        self.error: str | None = None  # the last write failure, for whoever shows it
+        self.lost_frames = 0  # frames that could not be written
+        # called on the writer thread with `error` each time a batch cannot be written
+        self.on_error = None
         self._thread.start()
-        self.error: str | None = None
 
     def attach(self, hub):
         return hub.subscribe(self.handle)
@@ -169,6 +224,7 @@ class CaptureWriter:
         self._wake.set()
         self._thread.join(5)
         self._db.close()
+        self._lock_file.release()
 
     # ---- publisher thread --------------------------------------------------------------
 
@@ -180,14 +236,15 @@ class CaptureWriter:
         row = self._connection_rows.get(info.id)
         if row is None:
             row = self._connection_rows[info.id] = next(self._connection_ids)
-            self._append((_INSERT_CONNECTION, (row, info.charge_point_id, info.role,
-                                               info.subprotocol, info.remote_address,
-                                               info.opened_at, info.note)))
+            self._append((_INSERT_CONNECTION, (row, storable(info.charge_point_id), info.role,
+                                               storable(info.subprotocol), info.remote_address,
+                                               info.opened_at, storable(info.note))))
         return row
 
     def _connection_update(self, info) -> tuple:
-        return (_UPDATE_CONNECTION, (info.subprotocol, info.closed_at, info.close_code,
-                                     info.close_reason, info.note, self._connection_rows[info.id]))
+        return (_UPDATE_CONNECTION, (storable(info.subprotocol), info.closed_at, info.close_code,
+                                     storable(info.close_reason), storable(info.note),
+                                     self._connection_rows[info.id]))
 
     def _frame_values(self, record) -> tuple:
         """The values of a record's frames row, in column order."""
@@ -200,11 +257,11 @@ class CaptureWriter:
                 del calls[next(iter(calls))]
         connection_row = self._connection_row(connection)
         valid, errors, flags = record.valid, record.errors, record.flags
-        return (frame_id, connection_row, connection.charge_point_id, record.time,
-                record.direction, _TYPE_NAMES[frame.type], frame.unique_id, record.action,
-                record.latency_ms, None if valid is None else int(valid),
+        return (frame_id, connection_row, storable(connection.charge_point_id), record.time,
+                record.direction, _TYPE_NAMES[frame.type], storable(frame.unique_id),
+                storable(record.action), record.latency_ms, None if valid is None else int(valid),
                 json.dumps([f.as_dict() for f in errors]) if errors else "[]",
-                json.dumps(flags) if flags else "[]", frame.raw)
+                json.dumps(flags) if flags else "[]", storable(frame.raw))
 
     # ---- writer thread -----------------------------------------------------------------
 
@@ -220,8 +277,16 @@ class CaptureWriter:
                 continue
             try:
                 self._write(batch)
-            except sqlite3.Error as exc:  # disk full, file removed: report, keep running
-                self.error = f"capture {self.path}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - disk full, file gone: report, never die
+                lost = sum(len(item) // _FRAME_COLUMNS for item in batch if type(item) is list)
+                self.lost_frames += lost
+                self.error = (f"capture {self.path}: {type(exc).__name__}: {exc}; "
+                              f"{self.lost_frames:,} frame(s) not saved")
+                if self.on_error is not None:
+                    try:
+                        self.on_error(self.error)
+                    except Exception:  # noqa: BLE001 - a front-end's report must not kill us
+                        pass
             for item in batch:
                 if type(item) is threading.Event:
                     item.set()

@@ -65,6 +65,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self._rate_count, self._rate_time, self.rate = 0, time.monotonic(), 0.0
         self.error_box: QMessageBox | None = None
         self.errors: list[str] = []  # every error reported in this window (the smoke test reads it)
+        self._capture_error_reported = False
         self.about_box: QMessageBox | None = None
         self.send_dialog: SendFrameDialog | None = None
         self._loading: asyncio.Task | None = None
@@ -314,6 +315,9 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
                                      "frames, read-only) — File › Show live session")
         if self.writer is not None and self.writer.error:
             self.statusBar().showMessage(f"⚠ {self.writer.error}", 5000)
+            if not self._capture_error_reported:  # once, in red; the status bar keeps counting
+                self._capture_error_reported = True
+                self.report_error(f"Frames are not being saved: {self.writer.error}")
 
     def _show_frame_count(self) -> None:
         self.status_frames.setText(f"{self.live.store.count:,} frames · {self.rate:,.1f} frames/s")

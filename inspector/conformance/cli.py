@@ -17,7 +17,7 @@ from .events import (CaseFinished, CaseStarted, PromptDismissed, PromptReply, Pr
                      StepFinished, SuiteNote, SuiteStarted)
 from .model import Verdict
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CAPTURE_FAILED = 0, 1, 2, 130, 3
 
 
 class _Usage(Exception):
@@ -256,6 +256,7 @@ def _stdin_is_terminal() -> bool:
 
 def _run(args) -> int:
     from ..events import Hub
+    from ..cli_roles import capture_error_printer, capture_failed
     from ..store import CaptureWriter
     from . import catalog, report
     from .runner import SuiteRunner
@@ -273,6 +274,7 @@ def _run(args) -> int:
         except Exception as exc:
             raise _Usage(f"cannot open capture file {args.db}: {exc}") from None
         writer.attach(hub)
+        writer.on_error = capture_error_printer()
     interactive = not (args.auto or args.non_interactive or not _stdin_is_terminal())
     runner = SuiteRunner(options, hub=hub, prompt=_StdinPrompt() if interactive else None,
                          on_event=_printer(args.verbose, interactive))
@@ -315,6 +317,8 @@ def _run(args) -> int:
         print(f"HTML report: {args.html}", file=sys.stderr)
     if args.db:
         print(f"frames logged to {args.db}", file=sys.stderr)
+    if capture_failed(writer):
+        return EXIT_CAPTURE_FAILED  # the frames behind the verdicts are not all saved
     if interrupted:
         return EXIT_INTERRUPTED
     return result.exit_code
