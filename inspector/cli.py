@@ -14,6 +14,7 @@ from pathlib import Path
 from .cli_parser import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, UserError, build_parser
 from .cli_roles import ARROW, format_record, run_async, run_role
 from .store import Capture, export_jsonl
+from .terminal import printable
 
 __all__ = ["main", "build_parser", "format_record", "run_async", "UserError"]
 
@@ -40,13 +41,14 @@ def _log_show(args) -> int:
     for item in capture.frames(**_filters(args)):
         latency = f"{item['latency_ms']:.1f} ms" if item["latency_ms"] is not None else ""
         valid = {True: "ok", False: "NO", None: "-"}[item["valid"]]
-        print(f"{item['time']:<26} {item['charge_point_id'][:16]:<16} "
-              f"{ARROW[item['direction']][:6]:<6} {item['type']:<10} {(item['action'] or '')[:28]:<28} "
-              f"{latency:>10} {valid:<6} {item['unique_id'] or ''}")
+        print(f"{item['time']:<26} {printable(item['charge_point_id'])[:16]:<16} "
+              f"{ARROW[item['direction']][:6]:<6} {item['type']:<10} "
+              f"{printable(item['action'])[:28]:<28} "
+              f"{latency:>10} {valid:<6} {printable(item['unique_id'])}")
         for error in item["errors"]:
-            print(f"{'':>27}{error['path']}: {error['message']}")
+            print(f"{'':>27}{printable(error['path'])}: {printable(error['message'])}")
         for flag in item["flags"]:
-            print(f"{'':>27}! {flag}")
+            print(f"{'':>27}! {printable(flag)}")
         shown += 1
     print(f"{shown} frame(s)", file=sys.stderr)
     return EXIT_OK

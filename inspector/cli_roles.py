@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from .cli_parser import EXIT_CAPTURE_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from .events import FrameLogged, Hub, Notice
 from .store import CaptureBusy, CaptureWriter, default_capture_path, iso_time
+from .terminal import printable
 
 ARROW = {"to_csms": "→ CSMS", "to_charger": "→ CP  "}
 
@@ -25,13 +26,13 @@ ARROW = {"to_csms": "→ CSMS", "to_charger": "→ CP  "}
 def format_record(record) -> str:
     mark = {True: "ok", False: "INVALID", None: "-"}[record.valid]
     latency = f"{record.latency_ms:8.1f} ms" if record.latency_ms is not None else " " * 11
-    text = (f"{iso_time(record.time)[11:23]} {record.charge_point_id:<16} "
-            f"{ARROW[record.direction]} {record.type.value:<10} {record.action or '':<28}"
+    text = (f"{iso_time(record.time)[11:23]} {printable(record.charge_point_id):<16} "
+            f"{ARROW[record.direction]} {record.type.value:<10} {printable(record.action):<28}"
             f"{latency} {mark}")
     for finding in record.errors[:3]:
-        text += f"\n    {finding.path}: {finding.message}"
+        text += f"\n    {printable(finding.path)}: {printable(finding.message)}"
     for flag in record.flags:
-        text += f"\n    ! {flag}"
+        text += f"\n    ! {printable(flag)}"
     return text
 
 
@@ -41,7 +42,7 @@ def _printer(quiet: bool):
             print(format_record(event.record), flush=True)
         elif isinstance(event, Notice):
             stream = sys.stderr if event.level == "error" else sys.stdout
-            print(f"[{event.source or event.level}] {event.text}", file=stream, flush=True)
+            print(f"[{event.source or event.level}] {printable(event.text)}", file=stream, flush=True)
     return on_event
 
 

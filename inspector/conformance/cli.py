@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .events import (CaseFinished, CaseStarted, PromptDismissed, PromptReply, PromptRequested,
                      StepFinished, SuiteNote, SuiteStarted)
+from ..terminal import printable
 from .model import Verdict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CAPTURE_FAILED = 0, 1, 2, 130, 3
@@ -197,7 +198,8 @@ class _StdinPrompt:
 
     async def __call__(self, request) -> PromptReply:
         self._drain()
-        print(f"\n  >>> {request.case_id} step {request.step_index}: {request.text}", flush=True)
+        print(f"\n  >>> {request.case_id} step {request.step_index}: {printable(request.text)}",
+              flush=True)
         if request.observe:
             print(f"      (ends by itself on {request.observe}; up to {request.timeout:g} s)",
                   flush=True)
@@ -220,19 +222,19 @@ class _StdinPrompt:
 def _printer(verbose: bool, interactive: bool):
     def on_event(event):
         if isinstance(event, SuiteStarted):
-            print(f"[suite] testing {event.tested}", file=sys.stderr, flush=True)
+            print(f"[suite] testing {printable(event.tested)}", file=sys.stderr, flush=True)
         elif isinstance(event, SuiteNote):
-            print(f"[suite] {event.text}", file=sys.stderr, flush=True)
+            print(f"[suite] {printable(event.text)}", file=sys.stderr, flush=True)
         elif isinstance(event, CaseStarted):
             print(f"\n[{event.number}/{event.total}] {event.case_id}  {event.title}", flush=True)
         elif isinstance(event, StepFinished):
             step = event.result
             verdict = step.verdict.label if step.verdict else "-"
-            print(f"   {step.index:>2} {verdict:<14} {step.title}", flush=True)
+            print(f"   {step.index:>2} {verdict:<14} {printable(step.title)}", flush=True)
             if step.reason and (verbose or step.verdict is not Verdict.PASS):
-                print(f"   {'':17}-> {step.reason}", flush=True)
+                print(f"   {'':17}-> {printable(step.reason)}", flush=True)
             for note in step.notes:
-                print(f"   {'':17}note: {note}", flush=True)
+                print(f"   {'':17}note: {printable(note)}", flush=True)
         elif isinstance(event, CaseFinished):
             result = event.result
             print(f"   => {result.verdict.label} ({result.duration:.2f} s)", flush=True)
@@ -243,7 +245,7 @@ def _printer(verbose: bool, interactive: bool):
                       + f" (operator step: {event.request.text})", flush=True)
         elif isinstance(event, PromptDismissed):
             if interactive:
-                print(f"      -> {event.reason}", flush=True)
+                print(f"      -> {printable(event.reason)}", flush=True)
     return on_event
 
 
@@ -308,7 +310,7 @@ def _run(args) -> int:
     print(f"\n{result.summary()}", flush=True)
     for case in result.cases:
         if not case.passed:
-            print(f"  {case.verdict.label:<14} {case.case_id}: {case.reason}")
+            print(f"  {case.verdict.label:<14} {case.case_id}: {printable(case.reason)}")
     if args.junit:
         report.write_junit(result, args.junit)
         print(f"JUnit report: {args.junit}", file=sys.stderr)
