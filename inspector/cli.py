@@ -38,7 +38,13 @@ def _log_show(args) -> int:
     print(f"{'time (UTC)':<26} {'charge point':<16} {'dir':<6} {'type':<10} {'action':<28} "
           f"{'latency':>10} valid  unique id")
     shown = 0
+    # connection events (opened, refused, closed) in time order between the frames, unless
+    # the filters ask for frames only
+    frame_only = args.action or args.invalid or args.direction or args.type or args.text
+    events = [] if frame_only else capture.connection_events(args.charge_point)
     for item in capture.frames(**_filters(args)):
+        while events and (events[0]["time"] or 0) <= _epoch(item["time"]):
+            _print_connection_event(events.pop(0))
         latency = f"{item['latency_ms']:.1f} ms" if item["latency_ms"] is not None else ""
         valid = {True: "ok", False: "NO", None: "-"}[item["valid"]]
         print(f"{item['time']:<26} {printable(item['charge_point_id'])[:16]:<16} "
@@ -50,8 +56,22 @@ def _log_show(args) -> int:
         for flag in item["flags"]:
             print(f"{'':>27}! {printable(flag)}")
         shown += 1
+    for event in events:
+        _print_connection_event(event)
     print(f"{shown} frame(s)", file=sys.stderr)
     return EXIT_OK
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def _print_connection_event(event: dict) -> None:
+    from .store import iso_time
+    stamp = iso_time(event["time"]) if event["time"] else ""
+    print(f"{stamp:<26} {printable(event['charge_point_id'])[:16]:<16} {'--':<6} "
+          f"{event['event'].upper():<10} {printable(event['text'])}")
 
 
 def _log_export(args) -> int:

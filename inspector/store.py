@@ -343,6 +343,32 @@ class Capture:
     def connections(self) -> list[dict]:
         return [dict(r) for r in self._db.execute("SELECT * FROM connections ORDER BY id")]
 
+    def connection_events(self, charge_point: str | None = None) -> list[dict]:
+        """Openings, refusals and closings in time order: {time, charge_point_id,
+        connection_id, event ("opened", "refused", "closed"), text}."""
+        events = []
+        for c in self.connections():
+            if charge_point and c["charge_point_id"] != charge_point:
+                continue
+            note = c["note"] or ""
+            base = {"charge_point_id": c["charge_point_id"], "connection_id": c["id"]}
+            if note.startswith("refused"):
+                events.append({**base, "time": c["opened_at"], "event": "refused", "text": note})
+                continue
+            if c["opened_at"] is not None:
+                opened = " ".join(x for x in (c["role"], c["subprotocol"] or "",
+                                              f"from {c['remote_address']}" if c["remote_address"] else "")
+                                  if x)
+                events.append({**base, "time": c["opened_at"], "event": "opened", "text": opened})
+            if c["closed_at"] is not None:
+                closed = f"code {c['close_code']}" if c["close_code"] is not None else "no close frame"
+                if c["close_reason"]:
+                    closed += f" {c['close_reason']!r}"
+                if note:
+                    closed += f"; {note}"
+                events.append({**base, "time": c["closed_at"], "event": "closed", "text": closed})
+        return sorted(events, key=lambda e: e["time"] or 0)
+
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM frames").fetchone()[0]
 
@@ -355,7 +381,8 @@ class Capture:
         for column, value in (("action", action), ("charge_point_id", charge_point),
                               ("direction", direction), ("type", type)):
             if value:
-                where.append(f"{column} = ?")
+                # an action typed in any case finds it ("bootnotification")
+                where.append(f"{column} = ? COLLATE NOCASE" if column == "action" else f"{column} = ?")
                 args.append(value)
         if invalid:
             where.append("(valid = 0 OR flags != '[]')")

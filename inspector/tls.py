@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import os
 import ssl
 from dataclasses import dataclass
@@ -88,6 +89,25 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = decoded.partition(":")
     return (user, password) if sep else None
+
+
+def check_basic_auth(headers, charge_point_id: str, expected: str | None) -> tuple[int, str] | None:
+    """None when the request carries HTTP Basic credentials for `charge_point_id` with the
+    `expected` password; else (HTTP status, reason): 400 for several Authorization headers,
+    401 for missing, malformed or wrong credentials. Passwords are compared as UTF-8 bytes
+    in constant time, so any password works and none leaks through timing."""
+    values = headers.get_all("Authorization")
+    if len(values) > 1:
+        return 400, f"{len(values)} Authorization headers"
+    credentials = parse_basic_auth(values[0] if values else None)
+    if credentials is None:
+        return 401, "no HTTP Basic credentials"
+    if credentials[0] != charge_point_id:
+        return 401, f"HTTP Basic user {credentials[0]!r} is not the charge point id {charge_point_id!r}"
+    if expected is None or not hmac.compare_digest(credentials[1].encode("utf-8", "surrogatepass"),
+                                                   expected.encode("utf-8", "surrogatepass")):
+        return 401, f"wrong password for {charge_point_id}"
+    return None
 
 
 def redact_authorization(header: str | None) -> str | None:

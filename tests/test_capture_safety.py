@@ -130,3 +130,40 @@ async def test_a_writer_failure_never_kills_the_writer(tmp_path):
     assert writer.lost_frames == 2 and reported and "disk full (simulated)" in reported[0]
     assert [f["unique_id"] for f in exported(path)] == ["b", "b"]
     assert json.loads(json.dumps(writer.error))  # one readable line
+
+
+# ---- refused handshakes: never a 500, always in the capture and in `log show` -------------------
+
+async def test_basic_auth_edges_answer_401_or_400_and_every_refusal_is_logged(tmp_path):
+    from websockets.exceptions import InvalidStatus
+    from inspector.tls import basic_auth_header
+    path = tmp_path / "capture.db"
+    hub, writer = logged_hub(path)
+    password = "pässwört-ü-0123456789"
+    statuses = []
+    try:
+        async with running(csms(hub, passwords=password)) as role:
+            async with connect(role.url + "CP1", subprotocols=["ocpp1.6"],
+                               additional_headers={"Authorization": basic_auth_header("CP1", password)}) as ws:
+                await ws.send('[2,"b1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]')
+                await ws.recv()
+            for headers in ({"Authorization": basic_auth_header("CP1", "pässwört-falsch")},
+                            [("Authorization", basic_auth_header("CP1", password)),
+                             ("Authorization", basic_auth_header("CP1", password))]):
+                with pytest.raises(InvalidStatus) as refused:
+                    async with connect(role.url + "CP1", subprotocols=["ocpp1.6"],
+                                       additional_headers=headers):
+                        pass
+                statuses.append(refused.value.response.status_code)
+        writer.flush()
+    finally:
+        writer.close()
+    assert statuses == [401, 400]
+    shown = subprocess.run([*CLI, "log", "show", "--db", str(path)], capture_output=True,
+                           text=True, timeout=30).stdout
+    assert "REFUSED    refused (HTTP 401): wrong password for CP1" in shown
+    assert "REFUSED    refused (HTTP 400): 2 Authorization headers" in shown
+    assert "OPENED     csms ocpp1.6 from 127.0.0.1" in shown and "CLOSED     code 1000" in shown
+    found = subprocess.run([*CLI, "log", "show", "--db", str(path), "--action", "bootnotification"],
+                           capture_output=True, text=True, timeout=30)
+    assert found.stdout.count("BootNotification") == 2 and "2 frame(s)" in found.stderr

@@ -14,13 +14,11 @@ nothing of steps beyond the running case's claims.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import itertools
 import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable
 
 from websockets.asyncio.client import connect
@@ -31,9 +29,10 @@ from .. import defaults
 from ..codec import FrameType
 from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
-from ..roles.common import Listen, charge_point_id_from_path, check_ws_url, close_info, remote_address
+from ..roles.common import (Listen, charge_point_id_from_path, check_ws_url, close_info,
+                            refuse_handshake, remote_address)
 from ..rpc import CallError, CallTimeout, Endpoint
-from ..tls import ClientTls, TlsError, basic_auth_header, parse_basic_auth
+from ..tls import ClientTls, TlsError, basic_auth_header, check_basic_auth, parse_basic_auth
 from ..versions import SUBPROTOCOLS, version_of
 from .context import StepProblem
 from .options import RunOptions, SuiteError
@@ -120,20 +119,13 @@ class SutConnections:
         """SUT charger with a --password: HTTP Basic auth as security profiles 1 and 2 ask
         (the user is the charge point id); a refusal is HTTP 401 and noted for the reason."""
         cp_id = charge_point_id_from_path(request.path)
-        credentials = parse_basic_auth(request.headers.get("Authorization"))
-        if credentials is None:
-            reason = "no HTTP Basic credentials"
-        elif credentials[0] != cp_id:
-            reason = f"HTTP Basic user {credentials[0]!r} is not the charge point id {cp_id!r}"
-        elif not hmac.compare_digest(credentials[1], self.options.password):
-            reason = f"wrong HTTP Basic password from {cp_id}"
-        else:
+        refusal = check_basic_auth(request.headers, cp_id, self.options.password)
+        if refusal is None:
             return None
-        self.rejected.append(f"refused with HTTP 401: {reason}")
-        self.note(f"refused {cp_id} with HTTP 401: {reason}", "warning")
-        response = connection.respond(HTTPStatus.UNAUTHORIZED, "401 Unauthorized\n")
-        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
-        return response
+        status, reason = refusal
+        self.rejected.append(f"refused with HTTP {status}: {reason}")
+        self.note(f"refused {cp_id} with HTTP {status}: {reason}", "warning")
+        return refuse_handshake(self.hub, connection, cp_id, "suite", status, reason)
 
     @property
     def listening(self) -> bool:

@@ -68,6 +68,27 @@ def close_info(info, websocket) -> None:
     info.close_reason = websocket.close_reason or None
 
 
+def refuse_handshake(hub, connection, charge_point_id: str, role: str, status: int, reason: str):
+    """Refuse an opening handshake with HTTP `status`, and say so where the user looks: a
+    connection record in the capture (opened and closed at once, with the reason as its
+    note) and a warning notice. Returns the response for websockets' process_request."""
+    from http import HTTPStatus
+
+    from ..events import ConnectionClosed, ConnectionOpened
+    now = time.time()
+    info = hub.new_connection(charge_point_id, role, remote_address=remote_address(connection),
+                              opened_at=now, closed_at=now,
+                              note=f"refused (HTTP {status}): {reason}")
+    hub.publish(ConnectionOpened(info))
+    hub.publish(ConnectionClosed(info))
+    hub.notice("warning", f"{charge_point_id}: refused with HTTP {status}, {reason}", role)
+    phrase = HTTPStatus(status).phrase
+    response = connection.respond(status, f"{status} {phrase}\n")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+    return response
+
+
 def transport_limit(max_size: int) -> int:
     """The WebSocket layer's hard cap on a message.
 

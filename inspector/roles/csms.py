@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import itertools
 import json
 import time
 from datetime import datetime, timezone
-from http import HTTPStatus
 from pathlib import Path
 
 from websockets.asyncio.server import serve
@@ -33,9 +31,9 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
-from ..tls import ServerTls, parse_basic_auth
-from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info, remote_address,
-                     transport_limit)
+from ..tls import ServerTls, check_basic_auth
+from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info,
+                     refuse_handshake, remote_address, transport_limit)
 
 SUPPORTED = tuple(SUBPROTOCOLS[v] for v in reversed(VERSIONS))  # newest first
 
@@ -111,25 +109,10 @@ class FakeCsms(ListeningRole):
         cp_id = charge_point_id_from_path(request.path)
         expected = (self.passwords if isinstance(self.passwords, str)
                     else self.passwords.get(cp_id))
-        credentials = parse_basic_auth(request.headers.get("Authorization"))
-        if credentials is None:
-            reason = "no HTTP Basic credentials"
-        elif credentials[0] != cp_id:
-            reason = f"user {credentials[0]!r} is not the charge point id {cp_id!r}"
-        elif expected is None or not hmac.compare_digest(credentials[1], expected):
-            reason = f"wrong password for {cp_id}"
-        else:
+        refusal = check_basic_auth(request.headers, cp_id, expected)
+        if refusal is None:
             return None
-        now = time.time()
-        info = self.hub.new_connection(cp_id, "csms", remote_address=remote_address(connection),
-                                       opened_at=now, closed_at=now,
-                                       note=f"refused (HTTP 401): {reason}")
-        self.hub.publish(ConnectionOpened(info))
-        self.hub.publish(ConnectionClosedEvent(info))
-        self.hub.notice("warning", f"{cp_id}: refused, {reason}", "csms")
-        response = connection.respond(HTTPStatus.UNAUTHORIZED, "401 Unauthorized\n")
-        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
-        return response
+        return refuse_handshake(self.hub, connection, cp_id, "csms", *refusal)
 
     @staticmethod
     def _select_subprotocol(connection, offered):
