@@ -82,6 +82,20 @@ def _malformed(raw: str, reason: str, hint: str, unique_id: str | None = None, *
     )
 
 
+def truncated(head: str, size: int, limit: int) -> Frame:
+    """A message above the inspection limit, known only by its first characters: MALFORMED,
+    with its size, the unique id if the head shows it, and the head as its raw text."""
+    match = _HEAD.match(head[:120])
+    return _malformed(head, f"message of {size} bytes above the inspection limit of {limit} "
+                            f"bytes: forwarded whole, logged as its first {len(head)} characters",
+                      "FormatViolation", match.group(1) if match else None)
+
+
+def unreadable(reason: str) -> Frame:
+    """A marker for bytes that could not be read as a WebSocket message (bad framing)."""
+    return _malformed("", f"WebSocket framing: {reason}", "RpcFrameworkError")
+
+
 def _reject_constant(token: str):
     raise ValueError(f"{token} is not valid JSON")
 
@@ -111,7 +125,12 @@ def parse(message: str | bytes, *, max_size: int | None = None,
                           "FormatViolation", head.group(1) if head else None)
     try:
         value = _DECODER.decode(raw)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # valid JSON perhaps, but nested deeper than we decode: its id still answers it
+        head = _HEAD.match(raw[:120])
+        return _malformed(raw, "JSON nested too deep to decode", "FormatViolation",
+                          head.group(1) if head else None)
+    except ValueError as exc:
         return _malformed(raw, f"not valid JSON: {exc}", "RpcFrameworkError")
     if not isinstance(value, list):
         return _malformed(raw, f"not a JSON array but a {_json_type(value)}", "RpcFrameworkError")

@@ -118,6 +118,17 @@ def validate(version: str | None, action: str | None, kind: str, payload) -> lis
                 return []
         except Exception:  # never let the fast path break validation
             pass
+    try:
+        return _findings(validator, version, payload)
+    except RecursionError:  # nested deeper than the interpreter's stack: invalid, never a crash
+        return [Finding("$", "nested too deep to validate", "depth",
+                        error_code(version, "FormatViolation"))]
+
+
+_MESSAGE_LIMIT = 300  # jsonschema quotes the offending value: a huge one must not bloat a row
+
+
+def _findings(validator, version: str, payload) -> list[Finding]:
     findings = []
     for error in validator.iter_errors(payload):
         rule = error.validator
@@ -132,6 +143,8 @@ def validate(version: str | None, action: str | None, kind: str, payload) -> lis
             message = message.replace("Additional properties are not allowed",
                                       "property not allowed by the schema")
         generic = _RULE_TO_ERROR.get(rule, "FormatViolation")
+        if len(message) > _MESSAGE_LIMIT:
+            message = message[:_MESSAGE_LIMIT - 3] + "..."
         findings.append(Finding(json_path(path), message, rule, error_code(version, generic)))
     findings.sort(key=lambda f: f.path)
     return findings

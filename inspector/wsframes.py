@@ -37,9 +37,37 @@ class Close:
 
 @dataclass(frozen=True, slots=True)
 class StreamError:
-    """The stream is not valid WebSocket framing; inspection stops, forwarding does not."""
+    """Something in the stream is not valid WebSocket framing. Forwarding never stops; the
+    reader resumes at the next frame it can delimit (`fatal` only when it cannot: then
+    nothing more of this direction can be read)."""
 
     reason: str
+    fatal: bool = False
+
+
+@dataclass(slots=True)
+class Oversize:
+    """A data message above the inspection limit: forwarded whole, read only in part."""
+
+    text: bool
+    size: int  # bytes of the whole message
+    head: bytes  # its first HEAD_KEPT bytes, for the log
+
+
+HEAD_KEPT = 512
+
+
+@dataclass(slots=True)
+class _Skip:
+    """A frame whose payload is passed unread (too large to inspect, or undecodable)."""
+
+    fin: bool
+    opcode: int
+    length: int
+    start: int
+    offset: int  # header size: the payload begins at start + offset
+    mask: bytes | None
+    problem: str = ""
 
 
 class FrameReader:
@@ -51,30 +79,52 @@ class FrameReader:
         self._fragments: list[bytes] = []
         self._fragment_text = False
         self._fragment_size = 0
+        self._skipping = 0  # payload bytes of an oversize frame still to pass unread
+        self._skip_mask: bytes | None = None  # that frame's mask, and how far into it we are
+        self._skip_done = 0
+        self._oversize: Oversize | None = None  # the oversize message being skipped
+        self._oversize_fin = False  # its last frame is the one being skipped
         self.broken: str | None = None
 
     def feed(self, data: bytes) -> list:
         if self.broken:
             return []
+        events = []
+        if self._skipping:  # the rest of an oversize frame: pass it unread
+            taken = self._skip(data, 0, events)
+            data = data[taken:]
+            if self._skipping:
+                return events
         # the usual read holds whole frames: parse it in place and keep only a tail
         buffer = data
         if self._buffer:
             self._buffer += data
             buffer = self._buffer
-        events = []
         position = 0
         while True:
             frame = self._next_frame(buffer, position)
             if frame is None:
                 break
             if isinstance(frame, StreamError):
-                self.broken = frame.reason
-                self._buffer = bytearray()
+                if frame.fatal:
+                    self.broken = frame.reason
+                    self._buffer = bytearray()
+                    events.append(frame)
+                    return events
                 events.append(frame)
-                return events
+                continue
+            if type(frame) is _Skip:
+                # an oversize frame: keep its head, pass the rest of its payload unread
+                position = self._start_skip(frame, events)
+                position += self._skip(buffer, position, events)
+                if self._skipping:
+                    break
+                continue
             fin, opcode, payload, position = frame
             event = self._assemble(fin, opcode, payload)
-            if event is not None:
+            if type(event) is list:
+                events += event
+            elif event is not None:
                 events.append(event)
         if buffer is self._buffer:
             del buffer[:position]
@@ -99,14 +149,17 @@ class FrameReader:
                 return None
             length = struct.unpack_from("!Q", buffer, start + 2)[0]
             offset = 10
-        if first & 0x70:
-            return StreamError("reserved bits set (an extension nobody negotiated)")
-        if length > self.max_message:
-            return StreamError(f"frame of {length} bytes is too large to inspect")
         if masked:
             if available < offset + 4:
                 return None
             offset += 4
+        if length > self.max_message or (self._oversize is not None and opcode == OP_CONTINUATION):
+            return _Skip(bool(fin), opcode, length, start, offset,
+                         bytes(buffer[start + offset - 4:start + offset]) if masked else None)
+        if first & 0x70:
+            # unreadable as a message (an extension nobody negotiated), but delimited: skip it
+            return _Skip(bool(fin), opcode, length, start, offset, None,
+                         problem="reserved bits set (an extension nobody negotiated)")
         end = offset + length
         if available < end:
             return None
@@ -127,7 +180,14 @@ class FrameReader:
             return None
         if opcode in (OP_TEXT, OP_BINARY):
             if self._fragments:
-                return StreamError("new message before the previous one ended")
+                # the unfinished message is dropped (the receiver will fail the connection);
+                # reading goes on with this one
+                dropped = self._fragment_size
+                self._fragments, self._fragment_size = [], 0
+                following = self._assemble(fin, opcode, payload)
+                error = StreamError(f"a new message began before the previous fragmented one "
+                                    f"ended ({dropped} bytes of it not logged as a message)")
+                return [error, following] if following is not None else error
             if fin:
                 return Message(opcode == OP_TEXT, payload)
             self._fragments, self._fragment_text, self._fragment_size = [payload], opcode == OP_TEXT, len(payload)
@@ -138,13 +198,67 @@ class FrameReader:
             self._fragments.append(payload)
             self._fragment_size += len(payload)
             if self._fragment_size > self.max_message:
-                return StreamError(f"message of over {self.max_message} bytes is too large to inspect")
+                # from here on the message is only measured, not kept
+                head = b"".join(self._fragments)[:HEAD_KEPT]
+                self._oversize = Oversize(self._fragment_text, self._fragment_size, head)
+                self._fragments, self._fragment_size = [], 0
+                if fin:
+                    message, self._oversize = self._oversize, None
+                    return message
+                return None
             if fin:
                 message = Message(self._fragment_text, b"".join(self._fragments))
                 self._fragments = []
                 return message
             return None
         return StreamError(f"unknown opcode {opcode}")
+
+    def _start_skip(self, frame: "_Skip", events: list) -> int:
+        """Begin passing an oversize (or unreadable) frame's payload; returns where it begins."""
+        self._skipping, self._skip_mask, self._skip_done = frame.length, frame.mask, 0
+        self._oversize_fin = False
+        if frame.problem:
+            events.append(StreamError(f"{frame.problem}: a frame of {frame.length} bytes not "
+                                      f"logged as a message"))
+            self._skip_mask = b""  # nothing of it is kept
+        elif frame.opcode == OP_CONTINUATION and self._oversize is not None:
+            self._oversize.size += frame.length
+        elif frame.opcode == OP_CONTINUATION and self._fragments:
+            kept = b"".join(self._fragments)[:HEAD_KEPT]
+            self._oversize = Oversize(self._fragment_text, self._fragment_size + frame.length, kept)
+            self._fragments, self._fragment_size = [], 0
+        elif frame.opcode in (OP_TEXT, OP_BINARY):
+            if self._fragments:
+                events.append(StreamError("a new message began before the previous fragmented "
+                                          "one ended"))
+                self._fragments, self._fragment_size = [], 0
+            self._oversize = Oversize(frame.opcode == OP_TEXT, frame.length, b"")
+        else:  # a control or unknown frame this large is not valid WebSocket
+            events.append(StreamError(f"a frame of opcode {frame.opcode} with {frame.length} "
+                                      f"bytes (not a data frame) skipped"))
+            self._skip_mask = b""
+        if self._oversize is not None and self._skip_mask != b"":
+            self._oversize_fin = frame.fin
+        return frame.start + frame.offset
+
+    def _skip(self, data, position: int, events: list) -> int:
+        """Pass up to the rest of the skipped payload from data[position:]; keep the head of
+        an oversize message. Returns how many bytes were passed."""
+        taken = min(self._skipping, len(data) - position)
+        oversize = self._oversize
+        if oversize is not None and self._skip_mask != b"" and len(oversize.head) < HEAD_KEPT:
+            want = min(taken, HEAD_KEPT - len(oversize.head))
+            piece = bytes(data[position:position + want])
+            if self._skip_mask is not None:
+                turn = self._skip_done % 4  # the mask runs on from where the frame's payload is
+                piece = _unmask(piece, self._skip_mask[turn:] + self._skip_mask[:turn])
+            oversize.head += piece
+        self._skipping -= taken
+        self._skip_done += taken
+        if not self._skipping and self._oversize_fin:
+            events.append(oversize)
+            self._oversize, self._oversize_fin = None, False
+        return taken
 
 
 def close_frame(code: int, reason: str, *, masked: bool) -> bytes:

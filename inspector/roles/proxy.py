@@ -25,7 +25,8 @@ from ..events import TO_CHARGER, TO_CSMS
 from ..monitor import ConnectionMonitor
 from ..tls import ClientTls, ServerTls
 from ..versions import version_of
-from ..wsframes import Close, FrameReader, Message, StreamError, close_frame
+from .. import codec
+from ..wsframes import Close, FrameReader, Message, Oversize, StreamError, close_frame
 from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
                      transport_limit)
 
@@ -312,9 +313,26 @@ class _Leg(asyncio.Protocol):
             elif type(event) is Close:
                 if self.close is None:
                     self.close = event
+            elif type(event) is Oversize:
+                # never forward what is not logged: a flagged row with its size and head
+                head = event.head.decode("utf-8", errors="replace") if event.text else \
+                    event.head.decode("latin-1")
+                frame = codec.truncated(head, event.size, self.frames.max_message)
+                record = monitor.observe(self.direction, frame, received)
+                record.flags.append(f"oversize: {event.size} bytes, logged truncated")
+                if not delivered:
+                    record.flags.append("not delivered: the other side had closed")
+                self.hub.publish(FrameLogged(record))
             elif type(event) is StreamError:
+                # a marker in the capture where the stream could not be read as messages
+                frame = codec.unreadable(event.reason)
+                record = monitor.observe(self.direction, frame, received)
+                if event.fatal:
+                    record.flags.append("inspection stopped: later frames of this direction "
+                                        "are relayed but cannot be logged")
+                self.hub.publish(FrameLogged(record))
                 self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
-                                f"{event.reason}; relaying without inspection", "proxy")
+                                f"{event.reason}", "proxy")
 
     def eof_received(self) -> bool:
         return False  # the peer half-closed: close our side, connection_lost follows
