@@ -43,6 +43,13 @@ Handler = Callable[[Frame], Awaitable[dict]]
 _ids = itertools.count(1)
 
 
+def _close_text(exc: ConnectionClosed) -> str:
+    close = exc.rcvd or exc.sent
+    if close is None:
+        return "no close frame"
+    return f"code {close.code}" + (f" {close.reason!r}" if close.reason else "")
+
+
 def new_unique_id() -> str:
     return str(uuid.uuid4())
 
@@ -79,12 +86,24 @@ class Endpoint:
     # ---- sending ------------------------------------------------------------------------
 
     async def send_frame(self, frame: Frame | str):
-        """Send one frame as is (a Frame we built or raw text typed by a user) and log it."""
+        """Send one frame as is (a Frame we built or raw text typed by a user) and log it.
+
+        It is paired before it goes (an answer may come back at once) and logged once the
+        WebSocket took it; a frame that could not be sent is logged flagged "not sent"."""
         raw = frame.raw if isinstance(frame, Frame) else frame
         record = self.monitor.observe(self.outgoing, frame if isinstance(frame, Frame) else raw,
                                       self.clock())
+        try:
+            await self.ws.send(raw)
+        except ConnectionClosed as exc:
+            record.flags.append(f"not sent: the connection had closed ({_close_text(exc)})")
+            self.hub.publish(FrameLogged(record))
+            raise
+        except Exception as exc:
+            record.flags.append(f"not sent: {type(exc).__name__}: {exc}")
+            self.hub.publish(FrameLogged(record))
+            raise
         self.hub.publish(FrameLogged(record))
-        await self.ws.send(raw)
         return record
 
     async def call(self, action: str, payload: dict, *, timeout: float | None = None,

@@ -14,6 +14,7 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
+from inspector.events import Hub
 from inspector.store import CaptureBusy, CaptureWriter, default_capture_path
 from tests.conftest import exported
 from tests.roles_helpers import csms, logged_hub, running
@@ -167,3 +168,29 @@ async def test_basic_auth_edges_answer_401_or_400_and_every_refusal_is_logged(tm
     found = subprocess.run([*CLI, "log", "show", "--db", str(path), "--action", "bootnotification"],
                            capture_output=True, text=True, timeout=30)
     assert found.stdout.count("BootNotification") == 2 and "2 frame(s)" in found.stderr
+
+
+# ---- a frame is logged as sent only when it was --------------------------------------------
+
+async def test_a_frame_that_could_not_be_sent_is_logged_flagged_not_sent(tmp_path):
+    from websockets.exceptions import ConnectionClosed as WsClosed
+    from inspector.roles.charger import ChargerOptions, FakeCharger
+    path = tmp_path / "capture.db"
+    hub, writer = logged_hub(path)
+    try:
+        async with running(csms(Hub())) as role:  # the CSMS logs elsewhere: only the charger here
+            charger = FakeCharger(hub, ChargerOptions(url=role.url + "CP1"))
+            endpoint = await charger.connect()
+            await charger.boot()
+            await role.stations["CP1"].close(1000, "bye")
+            await endpoint.closed.wait()
+            with pytest.raises(WsClosed):
+                await endpoint.send_frame('[2,"late","Heartbeat",{}]')
+            await charger.close()
+        writer.flush()
+    finally:
+        writer.close()
+    rows = [f for f in exported(path) if f["unique_id"] == "late"]
+    assert len(rows) == 1 and rows[0]["flags"][0].startswith("not sent: the connection had closed")
+    boot = [f for f in exported(path) if f["action"] == "BootNotification"]
+    assert all(not f["flags"] for f in boot)  # what was sent carries no such flag

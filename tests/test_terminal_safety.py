@@ -53,5 +53,7 @@ def test_live_console_and_log_show_escape_what_the_peer_sent(tmp_path):
                            timeout=30)
     _no_controls(shown.stdout)
     rows = [line for line in shown.stdout.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
-    assert len(rows) == 2  # the CALL and its answer: no forged row
+    # opened, the CALL, its answer, closed: no forged row
+    assert [("OPENED" in r, "CLOSED" in r) for r in rows] == [(True, False), (False, False),
+                                                              (False, False), (False, True)]
     assert "id\\nforged row" in shown.stdout and "Heart\\x1b[2Jbeat\\x00" in shown.stdout

@@ -88,7 +88,8 @@ def test_wss_with_password_through_the_ui(qtbot, window, run, pki, tmp_path):
         await run_charger(qtbot, window, url, "CP2", "failed")
         assert f"CSMS at {url}CP2 refused the connection: HTTP 401" in charger.error.text()
         assert window.error_box is not None and "HTTP 401" in window.error_box.text()
-        await until(lambda: "CP2: refused, wrong password for CP2" in window.messages.toPlainText(),
+        await until(lambda: "CP2: refused with HTTP 401, wrong password for CP2" in
+                    window.messages.toPlainText(),
                     5, "the CSMS's notice")
 
         # no CA (system trust only): the lab certificate is not trusted
