@@ -6,7 +6,7 @@ the conformance engine can drive it without sockets.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from dataclasses import dataclass
 
 from . import codec
@@ -16,7 +16,7 @@ from .schemas import REQUEST, RESPONSE
 from .validation import Finding, is_known_action, validate
 
 DEFAULT_CALL_TIMEOUT = 30.0
-_RECENT_IDS = 1024
+_RECENT_IDS = 256  # at most this many ids per window, however busy the connection
 
 KNOWN_ERROR_CODES = {
     "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
@@ -32,6 +32,40 @@ class _Outstanding:
     time: float
 
 
+class RecentIds:
+    """The unique ids seen in the last `seconds` (at most `limit` of them), each with a value.
+
+    A duplicate id or a late CALLRESULTERROR can only be told apart within the call timeout;
+    older ids are forgotten, so a connection's memory stays small however long it lives
+    (a count-based window held 1,024 ids per direction, ~380 KB per busy connection)."""
+
+    __slots__ = ("seconds", "limit", "_order", "_values")
+
+    def __init__(self, seconds: float, limit: int = _RECENT_IDS):
+        self.seconds, self.limit = seconds, limit
+        self._order: deque = deque()  # (time, id), oldest first
+        self._values: dict = {}
+
+    def add(self, unique_id: str, now: float, value=True) -> None:
+        order, values = self._order, self._values
+        if unique_id not in values:
+            order.append((now, unique_id))
+        values[unique_id] = value
+        horizon = now - self.seconds
+        while order and (order[0][0] < horizon or len(order) > self.limit):
+            _, old = order.popleft()
+            values.pop(old, None)
+
+    def get(self, unique_id: str, default=None):
+        return self._values.get(unique_id, default)
+
+    def __contains__(self, unique_id) -> bool:
+        return unique_id in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class ConnectionMonitor:
     """Pairs responses to CALLs by unique id (opposite direction) and validates payloads."""
 
@@ -44,8 +78,8 @@ class ConnectionMonitor:
         self.validate_schemas = validate_schemas
         # direction of the CALL -> unique id -> outstanding call
         self._outstanding: dict[str, dict[str, _Outstanding]] = {"to_csms": {}, "to_charger": {}}
-        self._recent_ids: dict[str, OrderedDict] = {"to_csms": OrderedDict(), "to_charger": OrderedDict()}
-        self._answered: OrderedDict[str, str] = OrderedDict()  # id -> action, for CALLRESULTERROR
+        self._recent_ids = {"to_csms": RecentIds(call_timeout), "to_charger": RecentIds(call_timeout)}
+        self._answered = RecentIds(call_timeout)  # id -> action, for a later CALLRESULTERROR
         self._handlers = {
             FrameType.CALL: self._on_call,
             FrameType.SEND: self._on_send,
@@ -83,9 +117,7 @@ class ConnectionMonitor:
         elif pending:
             other = next(iter(pending))
             record.flags.append(f"second CALL while {other!r} is outstanding")
-        recent[frame.unique_id] = True
-        if len(recent) > _RECENT_IDS:
-            recent.popitem(last=False)
+        recent.add(frame.unique_id, now)
         pending[frame.unique_id] = _Outstanding(record, now)
         self._check(record, REQUEST, frame.payload)
 
@@ -104,9 +136,7 @@ class ConnectionMonitor:
         record.action = call.record.action
         record.latency_ms = round((now - call.time) * 1000.0, 3)
         record.request_seq = call.record.seq
-        self._answered[frame.unique_id] = record.action
-        if len(self._answered) > _RECENT_IDS:
-            self._answered.popitem(last=False)
+        self._answered.add(frame.unique_id, now, record.action)
         if frame.type is FrameType.CALLRESULT:
             self._check(record, RESPONSE, frame.payload)
         else:

@@ -255,6 +255,8 @@ class CaptureWriter:
             calls[record.seq] = frame_id
             if len(calls) > _CALL_ROWS_KEPT:
                 del calls[next(iter(calls))]
+        elif record.request_seq is not None:
+            self._call_rows.pop(record.request_seq, None)  # answered: it will not be flagged
         connection_row = self._connection_row(connection)
         valid, errors, flags = record.valid, record.errors, record.flags
         return (frame_id, connection_row, storable(connection.charge_point_id), record.time,

@@ -116,3 +116,31 @@ def test_callerror_with_unknown_code_is_invalid():
     assert m.observe("to_charger", an_error("Oops", "e"), 0).valid is False
     m.observe("to_csms", a_call("Heartbeat", unique_id="f"), 0)
     assert m.observe("to_charger", an_error("NotSupported", "f"), 0).valid is True
+
+
+def test_a_busy_connection_keeps_only_the_ids_of_the_last_call_timeout():
+    """Duplicate ids are told within the call timeout; older ids are forgotten, so memory
+    per connection stays small however many calls it has seen."""
+    import tracemalloc
+    from inspector.events import Hub
+    from inspector.monitor import ConnectionMonitor
+    hub = Hub()
+    info = hub.new_connection("CP1", "csms", subprotocol="ocpp1.6", version="1.6")
+    monitor = ConnectionMonitor(info, hub.next_seq, call_timeout=30)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.take_snapshot()
+        for i in range(20_000):  # one call a second in each direction for 5.5 hours
+            now = float(i)
+            monitor.observe("to_csms", f'[2,"id-{i:032d}","Heartbeat",{{}}]', now)
+            monitor.observe("to_charger", f'[3,"id-{i:032d}",{{"currentTime":"2026-01-01T00:00:00Z"}}]', now)
+        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(base, "filename")
+                    if "monitor.py" in s.traceback[0].filename)
+    finally:
+        tracemalloc.stop()
+    assert len(monitor._recent_ids["to_csms"]) <= 31 and len(monitor._answered) <= 31
+    assert grown < 30_000, grown  # a few KB, not hundreds
+    again = monitor.observe("to_csms", f'[2,"id-{19_999:032d}","Heartbeat",{{}}]', 20_000.0)
+    assert any(f.startswith("duplicate unique id") for f in again.flags)  # within the window
+    old = monitor.observe("to_csms", f'[2,"id-{0:032d}","Heartbeat",{{}}]', 20_001.0)
+    assert not any(f.startswith("duplicate unique id") for f in old.flags)  # long forgotten
