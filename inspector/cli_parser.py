@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     server_tls(proxy)
     client_tls(proxy, "upstream-")
 
+    def write_timeout(sub, who):
+        sub.add_argument("--write-timeout", type=float, default=30.0, metavar="S",
+                         help=f"drop {who} that stops reading for this long (default 30; 0: never)")
+    write_timeout(proxy, "a side (charger or CSMS)")
+
     csms = role("csms", "act as a CSMS that accepts any charge point")
     csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
     csms.add_argument("--overrides", type=Path, metavar="FILE",
@@ -84,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--passwords", type=Path, metavar="FILE",
                       help='JSON file {"CP001": "password", ...}: require per charge point')
     server_tls(csms)
+    write_timeout(csms, "a charger")
 
     charger = role("charger", "simulate a charger running one charging session against a CSMS")
     charger.add_argument("--url", required=True, help="CSMS URL ending in the charge point id")

@@ -231,14 +231,16 @@ def _role_coroutine(args, hub):
         from .roles.proxy import Proxy
         return _serve(Proxy(hub, Listen.parse(args.listen), args.upstream, max_size=args.max_size,
                             validate=not args.no_validate, call_timeout=args.call_timeout,
-                            listen_tls=server_tls_from(args), upstream_tls=client_tls_from(args, "upstream_")))
+                            listen_tls=server_tls_from(args), upstream_tls=client_tls_from(args, "upstream_"),
+                            write_timeout=args.write_timeout or None))
     if args.verb == "csms":
         from .roles.csms import FakeCsms, load_overrides
         overrides = load_overrides(args.overrides) if args.overrides else None
         return _serve(FakeCsms(hub, Listen.parse(args.listen), overrides=overrides,
                                max_size=args.max_size, call_timeout=args.call_timeout,
                                validate=not args.no_validate, tls=server_tls_from(args),
-                               passwords=_passwords(args)), calls_from_stdin=args.calls)
+                               passwords=_passwords(args), write_timeout=args.write_timeout or None),
+                      calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)
     return _run_charger(hub, args)

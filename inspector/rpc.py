@@ -42,6 +42,17 @@ class NoReply(Exception):
 Handler = Callable[[Frame], Awaitable[dict]]
 _ids = itertools.count(1)
 
+# Backpressure. A peer that sends CALLs but does not read our answers must not make us
+# buffer without bound: at most this many answers are in flight per connection (reading
+# pauses until they drain, so TCP pushes back on the peer), and a send that cannot go out
+# for WRITE_STALL_TIMEOUT seconds ends the connection (its reason is logged).
+MAX_ANSWERS_IN_FLIGHT = 64
+WRITE_STALL_TIMEOUT = 30.0
+
+
+class WriteStalled(ConnectionError):
+    """The peer stopped reading: our send buffer stayed full past the write-stall timeout."""
+
 
 def _close_text(exc: ConnectionClosed) -> str:
     close = exc.rcvd or exc.sent
@@ -59,7 +70,8 @@ class Endpoint:
 
     def __init__(self, websocket, monitor: ConnectionMonitor, hub, *, side: str,
                  handler: Handler | None = None, clock: Callable[[], float] = time.time,
-                 response_timeout: float = 30.0, strict: bool = True):
+                 response_timeout: float = 30.0, strict: bool = True,
+                 write_timeout: float | None = WRITE_STALL_TIMEOUT):
         self.ws = websocket
         self.monitor = monitor
         self.hub = hub
@@ -73,6 +85,8 @@ class Endpoint:
         self._call_lock = asyncio.Lock()
         self._waiting: dict[str, asyncio.Future] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._tasks_drained = asyncio.Event()
+        self.write_timeout = write_timeout
         self.closed = asyncio.Event()
 
     @property
@@ -94,7 +108,18 @@ class Endpoint:
         record = self.monitor.observe(self.outgoing, frame if isinstance(frame, Frame) else raw,
                                       self.clock())
         try:
-            await self.ws.send(raw)
+            if self.write_timeout:
+                async with asyncio.timeout(self.write_timeout):
+                    await self.ws.send(raw)
+            else:
+                await self.ws.send(raw)
+        except TimeoutError:
+            reason = (f"the peer stopped reading: nothing could be sent for "
+                      f"{self.write_timeout:g} s")
+            record.flags.append(f"not sent: {reason}")
+            self.hub.publish(FrameLogged(record))
+            self._abort(reason)
+            raise WriteStalled(reason) from None
         except ConnectionClosed as exc:
             record.flags.append(f"not sent: the connection had closed ({_close_text(exc)})")
             self.hub.publish(FrameLogged(record))
@@ -145,6 +170,10 @@ class Endpoint:
         try:
             async for message in self.ws:
                 self._on_message(message)
+                if len(self._tasks) >= MAX_ANSWERS_IN_FLIGHT:
+                    # stop reading until half the answers went out: TCP pushes back
+                    self._tasks_drained.clear()
+                    await self._tasks_drained.wait()
         except ConnectionClosed:
             pass
         finally:
@@ -174,7 +203,12 @@ class Endpoint:
     def _spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if len(self._tasks) <= MAX_ANSWERS_IN_FLIGHT // 2:
+            self._tasks_drained.set()
 
     async def _reject_malformed(self, frame: Frame) -> None:
         if frame.raw.lstrip().startswith(("[3", "[4", "[5")):
@@ -216,8 +250,18 @@ class Endpoint:
     async def _safe_send(self, frame: Frame) -> None:
         try:
             await self.send_frame(frame)
-        except ConnectionClosed:
+        except (ConnectionClosed, WriteStalled):
             pass
+
+    def _abort(self, reason: str) -> None:
+        """Drop the connection at once (no closing handshake can get through a full buffer)."""
+        info = self.monitor.connection
+        info.note = f"{info.note}; {reason}" if info.note else reason
+        self.hub.notice("warning", f"{info.charge_point_id}: {reason}; connection dropped",
+                        self.side)
+        transport = getattr(self.ws, "transport", None)
+        if transport is not None:
+            transport.abort()
 
     async def _expire_calls(self) -> None:
         while True:

@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed
 from .. import defaults
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
-from ..rpc import CallError, Endpoint, NoReply
+from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
 from ..tls import ServerTls, check_basic_auth
 from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info,
@@ -72,7 +72,8 @@ class FakeCsms(ListeningRole):
                  default_version: str = V16, max_size: int = 1 << 20,
                  call_timeout: float = 30.0, validate: bool = True,
                  tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
-                 ping_interval: float | None = 30.0, require_subprotocol: bool = False):
+                 ping_interval: float | None = 30.0, require_subprotocol: bool = False,
+                 write_timeout: float | None = WRITE_STALL_TIMEOUT):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -87,6 +88,7 @@ class FakeCsms(ListeningRole):
         # OCPP-J: no supported subprotocol offered -> answer without one, then close. Off by
         # default: a field engineer's charger that offers none is still served (as 1.6)
         self.require_subprotocol = require_subprotocol
+        self.write_timeout = write_timeout  # a charger that stops reading is dropped after this
         self.stations: dict[str, Endpoint] = {}
         self._transaction_ids = itertools.count(1)
         self._server = None
@@ -134,8 +136,9 @@ class FakeCsms(ListeningRole):
         self.hub.publish(ConnectionOpened(info))
         monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
                                     call_timeout=self.call_timeout, validate_schemas=self.validate)
-        endpoint = Endpoint(websocket, monitor, self.hub, side="csms", handler=functools.partial(self._respond, version),
-                            response_timeout=self.call_timeout)
+        endpoint = Endpoint(websocket, monitor, self.hub, side="csms",
+                            handler=functools.partial(self._respond, version),
+                            response_timeout=self.call_timeout, write_timeout=self.write_timeout)
         self.stations[cp_id] = endpoint
         if self.on_station:
             self.on_station(endpoint)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened, FrameLogged
 from ..events import TO_CHARGER, TO_CSMS
 from ..monitor import ConnectionMonitor
+from ..rpc import WRITE_STALL_TIMEOUT
 from ..tls import ClientTls, ServerTls
 from ..versions import version_of
 from .. import codec
@@ -76,7 +77,8 @@ class Proxy(ListeningRole):
     def __init__(self, hub, listen: Listen, upstream: str, *, max_size: int = 1 << 20,
                  validate: bool = True, call_timeout: float = 30.0, open_timeout: float = 10.0,
                  listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None,
-                 ping_interval: float | None = 30.0):
+                 ping_interval: float | None = 30.0,
+                 write_timeout: float | None = WRITE_STALL_TIMEOUT):
         self.hub = hub
         self.listen = listen
         self.upstream = check_ws_url(upstream).rstrip("/")
@@ -91,6 +93,7 @@ class Proxy(ListeningRole):
             raise ValueError(f"upstream TLS options given but {upstream} is not a wss:// URL")
         self._upstream_ssl = (upstream_tls or ClientTls()).context() if parts.scheme == "wss" else None
         self.keepalive = ping_interval
+        self.write_timeout = write_timeout  # a side that stops reading is dropped after this
         self.max_size = max_size
         self.validate = validate
         self.call_timeout = call_timeout
@@ -270,6 +273,8 @@ class _Leg(asyncio.Protocol):
         self.source, self.target, self._lost = source, target, lost
         self.frames = FrameReader(transport_limit(proxy.max_size))
         self.close: Close | None = None
+        self.write_timeout = proxy.write_timeout
+        self._stall: asyncio.TimerHandle | None = None
 
     def take_over(self, stream: asyncio.StreamReader) -> None:
         """Become the source socket's protocol, relaying what the handshake reader held."""
@@ -338,6 +343,9 @@ class _Leg(asyncio.Protocol):
         return False  # the peer half-closed: close our side, connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
         if not self._lost.done():
             self._lost.set_result(self)
 
@@ -345,6 +353,24 @@ class _Leg(asyncio.Protocol):
     # socket backs up, stop reading from the socket that feeds it
     def pause_writing(self) -> None:
         self.target.pause_reading()
+        if self.write_timeout and self._stall is None:
+            self._stall = asyncio.get_running_loop().call_later(self.write_timeout, self._stalled)
 
     def resume_writing(self) -> None:
         self.target.resume_reading()
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def _stalled(self) -> None:
+        """Our source's peer has not read for the write-stall timeout: drop both sides
+        (forwarding cannot go on) and say why, in the capture and on the console."""
+        self._stall = None
+        who = "charger" if self.direction == TO_CSMS else "CSMS"
+        reason = (f"the {who} stopped reading: nothing could be sent to it for "
+                  f"{self.write_timeout:g} s; both sides dropped")
+        info = self.monitor.connection
+        info.note = f"{info.note}; {reason}" if info.note else reason
+        self.hub.notice("warning", f"{info.charge_point_id}: {reason}", "proxy")
+        self.source.abort()
+        self.target.abort()
