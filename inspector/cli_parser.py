@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--passwords", type=Path, metavar="FILE",
                       help='JSON file {"CP001": "password", ...}: require per charge point')
     server_tls(csms)
+    csms.add_argument("--cert-check", choices=["serial", "strict", "off"], default="serial",
+                      help="profile 3: serial (default) closes a charger whose certificate CN does "
+                           "not hold the serial number its BootNotification reports; strict also "
+                           "requires CN = the charge point id; off checks only the chain")
     write_timeout(csms, "a charger")
 
     charger = role("charger", "simulate a charger running one charging session against a CSMS")

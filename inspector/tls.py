@@ -75,6 +75,46 @@ def _load_ca(context, ca) -> None:
         raise TlsError(f"cannot read CA file {ca}: {exc.reason or exc}") from None
 
 
+def peer_common_name(transport) -> str | None:
+    """The common name of the client certificate a TLS peer presented (profile 3), if any."""
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is None:
+        return None
+    for rdn in (ssl_object.getpeercert() or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return None
+
+
+def certificate_common_name(path: str) -> str | None:
+    """The common name of the certificate in a PEM file (our charger's own, profile 3)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    with open(path, "rb") as handle:
+        cert = x509.load_pem_x509_certificate(handle.read())
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
+
+
+# How a CSMS checks a charger's client certificate (security profile 3):
+CERT_CHECKS = ("serial", "strict", "off")
+# serial: the CN must contain the serial number the charger reports in BootNotification
+#         (1.6 A00.FR.405; 2.0.1 B01.FR.11/12: compare and close the connection on a mismatch)
+# strict: that, and the CN must also be the charge point id of the URL (a lab rule)
+# off:    no check beyond the certificate chain
+
+
+def boot_serial(payload: dict) -> str | None:
+    """The serial number a BootNotification reports (1.6 and 2.x)."""
+    if not isinstance(payload, dict):
+        return None
+    station = payload.get("chargingStation")
+    if isinstance(station, dict):
+        return station.get("serialNumber")
+    return payload.get("chargePointSerialNumber")
+
+
 def basic_auth_header(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 

@@ -123,3 +123,51 @@ def test_listening_defaults_to_loopback():
     assert Listen.parse("9000") == Listen("127.0.0.1", 9000)
     assert Listen.parse(":9000").host == "127.0.0.1"
     assert LOOPBACK.host == "127.0.0.1"
+
+
+# ---- profile 3: whose certificate is it ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def station_pki(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("station-pki")
+    create_lab_pki(folder, charge_points=["CP001", "CP002"])
+    return folder
+
+
+def _mutual(folder):
+    return ServerTls(str(folder / "server.pem"), str(folder / "server.key"), str(folder / "ca.pem"))
+
+
+def _as(folder, station):
+    return ClientTls(str(folder / "ca.pem"), str(folder / f"{station}.pem"), str(folder / f"{station}.key"))
+
+
+async def test_profile3_holds_a_certificate_to_the_charger_presenting_it(station_pki):
+    """Our charger reports its certificate's CN as its serial number; CP001's certificate on
+    /CP002 boots by default (OCPP compares the serial, not the URL), is refused in strict
+    mode, and a charger whose boot serial is not the CN is closed with the reason logged."""
+    from inspector.roles.charger import ChargerOptions, FakeCharger
+    hub = Hub()
+    notices = []
+    hub.subscribe(lambda e: notices.append(e.text) if hasattr(e, "text") else None)
+    async with running(csms(hub, tls=_mutual(station_pki))) as role:
+        charger = await run_charger(role.url.replace("ws://", "wss://") + "CP002",
+                                    tls=_as(station_pki, "CP001"), meter_values=0)
+        assert charger.serial_number() == "CP001"
+
+        class LyingCharger(FakeCharger):
+            def serial_number(self) -> str:
+                return "SOMEONE-ELSE"
+        liar = LyingCharger(Hub(), ChargerOptions(url=role.url.replace("ws://", "wss://") + "CP001",
+                                                  tls=_as(station_pki, "CP001"), call_timeout=5))
+        await liar.connect()
+        with pytest.raises(ChargerError):
+            await liar.boot(retries=0)
+        await liar.endpoint.closed.wait()
+        await liar.close()
+    assert any("serial number 'SOMEONE-ELSE' does not match the client certificate CN 'CP001'" in n
+               for n in notices), notices
+    async with running(csms(Hub(), tls=_mutual(station_pki), cert_check="strict")) as role:
+        with pytest.raises(ChargerError):
+            await run_charger(role.url.replace("ws://", "wss://") + "CP002",
+                              tls=_as(station_pki, "CP001"), meter_values=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
                                QPushButton, QVBoxLayout)
 
 from inspector.roles.common import Listen
@@ -34,6 +34,18 @@ class CsmsPanel(ServerPanel):
         self.form.addRow("Overrides:", overrides_row)
         self._add_url_rows()
         self.add_security(server_security(settings, "csms"))
+        # profile 3: how a client certificate is held to the charger presenting it
+        self.cert_check = QComboBox()
+        self.cert_check.setObjectName("csmsCertCheck")
+        for label, value in (("CN holds the boot serial number (OCPP)", "serial"),
+                             ("…and CN = charge point id (strict lab)", "strict"),
+                             ("certificate chain only (off)", "off")):
+            self.cert_check.addItem(label, value)
+        self.cert_check.setToolTip("with a client CA (security profile 3): a charger whose "
+                                   "certificate does not match is refused and the reason logged")
+        index = self.cert_check.findData(settings.value("csms/cert_check", "serial"))
+        self.cert_check.setCurrentIndex(max(index, 0))
+        self.security.body.layout().addRow("Certificate check:", self.cert_check)
         group = QGroupBox("Connected charge points")
         self.stations = QListWidget()
         self.stations.setObjectName("csmsStations")
@@ -59,12 +71,14 @@ class CsmsPanel(ServerPanel):
         path = self.overrides.text().strip()
         overrides = load_overrides(path) if path else None  # OverrideError is a ValueError
         csms = FakeCsms(self.host.hub, listen, overrides=overrides,
-                        tls=self.security.server_tls(), passwords=self.security.password())
+                        tls=self.security.server_tls(), passwords=self.security.password(),
+                        cert_check=self.cert_check.currentData())
         return csms
 
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
+        self.host.settings.setValue("csms/cert_check", self.cert_check.currentData())
         self.security.save_settings()
 
     def started(self) -> None:

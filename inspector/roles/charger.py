@@ -25,7 +25,7 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint
 from ..versions import SUBPROTOCOLS, V16, version_of
-from ..tls import ClientTls, TlsError, basic_auth_header
+from ..tls import ClientTls, TlsError, basic_auth_header, certificate_common_name
 from .common import (ChargerError, charge_point_id_from_path, check_ws_url, close_info,
                      remote_address, transport_limit)
 from .charger_answers import AnswersCsms, initial_configuration
@@ -159,18 +159,28 @@ class FakeCharger(AnswersCsms):
 
     # ---- user-level actions ---------------------------------------------------------------
 
+    def serial_number(self) -> str:
+        """With a client certificate (profile 3) its CN, as a CSMS checks; else our id."""
+        tls = self.options.tls
+        if tls is not None and tls.cert:
+            try:
+                return certificate_common_name(tls.cert) or self.charge_point_id
+            except (OSError, ValueError):
+                pass
+        return self.charge_point_id
+
     async def boot(self, *, retries: int = 3, reason: str | None = None,
                    retry_rejected: bool = False) -> str:
         """BootNotification until Accepted. `reason` (2.x, default PowerUp) says why it booted;
         with `retry_rejected` a Rejected answer is retried after the granted interval, as
         OCPP asks, instead of raising."""
+        serial = self.serial_number()
         payload = ({"chargePointVendor": defaults.VENDOR, "chargePointModel": defaults.MODEL,
-                    "chargePointSerialNumber": self.charge_point_id[:25], "firmwareVersion": "0.1.0"}
+                    "chargePointSerialNumber": serial[:25], "firmwareVersion": "0.1.0"}
                    if self.v16 else
                    {"reason": reason or "PowerUp",
-                    "chargingStation": {"model": defaults.MODEL,
-                                        "vendorName": defaults.VENDOR,
-                                        "firmwareVersion": "0.1.0"}})
+                    "chargingStation": {"model": defaults.MODEL, "vendorName": defaults.VENDOR,
+                                        "serialNumber": serial[:25], "firmwareVersion": "0.1.0"}})
         for _ in range(retries + 1):
             answer = await self.call("BootNotification", payload)
             status = answer.get("status")

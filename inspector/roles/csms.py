@@ -31,7 +31,7 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
-from ..tls import ServerTls, check_basic_auth
+from ..tls import ServerTls, boot_serial, check_basic_auth, peer_common_name
 from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info,
                      refuse_handshake, remote_address, transport_limit)
 
@@ -73,7 +73,7 @@ class FakeCsms(ListeningRole):
                  call_timeout: float = 30.0, validate: bool = True,
                  tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
                  ping_interval: float | None = 30.0, require_subprotocol: bool = False,
-                 write_timeout: float | None = WRITE_STALL_TIMEOUT):
+                 write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial"):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -89,6 +89,7 @@ class FakeCsms(ListeningRole):
         # default: a field engineer's charger that offers none is still served (as 1.6)
         self.require_subprotocol = require_subprotocol
         self.write_timeout = write_timeout  # a charger that stops reading is dropped after this
+        self.cert_check = cert_check  # profile 3: how a client certificate is held to its charger
         self.stations: dict[str, Endpoint] = {}
         self._transaction_ids = itertools.count(1)
         self._server = None
@@ -125,6 +126,12 @@ class FakeCsms(ListeningRole):
 
     async def _handle(self, websocket) -> None:
         cp_id = charge_point_id_from_path(websocket.request.path)
+        common_name = peer_common_name(getattr(websocket, "transport", None))
+        if common_name is not None and self.cert_check == "strict" and common_name != cp_id:
+            reason = f"client certificate CN {common_name!r} is not the charge point id {cp_id!r}"
+            self._refuse_certificate(websocket, cp_id, reason)
+            await websocket.close(1008, "certificate does not belong to this charge point")
+            return
         if websocket.subprotocol is None and self.require_subprotocol:
             self.hub.notice("warning", f"{cp_id}: closed, it offered no supported subprotocol", "csms")
             await websocket.close(1002, "no supported OCPP subprotocol offered")
@@ -136,8 +143,10 @@ class FakeCsms(ListeningRole):
         self.hub.publish(ConnectionOpened(info))
         monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
                                     call_timeout=self.call_timeout, validate_schemas=self.validate)
-        endpoint = Endpoint(websocket, monitor, self.hub, side="csms",
-                            handler=functools.partial(self._respond, version),
+        respond = functools.partial(self._respond, version)
+        if common_name is not None and self.cert_check != "off":
+            respond = functools.partial(self._respond_checking_serial, version, common_name, info)
+        endpoint = Endpoint(websocket, monitor, self.hub, side="csms", handler=respond,
                             response_timeout=self.call_timeout, write_timeout=self.write_timeout)
         self.stations[cp_id] = endpoint
         if self.on_station:
@@ -149,6 +158,34 @@ class FakeCsms(ListeningRole):
                 del self.stations[cp_id]
             close_info(info, websocket)
             self.hub.publish(ConnectionClosedEvent(info))
+
+    def _refuse_certificate(self, websocket, cp_id: str, reason: str) -> None:
+        now = time.time()
+        info = self.hub.new_connection(cp_id, "csms", remote_address=remote_address(websocket),
+                                       opened_at=now, closed_at=now, note=f"refused: {reason}")
+        self.hub.publish(ConnectionOpened(info))
+        self.hub.publish(ConnectionClosedEvent(info))
+        self.hub.notice("warning", f"{cp_id}: refused, {reason}", "csms")
+
+    async def _respond_checking_serial(self, version: str, common_name: str, info, frame) -> dict:
+        """Profile 3: the certificate must be the booting charger's own (its CN holds the
+        serial number the BootNotification reports); on a mismatch the connection closes."""
+        if frame.action == "BootNotification":
+            serial = boot_serial(frame.payload)
+            if not serial or serial not in common_name:
+                reason = (f"BootNotification serial number {serial!r} does not match the client "
+                          f"certificate CN {common_name!r}" if serial else
+                          f"BootNotification carries no serial number to match the client "
+                          f"certificate CN {common_name!r}")
+                info.note = reason
+                self.hub.notice("warning", f"{info.charge_point_id}: {reason}; connection closed",
+                                "csms")
+                endpoint = self.stations.get(info.charge_point_id)
+                if endpoint is not None:
+                    asyncio.get_running_loop().create_task(
+                        endpoint.close(1008, "certificate does not match the serial number"))
+                raise NoReply()
+        return await self._respond(version, frame)
 
     async def _respond(self, version: str, frame) -> dict:
         response = defaults.default_response(
