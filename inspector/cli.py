@@ -136,6 +136,11 @@ def main(argv: list[str] | None = None, *, open_gui=None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        # the reader went away (`... | head`): end quietly, and let no flush at exit complain
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
         return EXIT_OK
 
 

@@ -290,10 +290,25 @@ def event_loop_factory():
     return uvloop.new_event_loop
 
 
+def _check_arguments(args) -> None:
+    from .roles.common import check_station_url, check_ws_url
+    from .roles.csms import OverrideError, load_overrides
+    try:
+        if args.verb == "charger":
+            check_station_url(args.url)
+        elif args.verb == "proxy":
+            check_ws_url(args.upstream)
+        elif args.verb == "csms" and args.overrides:
+            load_overrides(args.overrides)
+    except (ValueError, OverrideError) as exc:
+        raise UserError(str(exc)) from None
+
+
 def run_role(args) -> int:
     from .roles.charger import ChargerError
     from .roles.csms import OverrideError
     from .tls import TlsError
+    _check_arguments(args)  # before a capture file is made for a role that cannot start
     hub = Hub()
     hub.subscribe(_printer(args.quiet or args.verb == "fleet"))
     with _capture(args, hub) as writer:

@@ -80,6 +80,8 @@ class ConnectionMonitor:
         self._outstanding: dict[str, dict[str, _Outstanding]] = {"to_csms": {}, "to_charger": {}}
         self._recent_ids = {"to_csms": RecentIds(call_timeout), "to_charger": RecentIds(call_timeout)}
         self._answered = RecentIds(call_timeout)  # id -> action, for a later CALLRESULTERROR
+        # malformed frames a CALLERROR may answer (by their id, or "-1" when none was legible)
+        self._malformed = {"to_csms": RecentIds(call_timeout), "to_charger": RecentIds(call_timeout)}
         self._handlers = {
             FrameType.CALL: self._on_call,
             FrameType.SEND: self._on_send,
@@ -102,6 +104,7 @@ class ConnectionMonitor:
     # ---- per type ----------------------------------------------------------------------
 
     def _on_malformed(self, record: FrameRecord, now: float) -> None:
+        self._malformed[record.direction].add(record.frame.unique_id or "-1", now)
         record.valid = False
         record.errors = [Finding("$", record.frame.reason or "malformed", "frame",
                                  record.frame.error_hint or "FormatViolation")]
@@ -129,6 +132,11 @@ class ConnectionMonitor:
         frame = record.frame
         call = self._outstanding[opposite(record.direction)].pop(frame.unique_id, None)
         if call is None:
+            if frame.type is FrameType.CALLERROR and frame.unique_id in self._malformed[
+                    opposite(record.direction)]:
+                record.action = None  # the answer to a malformed frame, as OCPP-J asks
+                self._check_error_code(record)
+                return
             record.flags.append(f"no outstanding CALL with id {frame.unique_id!r}")
             if frame.type is FrameType.CALLERROR:
                 self._check_error_code(record)

@@ -142,3 +142,30 @@ def test_gui_without_a_display_is_a_readable_error():
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     result = subprocess.run([*CLI], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1 and "no display to open the window on" in result.stderr
+
+
+def test_bad_arguments_are_one_line_before_anything_starts(tmp_path):
+    """A URL without a charge point id, or an overrides file that cannot work, is refused
+    at once with what is wrong, and no capture file is made for it."""
+    import os
+    captures = tmp_path / "data"
+
+    def env_run(*args):
+        return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "XDG_DATA_HOME": str(captures)})
+    result = env_run("charger", "--url", "ws://127.0.0.1:9")
+    assert result.returncode == 1 and "it must end in the charge point id" in result.stderr
+    for text, problem in (('{"Hearbeat": {}}', "did you mean Heartbeat?"),
+                          ('{"Heartbeat": {"$delay": "two"}}', "$delay must be a number"),
+                          ('{"DataTransfer": {"$error": "NotSupported"}}', '$error must be ["ErrorCode"')):
+        overrides = tmp_path / "overrides.json"
+        overrides.write_text(text)
+        result = env_run("csms", "--overrides", str(overrides))
+        assert result.returncode == 1 and problem in result.stderr and result.stderr.count("\n") == 1
+    assert not captures.exists()
+
+
+def test_a_closed_pipe_ends_quietly():
+    result = subprocess.run(f"{sys.executable} -m inspector suite list | head -1", shell=True,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.startswith("ID") and result.stderr == ""

@@ -144,3 +144,18 @@ def test_a_busy_connection_keeps_only_the_ids_of_the_last_call_timeout():
     assert any(f.startswith("duplicate unique id") for f in again.flags)  # within the window
     old = monitor.observe("to_csms", f'[2,"id-{0:032d}","Heartbeat",{{}}]', 20_001.0)
     assert not any(f.startswith("duplicate unique id") for f in old.flags)  # long forgotten
+
+
+def test_a_callerror_answering_a_malformed_frame_is_not_flagged():
+    from inspector.events import Hub
+    from inspector.monitor import ConnectionMonitor
+    hub = Hub()
+    info = hub.new_connection("CP1", "csms", subprotocol="ocpp1.6", version="1.6")
+    monitor = ConnectionMonitor(info, hub.next_seq)
+    monitor.observe("to_csms", "not json", 0.0)
+    answer = monitor.observe("to_charger", '[4,"-1","FormationViolation","not JSON",{}]', 0.1)
+    assert answer.flags == [] and answer.valid is True
+    monitor.observe("to_csms", '[2,"m1","Heartbeat"]', 0.2)  # an id can be read: answered by it
+    assert monitor.observe("to_charger", '[4,"m1","FormationViolation","",{}]', 0.3).flags == []
+    stray = monitor.observe("to_charger", '[4,"never-seen","GenericError","",{}]', 0.4)
+    assert stray.flags == ["no outstanding CALL with id 'never-seen'"]

@@ -39,6 +39,8 @@ def run_suite_command(args) -> int:
     except _Usage as exc:
         _error(str(exc))
         return EXIT_USAGE
+    except BrokenPipeError:  # `suite list | head`: the caller ends quietly
+        raise
     except (SuiteError, OverrideError, ValueError, OSError) as exc:
         _error(str(exc))
         return EXIT_FAIL
@@ -82,7 +84,7 @@ def _params(items) -> dict:
 
 
 def _options(args):
-    from ..roles.common import Listen, check_ws_url
+    from ..roles.common import Listen, check_station_url
     from .runner import RunOptions
     if args.sut == "charger" and args.target:
         raise _Usage("--target is for --sut csms; a charger SUT connects to us (--listen HOST:PORT)")
@@ -107,7 +109,7 @@ def _options(args):
             raise _Usage(str(exc)) from None
     if args.target:
         try:
-            check_ws_url(args.target)
+            check_station_url(args.target)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
     description = None

@@ -29,7 +29,7 @@ from .. import defaults
 from ..codec import FrameType
 from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
-from ..roles.common import (Listen, charge_point_id_from_path, check_ws_url, close_info,
+from ..roles.common import (Listen, charge_point_id_from_path, check_station_url, close_info,
                             refuse_handshake, remote_address)
 from ..rpc import CallError, CallTimeout, Endpoint
 from ..tls import ClientTls, TlsError, basic_auth_header, check_basic_auth, parse_basic_auth
@@ -136,7 +136,7 @@ class SutConnections:
         if not self.target:
             raise SuiteError("a CSMS SUT needs a target URL ending in the charge point id")
         try:
-            check_ws_url(self.target)
+            check_station_url(self.target)
         except ValueError as exc:
             raise SuiteError(str(exc)) from None
         return self.target

@@ -26,7 +26,7 @@ from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint
 from ..versions import SUBPROTOCOLS, V16, version_of
 from ..tls import ClientTls, TlsError, basic_auth_header, certificate_common_name
-from .common import (ChargerError, charge_point_id_from_path, check_ws_url, close_info,
+from .common import (ChargerError, charge_point_id_from_path, check_station_url, close_info,
                      remote_address, transport_limit)
 from .charger_answers import AnswersCsms, initial_configuration
 from .meter import Meter
@@ -56,7 +56,7 @@ class FakeCharger(AnswersCsms):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
-        check_ws_url(options.url)
+        check_station_url(options.url)
         self.charge_point_id = charge_point_id_from_path(options.url)
         self.version = options.version
         self.v16 = options.version == V16

@@ -49,6 +49,15 @@ def check_ws_url(url: str) -> str:
     return url
 
 
+def check_station_url(url: str) -> str:
+    """A URL a charging station connects to: ws(s)://HOST:PORT/.../<charge point id>."""
+    check_ws_url(url)
+    if not urlsplit(url).path.strip("/"):
+        raise ValueError(f"bad URL {url!r}: it must end in the charge point id, "
+                         f"e.g. {url.rstrip('/')}/CP001")
+    return url
+
+
 def charge_point_id_from_path(path: str) -> str:
     """The last path segment is the charge point id (query strings ignored)."""
     tail = urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]

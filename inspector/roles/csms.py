@@ -16,6 +16,7 @@ payload instead of merging.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import functools
 import itertools
 import json
@@ -26,7 +27,7 @@ from pathlib import Path
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from .. import defaults
+from .. import defaults, schemas
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
@@ -52,7 +53,42 @@ def load_overrides(path: str | Path) -> dict:
         raise OverrideError(f"overrides file {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise OverrideError(f"overrides file {path} must map action names to JSON objects")
+    for action, override in data.items():
+        problem = override_problem(action, override)
+        if problem:
+            raise OverrideError(f"overrides file {path}: {action}: {problem}")
     return data
+
+
+_DIRECTIVES = {"$delay", "$noreply", "$error", "$replace"}
+
+
+def override_problem(action: str, override: dict) -> str | None:
+    """Why an override cannot work, found at load time rather than when a charger calls."""
+    known = {a for version in VERSIONS for a in schemas.actions(version)}
+    if action not in known:
+        close = difflib.get_close_matches(action, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"no OCPP action of that name{hint}"
+    unknown = sorted(k for k in override if k.startswith("$") and k not in _DIRECTIVES)
+    if unknown:
+        return f"unknown directive {', '.join(unknown)}; known: {', '.join(sorted(_DIRECTIVES))}"
+    delay = override.get("$delay")
+    if "$delay" in override and (isinstance(delay, bool) or not isinstance(delay, (int, float))
+                                 or delay < 0):
+        return f"$delay must be a number of seconds, not {json.dumps(delay)}"
+    if "$noreply" in override and not isinstance(override["$noreply"], bool):
+        return "$noreply must be true or false"
+    if "$error" in override:
+        error = override["$error"]
+        parts = error if isinstance(error, list) else None
+        if (not parts or not 2 <= len(parts) <= 3 or not all(isinstance(p, str) for p in parts[:2])
+                or (len(parts) == 3 and not isinstance(parts[2], dict))):
+            return ('$error must be ["ErrorCode", "description"] (or with a details object '
+                    'third), e.g. ["NotSupported", "no vendor extensions here"]')
+    if "$replace" in override and not isinstance(override["$replace"], dict):
+        return "$replace must be the whole answer payload, a JSON object"
+    return None
 
 
 def deep_merge(base: dict, changes: dict) -> dict:
@@ -77,6 +113,11 @@ class FakeCsms(ListeningRole):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
+        for action, override in self.overrides.items():
+            problem = override_problem(action, override) if isinstance(override, dict) else \
+                "an override must be a JSON object"
+            if problem:
+                raise OverrideError(f"override for {action}: {problem}")
         self.default_version = default_version
         self.max_size = max_size
         self.call_timeout = call_timeout
@@ -199,8 +240,8 @@ class FakeCsms(ListeningRole):
         if override.get("$noreply"):
             raise NoReply()
         if "$error" in override:
-            code, *rest = override["$error"] if isinstance(override["$error"], list) else [override["$error"]]
-            raise CallError(code, rest[0] if rest else "", rest[1] if len(rest) > 1 else None)
+            code, description, *details = override["$error"]
+            raise CallError(code, description, details[0] if details else None)
         if "$replace" in override:
             return override["$replace"]
         return deep_merge(response, {k: v for k, v in override.items() if not k.startswith("$")})
