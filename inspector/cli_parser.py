@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "not hold the serial number its BootNotification reports; strict also "
                            "requires CN = the charge point id; off checks only the chain")
     write_timeout(csms, "a charger")
+    csms.add_argument("--accept-no-subprotocol", action="store_true",
+                      help="serve a charger that offers no OCPP subprotocol as 1.6 (OCPP-J says "
+                           "to answer without one and close; default)")
 
     charger = role("charger", "simulate a charger running one charging session against a CSMS")
     charger.add_argument("--url", required=True, help="CSMS URL ending in the charge point id")

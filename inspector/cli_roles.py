@@ -240,7 +240,8 @@ def _role_coroutine(args, hub):
                                max_size=args.max_size, call_timeout=args.call_timeout,
                                validate=not args.no_validate, tls=server_tls_from(args),
                                passwords=_passwords(args), write_timeout=args.write_timeout or None,
-                               cert_check=args.cert_check),
+                               cert_check=args.cert_check,
+                               require_subprotocol=not args.accept_no_subprotocol),
                       calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)

@@ -169,3 +169,32 @@ async def test_oversize_call_gets_callerror_and_connection_stays_up():
             assert answer[:3] == [4, "big1", "FormatViolation"]
             assert "exceeds the limit of 1000 bytes" in answer[3]
             assert (await exchange(ws, a_call("Heartbeat", unique_id="ok")))[0] == 3
+
+
+async def test_a_charger_offering_no_supported_subprotocol_is_closed_at_once_and_logged(tmp_path):
+    """OCPP-J: answer the handshake without a subprotocol and close; say so in the capture.
+    --accept-no-subprotocol serves such a charger as 1.6 instead."""
+    from websockets.asyncio.client import connect as ws_connect
+    from tests.conftest import exported
+    from tests.roles_helpers import logged_hub
+    from inspector.store import Capture
+    path = tmp_path / "capture.db"
+    hub, writer = logged_hub(path)
+    try:
+        async with running(csms(hub)) as server:
+            async with ws_connect(server.url + "CP9", subprotocols=["ocpp0.9"]) as ws:
+                assert ws.subprotocol is None
+                await ws.wait_closed()
+                assert ws.close_code == 1002
+        writer.flush()
+    finally:
+        writer.close()
+    capture = Capture(path)
+    notes = [c["note"] for c in capture.connections()]
+    capture.close()
+    assert notes == ["closed at once: offered no OCPP subprotocol this CSMS supports (ocpp0.9)"]
+    assert exported(path) == []
+    async with running(csms(require_subprotocol=False)) as server:
+        async with ws_connect(server.url + "CP9") as ws:
+            await ws.send('[2,"1","Heartbeat",{}]')
+            assert '"currentTime"' in await ws.recv()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
                                QPushButton, QVBoxLayout)
 
 from inspector.roles.common import Listen
@@ -32,6 +32,13 @@ class CsmsPanel(ServerPanel):
         self.overrides.setText(settings.value("csms/overrides", ""))
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Overrides:", overrides_row)
+        # OCPP-J closes a connection that offers no supported subprotocol; a field charger
+        # that offers none can be served as 1.6 instead
+        self.lenient = QCheckBox("Serve chargers that offer no OCPP subprotocol (as 1.6)")
+        self.lenient.setObjectName("csmsAcceptNoSubprotocol")
+        self.lenient.setChecked(str(settings.value("csms/accept_no_subprotocol", "false")).lower()
+                                == "true")
+        self.form.addRow("", self.lenient)
         self._add_url_rows()
         self.add_security(server_security(settings, "csms"))
         # profile 3: how a client certificate is held to the charger presenting it
@@ -72,13 +79,16 @@ class CsmsPanel(ServerPanel):
         overrides = load_overrides(path) if path else None  # OverrideError is a ValueError
         csms = FakeCsms(self.host.hub, listen, overrides=overrides,
                         tls=self.security.server_tls(), passwords=self.security.password(),
-                        cert_check=self.cert_check.currentData())
+                        cert_check=self.cert_check.currentData(),
+                        require_subprotocol=not self.lenient.isChecked())
         return csms
 
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
         self.host.settings.setValue("csms/cert_check", self.cert_check.currentData())
+        self.host.settings.setValue("csms/accept_no_subprotocol",
+                                    "true" if self.lenient.isChecked() else "false")
         self.security.save_settings()
 
     def started(self) -> None:

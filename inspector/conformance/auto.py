@@ -241,7 +241,7 @@ class AutoCsms(_Driver):
         """A fresh FakeCsms with these overrides; returns the URL to connect to."""
         await self.stop()
         self.csms = self.factory(self.hub, Listen("127.0.0.1", 0), overrides=overrides,
-                                 passwords=self.password, tls=self.tls, require_subprotocol=True,
+                                 passwords=self.password, tls=self.tls,
                              default_version=self.version, call_timeout=max(self.step_timeout, 1.0))
         await self.csms.start()
         return self.csms.url + self.charge_point_id

@@ -108,7 +108,7 @@ class FakeCsms(ListeningRole):
                  default_version: str = V16, max_size: int = 1 << 20,
                  call_timeout: float = 30.0, validate: bool = True,
                  tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
-                 ping_interval: float | None = 30.0, require_subprotocol: bool = False,
+                 ping_interval: float | None = 30.0, require_subprotocol: bool = True,
                  write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial"):
         self.hub = hub
         self.listen = listen
@@ -126,8 +126,8 @@ class FakeCsms(ListeningRole):
         # Basic auth (profiles 1 and 2): one password for every charge point, or one per id
         self.passwords = passwords
         self.ping_interval = ping_interval  # finds half-open connections of vanished chargers
-        # OCPP-J: no supported subprotocol offered -> answer without one, then close. Off by
-        # default: a field engineer's charger that offers none is still served (as 1.6)
+        # OCPP-J: no supported subprotocol offered -> answer without one, then close at once.
+        # Off (--accept-no-subprotocol): a field charger that offers none is served as 1.6
         self.require_subprotocol = require_subprotocol
         self.write_timeout = write_timeout  # a charger that stops reading is dropped after this
         self.cert_check = cert_check  # profile 3: how a client certificate is held to its charger
@@ -170,11 +170,14 @@ class FakeCsms(ListeningRole):
         common_name = peer_common_name(getattr(websocket, "transport", None))
         if common_name is not None and self.cert_check == "strict" and common_name != cp_id:
             reason = f"client certificate CN {common_name!r} is not the charge point id {cp_id!r}"
-            self._refuse_certificate(websocket, cp_id, reason)
+            self._refuse_connection(websocket, cp_id, f"refused: {reason}")
             await websocket.close(1008, "certificate does not belong to this charge point")
             return
         if websocket.subprotocol is None and self.require_subprotocol:
-            self.hub.notice("warning", f"{cp_id}: closed, it offered no supported subprotocol", "csms")
+            offered = websocket.request.headers.get_all("Sec-WebSocket-Protocol")
+            reason = (f"offered no OCPP subprotocol this CSMS supports ({', '.join(offered)})"
+                      if offered else "offered no subprotocol")
+            self._refuse_connection(websocket, cp_id, f"closed at once: {reason}")
             await websocket.close(1002, "no supported OCPP subprotocol offered")
             return
         version = version_of(websocket.subprotocol) or self.default_version
@@ -200,13 +203,14 @@ class FakeCsms(ListeningRole):
             close_info(info, websocket)
             self.hub.publish(ConnectionClosedEvent(info))
 
-    def _refuse_certificate(self, websocket, cp_id: str, reason: str) -> None:
+    def _refuse_connection(self, websocket, cp_id: str, note: str) -> None:
+        """A connection we end at once: a record in the capture and a line on the console."""
         now = time.time()
         info = self.hub.new_connection(cp_id, "csms", remote_address=remote_address(websocket),
-                                       opened_at=now, closed_at=now, note=f"refused: {reason}")
+                                       opened_at=now, closed_at=now, note=note)
         self.hub.publish(ConnectionOpened(info))
         self.hub.publish(ConnectionClosedEvent(info))
-        self.hub.notice("warning", f"{cp_id}: refused, {reason}", "csms")
+        self.hub.notice("warning", f"{cp_id}: {note}", "csms")
 
     async def _respond_checking_serial(self, version: str, common_name: str, info, frame) -> dict:
         """Profile 3: the certificate must be the booting charger's own (its CN holds the
