@@ -89,10 +89,12 @@ def _log_export(args) -> int:
 
 
 def _certs(args) -> int:
-    from .certs import create_lab_pki
+    from .certs import CertsError, create_lab_pki
     try:
         written = create_lab_pki(args.out, hosts=args.host, charge_points=args.charge_point,
-                                 days=args.days)
+                                 days=args.days, force=args.force)
+    except CertsError as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write certificates to {args.out}: {exc.strerror or exc}") from None
     for name, path in written.items():

@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     certs.add_argument("--charge-point", action="append", metavar="ID",
                        help="client certificate for this charge point id (repeatable; default CP001)")
     certs.add_argument("--days", type=int, default=365)
+    certs.add_argument("--force", action="store_true",
+                       help="replace a CA and certificates already in --out (by default an existing "
+                            "CA is reused to sign new client certificates and nothing is overwritten)")
 
     suite = verbs.add_parser("suite", help="conformance test suites (OCTT-style test cases)",
                              description="conformance test suites (OCTT-style test cases)")

@@ -171,3 +171,26 @@ async def test_profile3_holds_a_certificate_to_the_charger_presenting_it(station
         with pytest.raises(ChargerError):
             await run_charger(role.url.replace("ws://", "wss://") + "CP002",
                               tls=_as(station_pki, "CP001"), meter_values=0)
+
+
+def test_certs_reuses_its_ca_and_never_overwrites_or_escapes_its_folder(tmp_path):
+    import subprocess
+    import sys
+    cli = [sys.executable, "-m", "inspector", "certs", "--out", str(tmp_path / "pki")]
+    first = subprocess.run([*cli, "--charge-point", "CP001"], capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    ca_before = (tmp_path / "pki" / "ca.pem").read_bytes()
+    second = subprocess.run([*cli, "--charge-point", "CP002"], capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "pki" / "ca.pem").read_bytes() == ca_before  # the CA was reused
+    again = subprocess.run([*cli, "--charge-point", "CP001"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "already holds CP001.pem; use --force" in again.stderr
+    escape = subprocess.run([*cli, "--charge-point", "../../x"], capture_output=True, text=True, timeout=60)
+    assert escape.returncode == 1 and "cannot be a charge point id" in escape.stderr
+    assert not (tmp_path / "x.pem").exists() and not (tmp_path.parent / "x.pem").exists()
+    # both client certificates are signed by the one CA
+    from cryptography import x509
+    ca = x509.load_pem_x509_certificate(ca_before)
+    for cp in ("CP001", "CP002"):
+        cert = x509.load_pem_x509_certificate((tmp_path / "pki" / f"{cp}.pem").read_bytes())
+        cert.verify_directly_issued_by(ca)
