@@ -119,3 +119,34 @@ async def test_very_deep_json_is_an_invalid_frame_not_a_dropped_connection(tmp_p
     rows = {f["unique_id"]: f for f in exported(path) if f["direction"] == "to_csms"}
     assert rows["deep900"]["valid"] is False and rows["deep5000"]["type"] == "MALFORMED"
     assert rows["after"]["valid"] is True
+
+
+async def test_the_proxy_refuses_dot_segments_and_bare_line_breaks(tmp_path):
+    """Nothing it was not asked to carry goes upstream: a '..' tail or a header with a bare
+    LF is refused with 400, logged, and the CSMS never sees it."""
+    import asyncio
+    import base64
+    from inspector.events import Hub
+    from tests.roles_helpers import csms
+    seen = []
+    upstream_hub = Hub()
+    upstream_hub.subscribe(lambda e: seen.append(e))
+    hub = Hub()
+    notices = []
+    hub.subscribe(lambda e: notices.append(e.text) if hasattr(e, "text") else None)
+    async with running(csms(upstream_hub)) as upstream:
+        async with running(proxy(upstream.url + "ocpp", hub)) as role:
+            port = int(role.url.rsplit(":", 1)[1].strip("/"))
+            for path, extra in (("/../admin/CP1", ""), ("/%2e%2e/CP1", ""),
+                                ("/CP1", "X-Note: a\nInjected: yes\r\n")):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                key = base64.b64encode(b"0123456789abcdef").decode()
+                writer.write((f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                              f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                              f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                              f"{extra}\r\n").encode())
+                status = await asyncio.wait_for(reader.readline(), 10)
+                assert status.startswith(b"HTTP/1.1 400 "), (path, status)
+                writer.close()
+    assert not [e for e in seen if type(e).__name__ == "ConnectionOpened"]  # nothing reached it
+    assert any("'..' segments" in n for n in notices) and any("bare line break" in n for n in notices)

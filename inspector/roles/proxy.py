@@ -18,7 +18,7 @@ import asyncio
 import socket
 import ssl
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened, FrameLogged
 from ..events import TO_CHARGER, TO_CSMS
@@ -50,6 +50,17 @@ def _parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
             name, _, value = line.partition(":")
             headers.append((name.strip(), value.strip()))
     return lines[0], headers
+
+
+def _request_problem(path: str, headers) -> str | None:
+    """Why a charger's opening request must not be relayed upstream, or None."""
+    segments = unquote(urlsplit(path).path).split("/")
+    if ".." in segments or "." in segments:
+        return f"the path {path!r} has '.' or '..' segments"
+    for name, value in headers:
+        if "\n" in name or "\r" in name or "\n" in value or "\r" in value:
+            return f"header {name.strip()!r} holds a bare line break"
+    return None
 
 
 def _header(headers, name: str) -> str | None:
@@ -147,6 +158,9 @@ class Proxy(ListeningRole):
 
     async def _open_upstream(self, request_line: str, headers, path: str):
         url = self.upstream + (path if path.startswith("/") else "/" + path)
+        problem = _request_problem(path, headers)
+        if problem:  # never carried upstream: it could reach what the CSMS path does not cover
+            raise HandshakeError(400, problem)
         if (_header(headers, "Upgrade") or "").lower() != "websocket":
             raise HandshakeError(426, "not a WebSocket upgrade request", [("Upgrade", "websocket")])
         try:
@@ -199,7 +213,8 @@ class Proxy(ListeningRole):
 
     @staticmethod
     async def _respond_error(writer, error: HandshakeError) -> None:
-        phrase = {502: "Bad Gateway", 426: "Upgrade Required", **_PASSED_STATUSES}.get(error.status, "Error")
+        phrase = {400: "Bad Request", 502: "Bad Gateway", 426: "Upgrade Required",
+                  **_PASSED_STATUSES}.get(error.status, "Error")
         body = (error.reason + "\n").encode("utf-8")
         lines = [f"HTTP/1.1 {error.status} {phrase}", "Content-Type: text/plain; charset=utf-8",
                  f"Content-Length: {len(body)}", "Connection: close"]
