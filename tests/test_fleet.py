@@ -30,3 +30,23 @@ async def test_fleet_reports_a_csms_that_is_down():
     summary = await fleet.run()
     assert summary["booted"] == 0 and summary["errors"] == 3
     assert "cannot connect" in summary["last_errors"][0]
+
+
+async def test_an_idle_fleet_holds_its_connections_for_the_whole_duration():
+    """A 300 s heartbeat never falls due in a 2 s run: the chargers still stay connected
+    until --duration ends, and the live count says so."""
+    import asyncio
+    import time
+    async with running(csms()) as server:  # grants the default 300 s heartbeat
+        fleet = Fleet(Hub(), FleetOptions(url=server.url, count=5, duration=2.0, scenario="idle",
+                                          ramp_up=0.1))
+        started = time.monotonic()
+        run = asyncio.create_task(fleet.run())
+        while fleet.stats.booted < 5:
+            assert time.monotonic() - started < 10, "the fleet did not boot"
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        assert fleet.stats.connected == 5 and len(server.stations) == 5
+        summary = await run
+    assert time.monotonic() - started >= 1.9  # the whole duration, not 0.03 s
+    assert summary["booted"] == 5 and summary["errors"] == 0

@@ -171,6 +171,14 @@ class Fleet:
             tasks.append(asyncio.create_task(self._sessions(charger, deadline)))
         try:
             await asyncio.gather(*tasks)
+            # hold the connection until --duration ends (an idle charger's heartbeat may not
+            # fall due at all in a short run), unless it closes first
+            remaining = deadline - time.monotonic()
+            if remaining > 0 and charger.endpoint is not None:
+                try:
+                    await asyncio.wait_for(charger.endpoint.closed.wait(), remaining)
+                except asyncio.TimeoutError:
+                    pass
         finally:
             for task in tasks:
                 task.cancel()
