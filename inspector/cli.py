@@ -36,7 +36,7 @@ def _open_capture(path: Path) -> Capture:
 def _log_show(args) -> int:
     capture = _open_capture(args.db)
     print(f"{'time (UTC)':<26} {'charge point':<16} {'dir':<6} {'type':<10} {'action':<28} "
-          f"{'latency':>10} valid  unique id")
+          f"{'latency':>10} valid  {'unique id':<36}  info")
     shown = 0
     # connection events (opened, refused, closed) in time order between the frames, unless
     # the filters ask for frames only
@@ -50,7 +50,8 @@ def _log_show(args) -> int:
         print(f"{item['time']:<26} {printable(item['charge_point_id'])[:16]:<16} "
               f"{ARROW[item['direction']][:6]:<6} {item['type']:<10} "
               f"{printable(item['action'])[:28]:<28} "
-              f"{latency:>10} {valid:<6} {printable(item['unique_id'])}")
+              f"{latency:>10} {valid:<6} {printable(item['unique_id'])[:36]:<36}  "
+              f"{printable(payload_summary(item))}")
         for error in item["errors"]:
             print(f"{'':>27}{printable(error['path'])}: {printable(error['message'])}")
         for flag in item["flags"]:
@@ -60,6 +61,43 @@ def _log_show(args) -> int:
         _print_connection_event(event)
     print(f"{shown} frame(s)", file=sys.stderr)
     return EXIT_OK
+
+
+# what a tester looks for first in a payload, in this order (Wireshark's "Info" column)
+_SUMMARY_PATHS = (("status", ("status",)), ("idTagInfo", ("idTagInfo", "status")),
+                  ("idTokenInfo", ("idTokenInfo", "status")), ("idTag", ("idTag",)),
+                  ("idToken", ("idToken", "idToken")), ("connector", ("connectorId",)),
+                  ("evse", ("evseId",)), ("evse", ("evse", "id")), ("event", ("eventType",)),
+                  ("trigger", ("triggerReason",)), ("tx", ("transactionId",)),
+                  ("tx", ("transactionInfo", "transactionId")),
+                  ("state", ("transactionInfo", "chargingState")), ("reason", ("reason",)),
+                  ("type", ("type",)), ("key", ("key",)), ("message", ("requestedMessage",)))
+
+
+def payload_summary(item: dict, limit: int = 60) -> str:
+    """'status Accepted, connector 1' from a frame's payload; a CALLERROR's code and text."""
+    import json
+    try:
+        message = json.loads(item["raw"])
+    except (ValueError, TypeError, RecursionError):
+        return ""
+    if not isinstance(message, list) or len(message) < 3:
+        return ""
+    if message[0] in (4, 5):  # CALLERROR / CALLRESULTERROR
+        text = " ".join(str(part) for part in message[2:4] if part)
+        return text[:limit]
+    payload = message[3] if message[0] in (2, 6) and len(message) > 3 else message[2]
+    if not isinstance(payload, dict):
+        return ""
+    parts, seen = [], set()
+    for label, path in _SUMMARY_PATHS:
+        value = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, (dict, list)) and label not in seen:
+            seen.add(label)
+            parts.append(f"{label} {value}")
+    return ", ".join(parts)[:limit]
 
 
 def _epoch(iso: str) -> float:

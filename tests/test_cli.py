@@ -169,3 +169,13 @@ def test_a_closed_pipe_ends_quietly():
     result = subprocess.run(f"{sys.executable} -m inspector suite list | head -1", shell=True,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.startswith("ID") and result.stderr == ""
+
+
+def test_log_show_summarises_each_payload_in_one_line():
+    from inspector.cli import payload_summary
+    assert payload_summary({"raw": '[2,"1","StatusNotification",{"connectorId":1,"errorCode":'
+                                   '"NoError","status":"Charging"}]'}) == "status Charging, connector 1"
+    assert payload_summary({"raw": '[3,"1",{"idTagInfo":{"status":"Blocked"}}]'}) == "idTagInfo Blocked"
+    assert payload_summary({"raw": '[4,"1","NotImplemented","unknown action",{}]'}) == \
+        "NotImplemented unknown action"
+    assert payload_summary({"raw": "not json"}) == ""
