@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from . import codec
+from . import codec, flags
+from .flags import Flag
 from .codec import Frame, FrameType
 from .events import CallUnanswered, ConnectionInfo, FrameRecord, opposite
 from .schemas import REQUEST, RESPONSE
@@ -108,7 +109,7 @@ class ConnectionMonitor:
         record.valid = False
         record.errors = [Finding("$", record.frame.reason or "malformed", "frame",
                                  record.frame.error_hint or "FormatViolation")]
-        record.flags.append("malformed")
+        record.flags.append(Flag(flags.MALFORMED, "malformed"))
 
     def _on_call(self, record: FrameRecord, now: float) -> None:
         frame, direction = record.frame, record.direction
@@ -116,10 +117,10 @@ class ConnectionMonitor:
         pending = self._outstanding[direction]
         recent = self._recent_ids[direction]
         if frame.unique_id in pending or frame.unique_id in recent:
-            record.flags.append(f"duplicate unique id {frame.unique_id!r}")
+            record.flags.append(Flag(flags.DUPLICATE_ID, f"duplicate unique id {frame.unique_id!r}"))
         elif pending:
             other = next(iter(pending))
-            record.flags.append(f"second CALL while {other!r} is outstanding")
+            record.flags.append(Flag(flags.SECOND_CALL, f"second CALL while {other!r} is outstanding"))
         recent.add(frame.unique_id, now)
         pending[frame.unique_id] = _Outstanding(record, now)
         self._check(record, REQUEST, frame.payload)
@@ -137,7 +138,7 @@ class ConnectionMonitor:
                 record.action = None  # the answer to a malformed frame, as OCPP-J asks
                 self._check_error_code(record)
                 return
-            record.flags.append(f"no outstanding CALL with id {frame.unique_id!r}")
+            record.flags.append(Flag(flags.UNPAIRED, f"no outstanding CALL with id {frame.unique_id!r}"))
             if frame.type is FrameType.CALLERROR:
                 self._check_error_code(record)
             return
@@ -159,7 +160,8 @@ class ConnectionMonitor:
     def _check(self, record: FrameRecord, kind: str, payload) -> None:
         if record.action and not is_known_action(self.version, record.action):
             if self.version is not None:
-                record.flags.append(f"unknown action {record.action!r} in OCPP {self.version}")
+                record.flags.append(Flag(flags.UNKNOWN_ACTION,
+                                         f"unknown action {record.action!r} in OCPP {self.version}"))
             return
         if not self.validate_schemas:
             return
@@ -185,7 +187,7 @@ class ConnectionMonitor:
             for unique_id, call in list(pending.items()):
                 if now - call.time >= self.call_timeout:
                     del pending[unique_id]
-                    flag = f"unanswered after {self.call_timeout:g} s"
+                    flag = Flag(flags.UNANSWERED, f"unanswered after {self.call_timeout:g} s")
                     call.record.flags.append(flag)
                     events.append(CallUnanswered(call.record, flag))
         return events
@@ -195,7 +197,7 @@ class ConnectionMonitor:
         events = []
         for pending in self._outstanding.values():
             for call in pending.values():
-                flag = "no response: the connection closed"
+                flag = Flag(flags.NO_RESPONSE, "no response: the connection closed")
                 call.record.flags.append(flag)
                 events.append(CallUnanswered(call.record, flag))
             pending.clear()

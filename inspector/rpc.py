@@ -16,7 +16,8 @@ from typing import Awaitable, Callable
 
 from websockets.exceptions import ConnectionClosed
 
-from . import codec
+from . import codec, flags
+from .flags import Flag
 from .codec import Frame, FrameType
 from .events import FrameLogged, TO_CHARGER, TO_CSMS
 from .monitor import ConnectionMonitor
@@ -116,16 +117,17 @@ class Endpoint:
         except TimeoutError:
             reason = (f"the peer stopped reading: nothing could be sent for "
                       f"{self.write_timeout:g} s")
-            record.flags.append(f"not sent: {reason}")
+            record.flags.append(Flag(flags.NOT_SENT, f"not sent: {reason}"))
             self.hub.publish(FrameLogged(record))
             self._abort(reason)
             raise WriteStalled(reason) from None
         except ConnectionClosed as exc:
-            record.flags.append(f"not sent: the connection had closed ({_close_text(exc)})")
+            record.flags.append(Flag(flags.NOT_SENT,
+                                     f"not sent: the connection had closed ({_close_text(exc)})"))
             self.hub.publish(FrameLogged(record))
             raise
         except Exception as exc:
-            record.flags.append(f"not sent: {type(exc).__name__}: {exc}")
+            record.flags.append(Flag(flags.NOT_SENT, f"not sent: {type(exc).__name__}: {exc}"))
             self.hub.publish(FrameLogged(record))
             raise
         self.hub.publish(FrameLogged(record))
@@ -220,7 +222,7 @@ class Endpoint:
 
     async def _answer(self, record) -> None:
         frame = record.frame
-        if record.flags and any(f.startswith("unknown action") for f in record.flags):
+        if record.flags and flags.has(record.flags, flags.UNKNOWN_ACTION):
             await self._safe_send(codec.call_error(frame.unique_id, "NotImplemented",
                                                    f"unknown action {frame.action}"))
             return

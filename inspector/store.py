@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from . import flags
 from .codec import FrameType
 from .events import CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged
 
@@ -48,13 +49,15 @@ CREATE TABLE IF NOT EXISTS frames (
     valid INTEGER,
     errors TEXT NOT NULL DEFAULT '[]',
     flags TEXT NOT NULL DEFAULT '[]',
-    raw TEXT NOT NULL
+    raw TEXT NOT NULL,
+    flag_codes TEXT NOT NULL DEFAULT '[]'
 );
 """
-_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _FRAME_COLUMNS = _FRAME_ROW.count("?")
 _INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, direction, type,"
-                 " unique_id, action, latency_ms, valid, errors, flags, raw) VALUES " + _FRAME_ROW)
+                 " unique_id, action, latency_ms, valid, errors, flags, raw, flag_codes) VALUES "
+                 + _FRAME_ROW)
 _ROWS_PER_INSERT = (1024, 256, 64, 16, 4, 1)
 _CALL_ROWS_KEPT = 200_000
 _TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
@@ -96,6 +99,9 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(frames)")}
+        if "flag_codes" not in columns:  # a capture from before flags had codes
+            db.execute("ALTER TABLE frames ADD COLUMN flag_codes TEXT NOT NULL DEFAULT '[]'")
         db.commit()
     return db
 
@@ -208,8 +214,9 @@ class CaptureWriter:
         elif kind is CallUnanswered:
             row = self._call_rows.pop(event.record.seq, None)
             if row is not None:
-                self._append(("UPDATE frames SET flags=? WHERE id=?",
-                              (json.dumps(event.record.flags), row)))
+                self._append(("UPDATE frames SET flags=?, flag_codes=? WHERE id=?",
+                              (json.dumps(event.record.flags),
+                               json.dumps([flags.code_of(f) for f in event.record.flags]), row)))
 
     def flush(self, timeout: float = 5.0) -> None:
         """Block until everything handled so far is committed."""
@@ -258,12 +265,13 @@ class CaptureWriter:
         elif record.request_seq is not None:
             self._call_rows.pop(record.request_seq, None)  # answered: it will not be flagged
         connection_row = self._connection_row(connection)
-        valid, errors, flags = record.valid, record.errors, record.flags
+        valid, errors, found = record.valid, record.errors, record.flags
         return (frame_id, connection_row, storable(connection.charge_point_id), record.time,
                 record.direction, _TYPE_NAMES[frame.type], storable(frame.unique_id),
                 storable(record.action), record.latency_ms, None if valid is None else int(valid),
                 json.dumps([f.as_dict() for f in errors]) if errors else "[]",
-                json.dumps(flags) if flags else "[]", storable(frame.raw))
+                json.dumps(found) if found else "[]", storable(frame.raw),
+                json.dumps([flags.code_of(f) for f in found]) if found else "[]")
 
     # ---- writer thread -----------------------------------------------------------------
 
@@ -413,6 +421,8 @@ def export_dict(row) -> dict:
         "valid": None if valid is None else bool(valid),
         "errors": json.loads(row["errors"]),  # [{path, message, rule, ocpp_error}]
         "flags": json.loads(row["flags"]),
+        # the code of each flag, what code decides on (absent in files from before codes)
+        "flag_codes": json.loads(row["flag_codes"]) if "flag_codes" in row.keys() else [],
         "raw": row["raw"],
     }
 

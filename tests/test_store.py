@@ -107,3 +107,46 @@ def test_large_batches_keep_every_frame_in_order(tmp_path):
     assert [r["unique_id"] for r in rows[:count]] == [f"a{i}" for i in range(count)]
     assert rows[-1]["unique_id"] == "z" and second.id != first.id
     assert [c["close_code"] for c in capture.connections()] == [1000, None]
+
+
+def test_flags_are_stored_with_their_codes_and_old_captures_still_read(tmp_path):
+    import sqlite3
+    from inspector import flags
+    from inspector.events import Hub
+    from inspector.monitor import ConnectionMonitor
+    from inspector.events import FrameLogged
+    from inspector.store import Capture, CaptureWriter
+    path = tmp_path / "capture.db"
+    hub = Hub()
+    writer = CaptureWriter(path)
+    writer.attach(hub)
+    info = hub.new_connection("CP1", "csms", subprotocol="ocpp1.6", version="1.6")
+    monitor = ConnectionMonitor(info, hub.next_seq)
+    for raw in ('[2,"a","Heartbeat",{}]', '[2,"a","Heartbeat",{}]', '[2,"b","Teleport",{}]'):
+        hub.publish(FrameLogged(monitor.observe("to_csms", raw, 0.0)))
+    writer.close()
+    capture = Capture(path)
+    rows = list(capture.frames())
+    capture.close()
+    assert rows[1]["flag_codes"] == ["duplicate-id"] and rows[1]["flags"][0].startswith("duplicate")
+    assert flags.UNKNOWN_ACTION in rows[2]["flag_codes"]
+    restored = flags.restore(rows[1]["flags"], rows[1]["flag_codes"])
+    assert restored[0].code == flags.DUPLICATE_ID and restored == rows[1]["flags"]
+    # a capture written before codes existed: codes come from the wording, once, on reading
+    old = tmp_path / "old.db"
+    db = sqlite3.connect(old)
+    db.executescript("""CREATE TABLE connections (id INTEGER PRIMARY KEY, charge_point_id TEXT NOT NULL,
+        role TEXT NOT NULL, subprotocol TEXT, remote_address TEXT, opened_at REAL, closed_at REAL,
+        close_code INTEGER, close_reason TEXT, note TEXT);
+        CREATE TABLE frames (id INTEGER PRIMARY KEY, connection_id INTEGER NOT NULL,
+        charge_point_id TEXT NOT NULL, time REAL NOT NULL, direction TEXT NOT NULL, type TEXT NOT NULL,
+        unique_id TEXT, action TEXT, latency_ms REAL, valid INTEGER, errors TEXT NOT NULL DEFAULT '[]',
+        flags TEXT NOT NULL DEFAULT '[]', raw TEXT NOT NULL);
+        INSERT INTO connections VALUES (1, 'CP1', 'csms', 'ocpp1.6', NULL, 0, NULL, NULL, NULL, NULL);
+        INSERT INTO frames VALUES (1, 1, 'CP1', 0, 'to_csms', 'CALL', 'x', 'Heartbeat', NULL, 1, '[]',
+        '["unanswered after 30 s"]', '[2,"x","Heartbeat",{}]');""")
+    db.close()
+    legacy = Capture(old)
+    row = next(legacy.frames())
+    legacy.close()
+    assert row["flag_codes"] == [] and flags.restore(row["flags"], [])[0].code == flags.UNANSWERED

@@ -11,6 +11,8 @@ from PySide6.QtGui import (QColor, QFontDatabase, QGuiApplication, QSyntaxHighli
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from inspector import flags
+
 from .framestore import FrameStore, Row
 from .model import ARROWS, format_clock, format_latency
 
@@ -162,7 +164,7 @@ class DetailPane(QWidget):
         if pair_row is None:
             if row.type == "CALL":
                 self.pair.clear("no response logged" + (" (unanswered)" if any(
-                    f.startswith("unanswered") for f in row.flags) else " yet"))
+                    flags.code_of(f) == flags.UNANSWERED for f in row.flags) else " yet"))
             elif row.type in ("CALLRESULT", "CALLERROR"):
                 self.pair.clear("its CALL is not in the log")
             else:

@@ -13,6 +13,8 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from inspector import flags
+
 from .framestore import FrameFilter, FrameStore, _Column
 
 COLUMNS = ("Time", "Charge point", "Seen by", "Dir", "Type", "Action", "Unique id", "Latency",
@@ -196,7 +198,7 @@ class FrameTableModel(QAbstractTableModel):
         if cells is not None:
             return cells
         r = self._store.row(store_row)
-        unanswered = any(f.startswith("unanswered") for f in r.flags)
+        unanswered = flags.has(r.flags, flags.UNANSWERED)
         if r.valid is False:
             background = QBrush(INVALID_BG)
         elif unanswered:

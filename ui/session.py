@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from inspector import flags
 from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged,
                               Notice, opposite)
 
@@ -240,7 +241,8 @@ class SessionData:
             rows.append(RowInput(item["id"], moment, connection, item["charge_point_id"],
                                  item["action"], direction, kind, item["valid"],
                                  item["latency_ms"], request_seq, item["unique_id"], item["raw"],
-                                 item["errors"] or None, item["flags"] or None))
+                                 item["errors"] or None,
+                                 flags.restore(item["flags"], item.get("flag_codes")) or None))
             role = self._roles.get(connection, "?")
             self.stations.frame(connection, item["charge_point_id"], role, moment,
                                 item["valid"] is False or bool(item["flags"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .. import flags
 from ..codec import FrameType
 from .results import FrameEntry
 from .values import MISSING, shorten, show_json
@@ -28,13 +29,14 @@ def violation(record) -> str | None:
             kind = f"{what} response"
         return f"the SUT's {kind} is schema-invalid: {first.path}: {first.message}{more}"
     for flag in record.flags:
-        if flag.startswith("second CALL while"):
+        code = flags.code_of(flag)
+        if code == flags.SECOND_CALL:
             other = flag.split("while ", 1)[1]
             return (f"the SUT sent {what} while its previous CALL {other} (one outstanding CALL "
                     f"at a time)")
-        if flag.startswith("duplicate unique id"):
+        if code == flags.DUPLICATE_ID:
             return f"the SUT reused a unique id in {what}: {flag}"
-        if flag.startswith("unknown action"):
+        if code == flags.UNKNOWN_ACTION:
             return f"the SUT sent an {flag}"
     return None
 

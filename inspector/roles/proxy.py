@@ -26,7 +26,8 @@ from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT
 from ..tls import ClientTls, ServerTls
 from ..versions import version_of
-from .. import codec
+from .. import codec, flags
+from ..flags import Flag
 from ..wsframes import Close, FrameReader, Message, Oversize, StreamError, close_frame
 from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
                      transport_limit)
@@ -326,9 +327,9 @@ class _Leg(asyncio.Protocol):
                         message, bad_utf8 = message.decode("utf-8", errors="replace"), True
                 record = monitor.observe(self.direction, message, received)
                 if bad_utf8:
-                    record.flags.append("text frame is not valid UTF-8")
+                    record.flags.append(Flag(flags.BAD_UTF8, "text frame is not valid UTF-8"))
                 if not delivered:
-                    record.flags.append("not delivered: the other side had closed")
+                    record.flags.append(Flag(flags.NOT_DELIVERED, "not delivered: the other side had closed"))
                 self.hub.publish(FrameLogged(record))
             elif type(event) is Close:
                 if self.close is None:
@@ -339,17 +340,18 @@ class _Leg(asyncio.Protocol):
                     event.head.decode("latin-1")
                 frame = codec.truncated(head, event.size, self.frames.max_message)
                 record = monitor.observe(self.direction, frame, received)
-                record.flags.append(f"oversize: {event.size} bytes, logged truncated")
+                record.flags.append(Flag(flags.OVERSIZE, f"oversize: {event.size} bytes, logged truncated"))
                 if not delivered:
-                    record.flags.append("not delivered: the other side had closed")
+                    record.flags.append(Flag(flags.NOT_DELIVERED, "not delivered: the other side had closed"))
                 self.hub.publish(FrameLogged(record))
             elif type(event) is StreamError:
                 # a marker in the capture where the stream could not be read as messages
                 frame = codec.unreadable(event.reason)
                 record = monitor.observe(self.direction, frame, received)
                 if event.fatal:
-                    record.flags.append("inspection stopped: later frames of this direction "
-                                        "are relayed but cannot be logged")
+                    record.flags.append(Flag(flags.INSPECTION_STOPPED,
+                                             "inspection stopped: later frames of this direction "
+                                             "are relayed but cannot be logged"))
                 self.hub.publish(FrameLogged(record))
                 self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
                                 f"{event.reason}", "proxy")
