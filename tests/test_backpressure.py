@@ -5,18 +5,13 @@ the peer is dropped, with the reason in the capture."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
-import socket
-import struct
 import time
-from urllib.parse import urlsplit
 
 from inspector.events import Hub
 from inspector.roles.charger import ChargerOptions, FakeCharger
 from inspector.rpc import MAX_ANSWERS_IN_FLIGHT
 from tests.conftest import exported
-from tests.roles_helpers import csms, logged_hub, proxy, running
+from tests.roles_helpers import csms, logged_hub, proxy, raw_charger, running
 
 
 # answers of 8 KB: the buffers between us and a deaf peer fill after a few hundred of them
@@ -30,18 +25,7 @@ def masked_text(payload: bytes) -> bytes:
 
 async def deaf_charger(url: str, path: str = "DEAF"):
     """A client with a tiny receive buffer that will never read after the handshake."""
-    parts = urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", parts.port))
-    reader, writer = await asyncio.open_connection(sock=sock)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
-    assert b" 101 " in await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-    return reader, writer
+    return await raw_charger(url, path, receive_buffer=4096)
 
 
 async def flood(writer, count: int) -> int:

@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from inspector.events import Hub
 from inspector.store import CaptureBusy, CaptureWriter, default_capture_path
 from tests.conftest import exported
-from tests.roles_helpers import csms, logged_hub, running
+from tests.roles_helpers import csms, listening_url, logged_hub, running
 
 CLI = [sys.executable, "-m", "inspector"]
 SURROGATE_CALL = '[2,"\\ud800","Heartbeat",{}]'  # a JSON escape that decodes to a lone surrogate
@@ -82,12 +82,7 @@ def test_a_capture_that_cannot_be_written_is_reported_at_once_and_in_the_exit_co
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               preexec_fn=_small_file_limit)
     try:
-        url = None
-        deadline = time.monotonic() + 20
-        while url is None and time.monotonic() < deadline:
-            match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", server.stdout.readline())
-            url = match and match.group(1)
-        assert url, "fake CSMS did not start"
+        url = listening_url(server)
         charger = subprocess.run([*CLI, "charger", "--url", url + "CP1", "--meter-values", "3000",
                                   "--interval", "0", "-q", "--no-log"],
                                  capture_output=True, text=True, timeout=120)

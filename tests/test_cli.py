@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from tests.roles_helpers import listening_url
+
 CLI = [sys.executable, "-m", "inspector"]
 
 
@@ -21,13 +23,7 @@ def csms_process(tmp_path):
     """`ocpp-inspector csms` on a free loopback port; yields its URL."""
     process = subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--db", str(tmp_path / "csms.db")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = None
-    deadline = time.monotonic() + 20
-    while url is None and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", line)
-        url = match and match.group(1)
-    assert url, "fake CSMS did not start"
+    url = listening_url(process)
     yield url, process
     if process.poll() is None:
         process.send_signal(signal.SIGINT)

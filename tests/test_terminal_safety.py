@@ -7,11 +7,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 from websockets.sync.client import connect
 
 from inspector.terminal import printable
+from tests.roles_helpers import listening_url
 
 CLI = [sys.executable, "-m", "inspector"]
 HOSTILE_ID = "%1B]0;pwned%07CP1"  # sets the terminal title if printed raw
@@ -34,12 +34,7 @@ def test_live_console_and_log_show_escape_what_the_peer_sent(tmp_path):
     server = subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--db", str(db)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        url = None
-        deadline = time.monotonic() + 20
-        while url is None and time.monotonic() < deadline:
-            match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", server.stdout.readline())
-            url = match and match.group(1)
-        assert url
+        url = listening_url(server)
         with connect(url + HOSTILE_ID, subprotocols=["ocpp1.6"]) as ws:
             ws.send(HOSTILE_CALL)
             ws.recv(timeout=10)

@@ -41,6 +41,15 @@ def verdict_colour(item) -> str:
     return item.background(1).color().name()
 
 
+def start_staying_charger(qtbot, charger, charge_point: str) -> None:
+    """The app's own fake charger as a 1.6 SUT that boots and stays connected."""
+    charger.charge_point.setText(charge_point)
+    charger.version.setCurrentText("1.6")
+    charger.meter_values.setValue(0)
+    charger.stay.setChecked(True)
+    click(qtbot, charger.start_button)
+
+
 def visible_prompts() -> list:
     return [w for w in QApplication.topLevelWidgets()
             if isinstance(w, PromptDialog) and w.isVisible()]
@@ -187,11 +196,7 @@ def test_operator_done_with_the_fake_charger_as_the_sut(qtbot, window, run):
         click(qtbot, tab.use_for_charger)
         assert charger.csms_url.text() == tab.url.text()
         click(qtbot, tab.prompt_dialog.done_button)  # "I rebooted it": now the charger comes
-        charger.charge_point.setText("CP-SUITE")
-        charger.version.setCurrentText("1.6")
-        charger.meter_values.setValue(0)
-        charger.stay.setChecked(True)
-        click(qtbot, charger.start_button)
+        start_staying_charger(qtbot, charger, "CP-SUITE")
         await finished(tab)
 
     run(scenario())
@@ -219,11 +224,7 @@ def test_a_prompt_closes_by_itself_when_the_charger_is_seen(qtbot, window, run):
         assert watch.startswith(f"Watching for the charger connecting to {tab.url.text()}")
         assert "s left" in watch
         click(qtbot, tab.use_for_charger)
-        charger.charge_point.setText("CP-SEEN")
-        charger.version.setCurrentText("1.6")
-        charger.meter_values.setValue(0)
-        charger.stay.setChecked(True)
-        click(qtbot, charger.start_button)
+        start_staying_charger(qtbot, charger, "CP-SEEN")
         await until(lambda: tab.prompt_dialog is None and not visible_prompts(), 10,
                     "the prompt to close by itself")
         await finished(tab)
