@@ -19,6 +19,7 @@ NOT_DELIVERED = "not-delivered"
 NOT_SENT = "not-sent"
 OVERSIZE = "oversize"
 INSPECTION_STOPPED = "inspection-stopped"
+CERTIFICATE_MISMATCH = "certificate-mismatch"  # profile 3: the CN does not hold the boot serial
 OTHER = "other"
 
 # for captures written before flags had codes: the wording each code had then

@@ -26,13 +26,16 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from .. import defaults
+from .. import flags
 from ..codec import FrameType
+from ..flags import Flag
 from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..roles.common import (Listen, charge_point_id_from_path, check_station_url, close_info,
                             refuse_handshake, remote_address)
-from ..rpc import CallError, CallTimeout, Endpoint
-from ..tls import ClientTls, TlsError, basic_auth_header, check_basic_auth, parse_basic_auth
+from ..rpc import CallError, CallTimeout, Endpoint, NoReply
+from ..tls import (ClientTls, TlsError, basic_auth_header, boot_serial, check_basic_auth,
+                   parse_basic_auth)
 from ..versions import SUBPROTOCOLS, version_of
 from .context import StepProblem
 from .options import RunOptions, SuiteError
@@ -91,6 +94,7 @@ class SutConnections:
         self.open_transactions: dict = {}  # transactions the SUT has open, for the teardown
         self.waited_in_vain = False  # a charger never came: later cases do not wait as long
         self.security: dict[int, Security] = {}  # connection id -> what its opening showed
+        self._foreign_boots: set[str] = set()  # boots refused for a foreign certificate
         self._transaction_ids = itertools.count(1)
         self._server = None
         self._client_tasks: set[asyncio.Task] = set()
@@ -307,12 +311,41 @@ class SutConnections:
         return payload
 
     async def _handle_call(self, frame, endpoint: Endpoint | None = None) -> dict:
+        if frame.unique_id in self._foreign_boots:
+            self._foreign_boots.discard(frame.unique_id)
+            raise NoReply()  # the connection is closing: a mismatched certificate
         payload = await self._answer(frame)
         # the "booted" precondition waits for a connection whose boot we accepted
         if (frame.action == "BootNotification" and endpoint is not None
                 and isinstance(payload, dict) and payload.get("status") == "Accepted"):
             self.booted.add(endpoint.connection.id)
         return payload
+
+    def check_boot_certificate(self, record) -> None:
+        """Profile 3, as a CSMS must: the client certificate's CN holds the serial number the
+        station boots with (1.6 A00.FR.405, 2.0.1 B01.FR.11/12), else the connection closes.
+        Runs as the BootNotification is observed, so the step that takes it sees the flag."""
+        if record.direction != self.incoming or record.action != "BootNotification":
+            return
+        facts = self.security.get(record.connection.id)
+        if facts is None or facts.client_cn is None:
+            return
+        serial = boot_serial(record.frame.payload)
+        if serial and serial in facts.client_cn:
+            return
+        reason = (f"BootNotification serial number {serial!r} does not match the client "
+                  f"certificate CN {facts.client_cn!r}" if serial else
+                  f"BootNotification carries no serial number to match the client certificate "
+                  f"CN {facts.client_cn!r}")
+        record.flags.append(Flag(flags.CERTIFICATE_MISMATCH, reason))
+        record.connection.note = reason
+        self.rejected.append(reason)
+        self._foreign_boots.add(record.frame.unique_id)
+        self.note(f"{record.connection.charge_point_id}: {reason}; connection closed", "warning")
+        endpoint = next((e for e in self.live if e.connection.id == record.connection.id), None)
+        if endpoint is not None:
+            asyncio.get_running_loop().create_task(
+                endpoint.close(1008, "certificate does not match the serial number"))
 
     async def _answer(self, frame) -> dict:
         run = self.case

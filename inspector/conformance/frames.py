@@ -38,6 +38,8 @@ def violation(record) -> str | None:
             return f"the SUT reused a unique id in {what}: {flag}"
         if code == flags.UNKNOWN_ACTION:
             return f"the SUT sent an {flag}"
+        if code == flags.CERTIFICATE_MISMATCH:
+            return f"the SUT's {flag} (security profile 3)"
     return None
 
 

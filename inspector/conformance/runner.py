@@ -149,6 +149,7 @@ class SuiteRunner:
             if (record.direction == links.incoming and record.frame.type is FrameType.CALL
                     and record.action not in PERIODIC_ACTIONS):
                 self._last_sut_call = time.monotonic()
+            links.check_boot_certificate(record)
             if links.case is not None:
                 links.case.on_record(record)
             links.track_transactions(record)

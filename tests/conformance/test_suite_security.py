@@ -75,6 +75,22 @@ async def test_charger_security_mutants_fail(pki):
                                 "'SUITE-CP'")
 
 
+async def test_a_charger_booting_with_a_serial_its_certificate_does_not_hold_fails(pki):
+    """The engine checks profile 3 as a CSMS must: the certificate's CN holds the serial
+    number the station boots with, or the connection is closed and the case fails."""
+
+    class ForeignSerial(FakeCharger):
+        def serial_number(self) -> str:
+            return "SOMEONE-ELSE"
+    result = await run("1.6", "charger", ["TC_087_CS"], server_tls=listener(pki, mutual=True),
+                       client_tls=trust(pki, SIMULATED_ID), step_timeout=2,
+                       charger_factory=lambda hub, opts: ForeignSerial(hub, opts))
+    case = result.cases[0]
+    assert case.verdict is Verdict.FAIL, case.log(frames=False)
+    assert ("BootNotification serial number 'SOMEONE-ELSE' does not match the client certificate "
+            "CN 'SUITE-CP'") in case.log(frames=False)
+
+
 async def test_security_cases_do_not_apply_to_a_run_not_set_up_for_them():
     result = await run("1.6", "charger", ["TC_085_CS", "TC_086_CS", "TC_019_CS"])
     cases = by_id(result)
