@@ -34,7 +34,9 @@ class CsmsPanel(ServerPanel):
         self.form.addRow("Overrides:", overrides_row)
         # OCPP-J closes a connection that offers no supported subprotocol; a field charger
         # that offers none can be served as 1.6 instead
-        self.lenient = QCheckBox("Serve chargers that offer no OCPP subprotocol (as 1.6)")
+        self.lenient = QCheckBox("Serve chargers with no subprotocol")
+        self.lenient.setToolTip("OCPP-J closes a connection that offers no OCPP subprotocol this "
+                                "CSMS supports; tick to serve such a charger as OCPP 1.6")
         self.lenient.setObjectName("csmsAcceptNoSubprotocol")
         self.lenient.setChecked(str(settings.value("csms/accept_no_subprotocol", "false")).lower()
                                 == "true")
@@ -44,9 +46,9 @@ class CsmsPanel(ServerPanel):
         # profile 3: how a client certificate is held to the charger presenting it
         self.cert_check = QComboBox()
         self.cert_check.setObjectName("csmsCertCheck")
-        for label, value in (("CN holds the boot serial number (OCPP)", "serial"),
-                             ("…and CN = charge point id (strict lab)", "strict"),
-                             ("certificate chain only (off)", "off")):
+        for label, value in (("CN holds boot serial (OCPP)", "serial"),
+                             ("…and CN = id (strict)", "strict"),
+                             ("chain only (off)", "off")):
             self.cert_check.addItem(label, value)
         self.cert_check.setToolTip("with a client CA (security profile 3): a charger whose "
                                    "certificate does not match is refused and the reason logged")
