@@ -78,6 +78,10 @@ def _load_ca(context, ca) -> None:
 def peer_common_name(transport) -> str | None:
     """The common name of the client certificate a TLS peer presented (profile 3), if any."""
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    return common_name_of(ssl_object)
+
+
+def common_name_of(ssl_object) -> str | None:
     if ssl_object is None:
         return None
     for rdn in (ssl_object.getpeercert() or {}).get("subject", ()):
@@ -113,6 +117,20 @@ def boot_serial(payload: dict) -> str | None:
     if isinstance(station, dict):
         return station.get("serialNumber")
     return payload.get("chargePointSerialNumber")
+
+
+def certificate_serial_problem(common_name: str, boot_payload) -> str | None:
+    """Why a booting charger's client certificate is not its own (its CN must hold the serial
+    number the BootNotification reports), or None. The fake CSMS and the suite engine both
+    apply it."""
+    serial = boot_serial(boot_payload)
+    if serial and serial in common_name:
+        return None
+    if serial:
+        return (f"BootNotification serial number {serial!r} does not match the client "
+                f"certificate CN {common_name!r}")
+    return (f"BootNotification carries no serial number to match the client certificate "
+            f"CN {common_name!r}")
 
 
 def basic_auth_header(user: str, password: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from .values import MISSING, get_path, resolve, shorten, show, show_json
+from .values import MISSING, V, get_path, resolve, shorten, show, show_json
 
 
 def loose_equal(actual: Any, expected: Any) -> bool:
@@ -85,6 +85,20 @@ def setup_check(check: "Check", need: str) -> "Check":
     FAIL when the SUT description declares that set-up, else INCONCLUSIVE."""
     from dataclasses import replace
     return replace(check, setup_for=need)
+
+
+# states of the idTags a SUT description declares; run parameter "<state>_tag" names each
+TAG_STATES = ("valid", "invalid", "blocked", "expired")
+
+
+def tag_check(check: "Check", tag) -> "Check":
+    """A check on a CSMS's answer for a tag it must know (`V("blocked_tag")`): it holds only
+    when the CSMS was set up with that tag, so it depends on the tag's declaration. A tag
+    the CSMS chose itself (a saved variable) needs no set-up: the check stays as it is."""
+    name = getattr(tag, "name", "")
+    if isinstance(tag, V) and name.endswith("_tag") and name.removesuffix("_tag") in TAG_STATES:
+        return setup_check(check, "tag:" + name.removesuffix("_tag"))
+    return check
 
 
 def _shown(actual: Any) -> str:

@@ -34,8 +34,8 @@ from ..monitor import ConnectionMonitor
 from ..roles.common import (Listen, charge_point_id_from_path, check_station_url, close_info,
                             refuse_handshake, remote_address)
 from ..rpc import CallError, CallTimeout, Endpoint, NoReply
-from ..tls import (ClientTls, TlsError, basic_auth_header, boot_serial, check_basic_auth,
-                   parse_basic_auth)
+from ..tls import (ClientTls, TlsError, basic_auth_header, certificate_serial_problem,
+                   check_basic_auth, common_name_of, parse_basic_auth)
 from ..versions import SUBPROTOCOLS, version_of
 from .context import StepProblem
 from .options import RunOptions, SuiteError
@@ -330,13 +330,9 @@ class SutConnections:
         facts = self.security.get(record.connection.id)
         if facts is None or facts.client_cn is None:
             return
-        serial = boot_serial(record.frame.payload)
-        if serial and serial in facts.client_cn:
+        reason = certificate_serial_problem(facts.client_cn, record.frame.payload)
+        if reason is None:
             return
-        reason = (f"BootNotification serial number {serial!r} does not match the client "
-                  f"certificate CN {facts.client_cn!r}" if serial else
-                  f"BootNotification carries no serial number to match the client certificate "
-                  f"CN {facts.client_cn!r}")
         record.flags.append(Flag(flags.CERTIFICATE_MISMATCH, reason))
         record.connection.note = reason
         self.rejected.append(reason)
@@ -387,11 +383,7 @@ def _security_of(websocket) -> Security:
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     if ssl_object is not None:
         facts.tls_version = ssl_object.version()
-        cert = ssl_object.getpeercert() or {}
-        for rdn in cert.get("subject", ()):
-            for key, value in rdn:
-                if key == "commonName":
-                    facts.client_cn = value
+        facts.client_cn = common_name_of(ssl_object)
     credentials = parse_basic_auth(websocket.request.headers.get("Authorization"))
     if credentials is not None:
         facts.basic_user = credentials[0]

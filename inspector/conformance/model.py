@@ -18,7 +18,7 @@ from __future__ import annotations
 from .cases import BEFORE_STATES, Case
 from .checks import (Check, TimingCheck, absent, contains, eq, eq_or_absent, gt, is_datetime,
                      is_int, length, ne, nonempty_str, not_before, one_of, present, satisfies,
-                     setup_check)
+                     setup_check, tag_check)
 from .results import CaseResult, FrameEntry, RunResult, StepResult
 from .steps import (CheckSecurity, Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone,
                     Handshake, Prompt, Reply, Send, SendRaw, Step, Wait, answer, answer_error,
@@ -36,7 +36,7 @@ __all__ = [
     # checks
     "Check", "TimingCheck", "eq", "ne", "one_of", "eq_or_absent", "present", "absent", "gt",
     "is_int", "nonempty_str", "is_datetime", "contains", "length", "satisfies", "not_before",
-    "setup_check",
+    "setup_check", "tag_check",
     # steps
     "Reply", "answer", "answer_exactly", "answer_error", "Step", "Expect", "Send", "SendRaw",
     "Wait", "ExpectNone", "Prompt", "Connect", "Disconnect", "ExpectDisconnect", "Handshake",

@@ -31,9 +31,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .checks import TAG_STATES
 from .options import SuiteError
 
-TAG_STATES = ("valid", "invalid", "blocked", "expired")
 _KEYS = {"tags", "connectors", "evses", "features", "can_boot_pending", "can_boot_rejected",
          "configuration", "description"}
 # the run parameter each declaration fills in (an explicit --param still wins)

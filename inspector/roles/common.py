@@ -77,20 +77,26 @@ def close_info(info, websocket) -> None:
     info.close_reason = websocket.close_reason or None
 
 
-def refuse_handshake(hub, connection, charge_point_id: str, role: str, status: int, reason: str):
-    """Refuse an opening handshake with HTTP `status`, and say so where the user looks: a
-    connection record in the capture (opened and closed at once, with the reason as its
-    note) and a warning notice. Returns the response for websockets' process_request."""
-    from http import HTTPStatus
-
+def record_refusal(hub, charge_point_id: str, role: str, remote: str | None, note: str,
+                   notice: str, level: str = "warning") -> None:
+    """A connection ended at once, where the user looks: a record in the capture (opened and
+    closed together, the reason as its note) and a line on the console."""
     from ..events import ConnectionClosed, ConnectionOpened
     now = time.time()
-    info = hub.new_connection(charge_point_id, role, remote_address=remote_address(connection),
-                              opened_at=now, closed_at=now,
-                              note=f"refused (HTTP {status}): {reason}")
+    info = hub.new_connection(charge_point_id, role, remote_address=remote, opened_at=now,
+                              closed_at=now, note=note)
     hub.publish(ConnectionOpened(info))
     hub.publish(ConnectionClosed(info))
-    hub.notice("warning", f"{charge_point_id}: refused with HTTP {status}, {reason}", role)
+    hub.notice(level, notice, role)
+
+
+def refuse_handshake(hub, connection, charge_point_id: str, role: str, status: int, reason: str):
+    """Refuse an opening handshake with HTTP `status`, recorded (`record_refusal`). Returns
+    the response for websockets' process_request."""
+    from http import HTTPStatus
+    record_refusal(hub, charge_point_id, role, remote_address(connection),
+                   f"refused (HTTP {status}): {reason}",
+                   f"{charge_point_id}: refused with HTTP {status}, {reason}")
     phrase = HTTPStatus(status).phrase
     response = connection.respond(status, f"{status} {phrase}\n")
     if status == 401:

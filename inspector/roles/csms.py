@@ -32,9 +32,9 @@ from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
-from ..tls import ServerTls, boot_serial, check_basic_auth, peer_common_name
+from ..tls import ServerTls, certificate_serial_problem, check_basic_auth, peer_common_name
 from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info,
-                     refuse_handshake, remote_address, transport_limit)
+                     record_refusal, refuse_handshake, remote_address, transport_limit)
 
 SUPPORTED = tuple(SUBPROTOCOLS[v] for v in reversed(VERSIONS))  # newest first
 
@@ -204,24 +204,14 @@ class FakeCsms(ListeningRole):
             self.hub.publish(ConnectionClosedEvent(info))
 
     def _refuse_connection(self, websocket, cp_id: str, note: str) -> None:
-        """A connection we end at once: a record in the capture and a line on the console."""
-        now = time.time()
-        info = self.hub.new_connection(cp_id, "csms", remote_address=remote_address(websocket),
-                                       opened_at=now, closed_at=now, note=note)
-        self.hub.publish(ConnectionOpened(info))
-        self.hub.publish(ConnectionClosedEvent(info))
-        self.hub.notice("warning", f"{cp_id}: {note}", "csms")
+        record_refusal(self.hub, cp_id, "csms", remote_address(websocket), note, f"{cp_id}: {note}")
 
     async def _respond_checking_serial(self, version: str, common_name: str, info, frame) -> dict:
         """Profile 3: the certificate must be the booting charger's own (its CN holds the
         serial number the BootNotification reports); on a mismatch the connection closes."""
         if frame.action == "BootNotification":
-            serial = boot_serial(frame.payload)
-            if not serial or serial not in common_name:
-                reason = (f"BootNotification serial number {serial!r} does not match the client "
-                          f"certificate CN {common_name!r}" if serial else
-                          f"BootNotification carries no serial number to match the client "
-                          f"certificate CN {common_name!r}")
+            reason = certificate_serial_problem(common_name, frame.payload)
+            if reason:
                 info.note = reason
                 self.hub.notice("warning", f"{info.charge_point_id}: {reason}; connection closed",
                                 "csms")

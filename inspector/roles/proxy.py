@@ -30,6 +30,7 @@ from .. import codec, flags
 from ..flags import Flag
 from ..wsframes import Close, FrameReader, Message, Oversize, StreamError, close_frame
 from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
+                     record_refusal,
                      transport_limit)
 
 _PASSED_STATUSES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
@@ -205,12 +206,7 @@ class Proxy(ListeningRole):
                 _header(response_headers, "Sec-WebSocket-Protocol"))
 
     def _refused(self, cp_id: str, remote: str | None, reason: str) -> None:
-        now = time.time()
-        info = self.hub.new_connection(cp_id, "proxy", remote_address=remote, opened_at=now,
-                                       closed_at=now, note=reason)
-        self.hub.publish(ConnectionOpened(info))
-        self.hub.publish(ConnectionClosedEvent(info))
-        self.hub.notice("error", reason, "proxy")
+        record_refusal(self.hub, cp_id, "proxy", remote, reason, reason, level="error")
 
     @staticmethod
     async def _respond_error(writer, error: HandshakeError) -> None:

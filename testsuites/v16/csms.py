@@ -10,13 +10,11 @@ from __future__ import annotations
 from inspector.conformance.model import (NOW, Case, Connect, Disconnect, Expect, IntV, Now, Prompt,
                                          Send, V, answer, contains, eq, eq_or_absent, gt,
                                          is_datetime, is_int, nonempty_str, satisfies,
-                                         setup_check)
+                                         tag_check)
 from inspector.conformance.payloads import boot16, meter16, status16
 
 VERSION = "1.6"
 CONNECTOR = IntV("connector")
-# the run parameters naming tags a SUT description declares (sut_config.TAG_STATES)
-DECLARED_TAGS = ("valid_tag", "invalid_tag", "blocked_tag", "expired_tag")
 
 
 def case(case_id: str, title: str, group: str, steps: list, **kw) -> Case:
@@ -28,23 +26,15 @@ def status(value: str, connector=CONNECTOR) -> Send:
                 title=f"send StatusNotification {value} (connector {connector})")
 
 
-def _tag_check(check, tag):
-    """A check on the CSMS's answer for a tag it must know: it holds only when the CSMS was
-    set up with that tag, so it depends on the tag's declaration (sut_config.py)."""
-    if isinstance(tag, V) and tag.name in DECLARED_TAGS:
-        return setup_check(check, "tag:" + tag.name.removesuffix("_tag"))
-    return check  # e.g. a tag the CSMS itself chose (<remote_tag>, <reserved_tag>): no set-up
-
-
 def authorize(tag=V("valid_tag"), expected: str = "Accepted") -> Send:
-    return Send("Authorize", {"idTag": tag}, checks=[_tag_check(eq("idTagInfo.status", expected), tag)],
+    return Send("Authorize", {"idTag": tag}, checks=[tag_check(eq("idTagInfo.status", expected), tag)],
                 title=f"send Authorize ({tag}); the Central System answers {expected}")
 
 
 def start_transaction(tag=V("valid_tag"), **extra) -> Send:
     return Send("StartTransaction",
                 {"connectorId": CONNECTOR, "idTag": tag, "meterStart": 0, "timestamp": NOW, **extra},
-                checks=[_tag_check(eq("idTagInfo.status", "Accepted"), tag), is_int("transactionId")],
+                checks=[tag_check(eq("idTagInfo.status", "Accepted"), tag), is_int("transactionId")],
                 save={"tx": "transactionId"},
                 title="send StartTransaction; the Central System accepts it and assigns a "
                       "transactionId")
@@ -135,7 +125,7 @@ CASES = [
         Send("StartTransaction",
              {"connectorId": CONNECTOR, "idTag": V("valid_tag"), "meterStart": 0,
               "timestamp": Now(-120)},
-             checks=[_tag_check(eq("idTagInfo.status", "Accepted"), V("valid_tag")),
+             checks=[tag_check(eq("idTagInfo.status", "Accepted"), V("valid_tag")),
                      is_int("transactionId")],
              save={"tx": "transactionId"},
              title="send the queued StartTransaction, timestamped 2 minutes ago; Accepted with "

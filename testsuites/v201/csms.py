@@ -10,13 +10,11 @@ import uuid
 
 from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Prompt, Send,
                                          V, Wait, Calc, answer, eq, eq_or_absent, gt, is_datetime, is_int,
-                                         length, nonempty_str, one_of, setup_check)
+                                         length, nonempty_str, one_of, setup_check, tag_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
                                             transaction_event)
 
 VERSION = "2.0.1"
-# the run parameters naming tags a SUT description declares (sut_config.TAG_STATES)
-DECLARED_TAGS = ("valid_tag", "invalid_tag", "blocked_tag", "expired_tag")
 EVSE = IntV("evse")
 
 
@@ -30,16 +28,8 @@ def status(value: str) -> Send:
                 title=f"send StatusNotification {value} (EVSE <evse>)")
 
 
-def _tag_check(check, tag):
-    """A check on the CSMS's answer for a tag it must know: it holds only when the CSMS was
-    set up with that tag, so it depends on the tag's declaration (sut_config.py)."""
-    if isinstance(tag, V) and tag.name in DECLARED_TAGS:
-        return setup_check(check, "tag:" + tag.name.removesuffix("_tag"))
-    return check
-
-
 def authorize(tag=V("valid_tag"), expected="Accepted") -> Send:
-    check = _tag_check(one_of("idTokenInfo.status", expected) if isinstance(expected, list)
+    check = tag_check(one_of("idTokenInfo.status", expected) if isinstance(expected, list)
                        else eq("idTokenInfo.status", expected), tag)
     shown = " or ".join(expected) if isinstance(expected, list) else expected
     return Send("Authorize", {"idToken": id_token(tag)}, checks=[check],
@@ -47,7 +37,7 @@ def authorize(tag=V("valid_tag"), expected="Accepted") -> Send:
 
 
 def event(event_type: str, trigger: str, seq_no: int, *, token_accepted: bool = False, **fields) -> Send:
-    checks = ([_tag_check(eq("idTokenInfo.status", "Accepted"), V("valid_tag"))]
+    checks = ([tag_check(eq("idTokenInfo.status", "Accepted"), V("valid_tag"))]
               if token_accepted else [])
     what = f"TransactionEvent {event_type} ({trigger}, seqNo {seq_no})"
     return Send("TransactionEvent", transaction_event(event_type, trigger, seq_no, **fields),
