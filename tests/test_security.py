@@ -194,3 +194,89 @@ def test_certs_reuses_its_ca_and_never_overwrites_or_escapes_its_folder(tmp_path
     for cp in ("CP001", "CP002"):
         cert = x509.load_pem_x509_certificate((tmp_path / "pki" / f"{cp}.pem").read_bytes())
         cert.verify_directly_issued_by(ca)
+
+
+@pytest.fixture(scope="module")
+def expired_pki(pki, tmp_path_factory):
+    """CP1's certificate from our CA, valid from two days ago until yesterday."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    folder = tmp_path_factory.mktemp("expired")
+    ca = x509.load_pem_x509_certificate((pki / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CP1")]))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=2))
+            .not_valid_after(now - datetime.timedelta(days=1))
+            .sign(ca_key, hashes.SHA256()))
+    (folder / "CP1.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "CP1.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return folder
+
+
+async def _tls_failures(role_of, pki, expired_pki, count_hub):
+    """Four failed handshakes against a listener made by `role_of(hub)`; the notes recorded."""
+    import asyncio
+    notes, seen = [], asyncio.Event()
+
+    def watch(event):
+        note = getattr(getattr(event, "connection", None), "note", None)
+        if note and note.startswith("TLS handshake failed") and type(event).__name__ == "ConnectionClosed":
+            notes.append(note)
+            if len(notes) == 4:
+                seen.set()
+
+    count_hub.subscribe(watch)
+    async with running(role_of(count_hub)) as server:
+        wss = server.url + "CP1"
+        attempts = [
+            dict(tls=client_tls(pki)),  # no client certificate
+            dict(tls=ClientTls(None, str(pki / "CP1.pem"), str(pki / "CP1.key"))),  # distrusts our CA
+            dict(tls=ClientTls(str(pki / "ca.pem"), str(expired_pki / "CP1.pem"),
+                               str(expired_pki / "CP1.key"))),
+        ]
+        for options in attempts:
+            with pytest.raises(ChargerError):
+                await run_charger(wss, meter_values=1, **options)
+        with pytest.raises(ChargerError):  # a plain ws:// charger on the wss:// port
+            await run_charger("ws://" + wss.split("://", 1)[1], meter_values=1)
+        await asyncio.wait_for(seen.wait(), 30)
+        # and the listener still serves a charger that does it right
+        await run_charger(wss, tls=client_tls(pki, with_cert=True), meter_values=1)
+    return sorted(notes)
+
+
+@pytest.mark.both_loops
+@pytest.mark.parametrize("role", ["csms", "proxy"])
+async def test_failed_tls_handshakes_are_recorded_with_their_reason(role, pki, expired_pki, tmp_path):
+    """No client certificate, a charger that does not trust us, an expired certificate, plain
+    ws:// on the wss:// port: each is a connection record in the capture with the reason."""
+    hub, writer = logged_hub(tmp_path / "c.db")
+    mutual = server_tls(pki, mutual=True)
+    if role == "csms":
+        notes = await _tls_failures(lambda h: csms(h, tls=mutual), pki, expired_pki, hub)
+    else:
+        async with running(csms()) as upstream:
+            notes = await _tls_failures(lambda h: proxy(upstream.url, h, listen_tls=mutual),
+                                        pki, expired_pki, hub)
+    writer.close()
+    assert notes == sorted([
+        "TLS handshake failed: the client sent no certificate (profile 3 needs one)",
+        # an asyncio client drops the connection without sending its "unknown CA" alert
+        "TLS handshake failed: the client left during the handshake "
+        "(does it trust our server certificate?)",
+        "TLS handshake failed: client certificate rejected: certificate has expired",
+        "TLS handshake failed: not a TLS client (plain ws:// on a wss:// port?)",
+    ])
+    from inspector.store import Capture
+    stored = [c for c in Capture(tmp_path / "c.db").connections() if c["note"]]
+    assert sorted(c["note"] for c in stored) == notes
+    assert all(c["remote_address"].startswith("127.0.0.1:") for c in stored)

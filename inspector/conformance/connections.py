@@ -33,6 +33,7 @@ from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEv
 from ..monitor import ConnectionMonitor
 from ..roles.common import (Listen, charge_point_id_from_path, check_station_url, close_info,
                             refuse_handshake, remote_address)
+from ..roles.tls_accept import tls_connection_class
 from ..rpc import CallError, CallTimeout, Endpoint, NoReply
 from ..tls import (ClientTls, TlsError, basic_auth_header, certificate_serial_problem,
                    check_basic_auth, common_name_of, parse_basic_auth)
@@ -111,13 +112,19 @@ class SutConnections:
             self._server = await serve(
                 self._serve_connection, listen.host, listen.port,
                 subprotocols=[SUBPROTOCOLS[self.version]], select_subprotocol=self._select,
-                max_size=self.options.max_size, ping_interval=None, ssl=context,
+                max_size=self.options.max_size, ping_interval=None,
+                create_connection=tls_connection_class(context, self.hub, "suite", self._tls_failed),
                 process_request=self._authenticate if self.options.password is not None else None)
         except OSError as exc:
             raise SuiteError(f"cannot listen on {listen.host}:{listen.port}: "
                              f"{exc.strerror or exc}") from None
         port = self._server.sockets[0].getsockname()[1]
         self.endpoint = f"{'wss' if tls else 'ws'}://{listen.display_host}:{port}/"
+
+    def _tls_failed(self, remote: str | None, reason: str) -> None:
+        """A charger's TLS handshake failed: in the capture, the console and the verdict."""
+        self.rejected.append(f"TLS handshake failed: {reason}")
+        self.note(f"TLS handshake from {remote or 'a charger'} failed: {reason}", "warning")
 
     def _authenticate(self, connection, request):
         """SUT charger with a --password: HTTP Basic auth as security profiles 1 and 2 ask

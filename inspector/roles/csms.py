@@ -33,6 +33,7 @@ from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
 from ..tls import ServerTls, certificate_serial_problem, check_basic_auth, peer_common_name
+from .tls_accept import tls_connection_class
 from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info,
                      record_refusal, refuse_handshake, remote_address, transport_limit)
 
@@ -140,7 +141,8 @@ class FakeCsms(ListeningRole):
         self._server = await serve(
             self._handle, self.listen.host, self.listen.port,
             subprotocols=list(SUPPORTED), max_size=transport_limit(self.max_size),
-            ssl=self.listen_tls.context() if self.listen_tls else None,
+            create_connection=tls_connection_class(
+                self.listen_tls.context() if self.listen_tls else None, self.hub, "csms"),
             process_request=self._authenticate if self.passwords is not None else None,
             select_subprotocol=self._select_subprotocol, ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval,

@@ -29,6 +29,7 @@ from ..versions import version_of
 from .. import codec, flags
 from ..flags import Flag
 from ..wsframes import Close, FrameReader, Message, Oversize, StreamError, close_frame
+from .tls_accept import recording_acceptor, start_stream_server
 from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
                      record_refusal,
                      transport_limit)
@@ -115,9 +116,10 @@ class Proxy(ListeningRole):
         self._connections: set[asyncio.Task] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._handle, self.listen.host, self.listen.port,
-            ssl=self.listen_tls.context() if self.listen_tls else None, limit=_HEAD_LIMIT)
+        self._server = await start_stream_server(
+            self._handle, self.listen.host, self.listen.port, limit=_HEAD_LIMIT,
+            acceptor=recording_acceptor(self.listen_tls.context() if self.listen_tls else None,
+                                        self.hub, "proxy"))
         self.hub.notice("info", f"proxy listening on {self.url} -> {self.upstream}/", "proxy")
 
     async def stop(self) -> None:

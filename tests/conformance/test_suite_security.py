@@ -73,6 +73,13 @@ async def test_charger_security_mutants_fail(pki):
     assert case.verdict is Verdict.FAIL
     assert case.reason.endswith("client certificate CN 'OTHER-CP' is not the charge point id "
                                 "'SUITE-CP'")
+    # no client certificate at all: the handshake fails, and the verdict says why
+    bare = await run("1.6", "charger", ["TC_087_CS"], server_tls=listener(pki, mutual=True),
+                     client_tls=trust(pki, SIMULATED_ID), connect_timeout=2, step_timeout=2,
+                     charger_factory=charger_with(tls=trust(pki)))
+    case = bare.cases[0]
+    assert case.verdict is Verdict.FAIL, case.log(frames=False)
+    assert "TLS handshake failed: the client sent no certificate" in case.log(frames=False)
 
 
 async def test_a_charger_booting_with_a_serial_its_certificate_does_not_hold_fails(pki):
