@@ -63,41 +63,10 @@ def _log_show(args) -> int:
     return EXIT_OK
 
 
-# what a tester looks for first in a payload, in this order (Wireshark's "Info" column)
-_SUMMARY_PATHS = (("status", ("status",)), ("idTagInfo", ("idTagInfo", "status")),
-                  ("idTokenInfo", ("idTokenInfo", "status")), ("idTag", ("idTag",)),
-                  ("idToken", ("idToken", "idToken")), ("connector", ("connectorId",)),
-                  ("evse", ("evseId",)), ("evse", ("evse", "id")), ("event", ("eventType",)),
-                  ("trigger", ("triggerReason",)), ("tx", ("transactionId",)),
-                  ("tx", ("transactionInfo", "transactionId")),
-                  ("state", ("transactionInfo", "chargingState")), ("reason", ("reason",)),
-                  ("type", ("type",)), ("key", ("key",)), ("message", ("requestedMessage",)))
-
-
 def payload_summary(item: dict, limit: int = 60) -> str:
-    """'status Accepted, connector 1' from a frame's payload; a CALLERROR's code and text."""
-    import json
-    try:
-        message = json.loads(item["raw"])
-    except (ValueError, TypeError, RecursionError):
-        return ""
-    if not isinstance(message, list) or len(message) < 3:
-        return ""
-    if message[0] in (4, 5):  # CALLERROR / CALLRESULTERROR
-        text = " ".join(str(part) for part in message[2:4] if part)
-        return text[:limit]
-    payload = message[3] if message[0] in (2, 6) and len(message) > 3 else message[2]
-    if not isinstance(payload, dict):
-        return ""
-    parts, seen = [], set()
-    for label, path in _SUMMARY_PATHS:
-        value = payload
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is not None and not isinstance(value, (dict, list)) and label not in seen:
-            seen.add(label)
-            parts.append(f"{label} {value}")
-    return ", ".join(parts)[:limit]
+    """The Info column of `log show`: inspector.summary, the same line the window shows."""
+    from .summary import summarize
+    return summarize(item["raw"], limit)
 
 
 def _epoch(iso: str) -> float:
@@ -151,11 +120,32 @@ def _gui(args, open_gui) -> int:
     if open_gui is None:
         raise UserError("the desktop application is not part of `python -m inspector` (the core); "
                         "run `ocpp-inspector` or `python -m ui`")
-    return open_gui(smoke_test=getattr(args, "smoke_test", False))
+    if getattr(args, "verb", None) != "gui":
+        return open_gui(smoke_test=False)
+    return open_gui(smoke_test=args.smoke_test, launch=gui_launch(args))
+
+
+def gui_launch(args) -> dict:
+    """The roles and view `ocpp-inspector gui` was asked to start with, checked here so a
+    mistake is one line on the console, not a window that opens and complains."""
+    from .roles.common import Listen, check_station_url, check_ws_url
+    try:
+        csms = Listen.parse(args.csms) if args.csms else None
+        proxy = Listen.parse(args.proxy) if args.proxy else None
+        if proxy and not args.upstream:
+            raise ValueError("--proxy needs --upstream ws(s)://CSMS (where to relay)")
+        if args.upstream and not proxy:
+            raise ValueError("--upstream is for --proxy HOST:PORT")
+        upstream = check_ws_url(args.upstream) if args.upstream else None
+        chargers = [check_station_url(url) for url in args.charger]
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return {"csms": csms, "proxy": proxy, "upstream": upstream, "chargers": chargers,
+            "view": args.view, "db": args.db}
 
 
 def main(argv: list[str] | None = None, *, open_gui=None) -> int:
-    """Run the command. `open_gui(smoke_test=...)` is handed in by the front-end that has a
+    """Run the command. `open_gui(smoke_test=..., launch=...)` is handed in by the front-end that has a
     window (`ui.launcher`): the core never imports the UI, dependencies point one way."""
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -23,6 +23,9 @@ def _version(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+GUI_VIEWS = ("log", "meter-values", "connections", "suites", "fleet")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocpp-inspector",
@@ -34,6 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     gui = verbs.add_parser("gui", help="open the desktop application (the default)")
     gui.add_argument("--smoke-test", action="store_true",
                      help="open the window, run briefly, close and exit 0 (checks an install)")
+    gui.add_argument("--csms", metavar="HOST:PORT",
+                     help="start the fake CSMS listening here (e.g. 127.0.0.1:9000)")
+    gui.add_argument("--proxy", metavar="HOST:PORT", help="start the proxy listening here "
+                                                          "(needs --upstream)")
+    gui.add_argument("--upstream", metavar="URL", help="the CSMS the proxy relays to, ws(s)://...")
+    gui.add_argument("--charger", action="append", default=[], metavar="URL",
+                     help="start a fake charger that stays connected, ws://HOST:PORT/<id> "
+                          "(repeatable)")
+    gui.add_argument("--view", choices=GUI_VIEWS,
+                     help="the view to show: " + ", ".join(GUI_VIEWS))
+    gui.add_argument("--db", type=Path, help="capture file (default: a new file in the per-user "
+                                              "data directory)")
 
     def role(name, help_text):
         sub = verbs.add_parser(name, help=help_text, description=help_text)

@@ -130,7 +130,8 @@ async def _smoke_test(window) -> str | None:
     return None
 
 
-def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False) -> int:
+def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False,
+            launch: dict | None = None) -> int:
     """Open the main window and run until it is closed; returns the exit code.
 
     With `smoke_test` (used by `ocpp-inspector gui --smoke-test` to check an install or a
@@ -138,6 +139,9 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False) -> int:
     ~1.5 s, print `GUI started: <window title>, version <version>`, close and return 0; on a
     failure print it to stderr and return 1. Settings and the capture go to a temporary
     folder, so a smoke test leaves nothing behind.
+
+    `launch` (from `ocpp-inspector gui --csms/--proxy/--charger/--view/--db`) names roles to
+    start and the view to show once the window is up.
     """
     try:
         import qasync
@@ -161,7 +165,7 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False) -> int:
                                                      QSettings.Format.IniFormat),
                             capture_path=folder / "capture.db")
     else:
-        window = MainWindow(loop)
+        window = MainWindow(loop, capture_path=(launch or {}).get("db"))
     # Everything built so far (Qt wrappers, pyqtgraph, schemas) lives as long as the app:
     # keep it out of the cyclic GC's full collections, which otherwise stall the UI.
     gc.collect()
@@ -183,6 +187,9 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False) -> int:
     except (NotImplementedError, RuntimeError, ValueError):  # Windows
         signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, interrupt))
     window.show()
+    if launch and not smoke_test:
+        from .launch import apply_launch
+        window.spawn(apply_launch(window, launch), "start from the command line")
     outcome: dict = {}
     if smoke_test:
         async def smoke() -> None:

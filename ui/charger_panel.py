@@ -158,22 +158,14 @@ class ChargerPanel(RolePanel):
         name = run.charge_point_id
         try:
             self._set_state(run, "connecting…")
-            await charger.connect()
+            await self.host.on_roles(charger.connect())
             self._set_state(run, "running session")
-            await charger.run_session()
+            await self.host.on_roles(charger.run_session())
             if not run.stay:
                 self._set_state(run, "session complete")
                 return
             self._set_state(run, "connected (session complete)")
-            keep_alive = asyncio.ensure_future(charger.keep_alive())
-            closed = asyncio.ensure_future(charger.endpoint.closed.wait())
-            try:
-                await asyncio.wait({keep_alive, closed}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                keep_alive.cancel()
-                closed.cancel()
-            if keep_alive.done() and not keep_alive.cancelled() and keep_alive.exception():
-                raise keep_alive.exception()
+            await self.host.on_roles(_stay_connected(charger))
             self._set_state(run, "disconnected by the CSMS")
         except ChargerError as exc:
             self._set_state(run, "failed")
@@ -186,7 +178,7 @@ class ChargerPanel(RolePanel):
             self.fail(f"Fake charger {name}: {describe(exc)}")
         finally:
             try:
-                await asyncio.wait_for(charger.close(), 5)
+                await asyncio.wait_for(self.host.on_roles(charger.close()), 5)
             except Exception:  # noqa: BLE001 - already closed or never connected
                 pass
             self._update_buttons()
@@ -258,3 +250,16 @@ class ChargerPanel(RolePanel):
 
     def refresh(self) -> None:
         self._update_buttons()
+
+
+async def _stay_connected(charger) -> None:
+    """Heartbeats until the CSMS closes the connection (on the roles' loop)."""
+    keep_alive = asyncio.ensure_future(charger.keep_alive())
+    closed = asyncio.ensure_future(charger.endpoint.closed.wait())
+    try:
+        await asyncio.wait({keep_alive, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        keep_alive.cancel()
+        closed.cancel()
+    if keep_alive.done() and not keep_alive.cancelled() and keep_alive.exception():
+        raise keep_alive.exception()

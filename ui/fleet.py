@@ -278,7 +278,7 @@ class FleetPanel(RolePanel):
     async def _run(self, fleet: Fleet) -> None:
         failure = None
         try:
-            await fleet.run()
+            await self.host.on_roles(fleet.run())
         except asyncio.CancelledError:  # Stop, or the window closes
             self._stopping = True
         except Exception as exc:  # noqa: BLE001 - shown as one line

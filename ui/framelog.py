@@ -8,11 +8,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from .framestore import DIRECTIONS, TYPES, FrameFilter
-from .model import (COL_ACTION, COL_CP, COL_DIR, COL_LATENCY, COL_NOTES, COL_ROLE, COL_TIME,
-                    COL_TYPE, COL_UID, COL_VALID, FrameTableModel)
+from .model import (COL_ACTION, COL_CP, COL_DIR, COL_INFO, COL_LATENCY, COL_NO, COL_NOTES,
+                    COL_ROLE, COL_TIME, COL_TYPE, COL_UID, COL_VALID, FrameTableModel)
 
-_WIDTHS = {COL_TIME: 96, COL_CP: 110, COL_ROLE: 64, COL_DIR: 62, COL_TYPE: 100, COL_ACTION: 160,
-           COL_UID: 120, COL_LATENCY: 70, COL_VALID: 46}
+_WIDTHS = {COL_NO: 56, COL_TIME: 96, COL_CP: 100, COL_ROLE: 60, COL_DIR: 58, COL_TYPE: 92,
+           COL_ACTION: 140, COL_INFO: 280, COL_UID: 110, COL_LATENCY: 66, COL_VALID: 46}
 _ANY = ""
 
 
@@ -85,6 +85,15 @@ class FrameTable(QTableView):
         self.scrollToBottom()
         self.follow_changed.emit(True)
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        # End resumes following (as in a terminal or Wireshark), rather than selecting the
+        # last row, which would pause it again
+        if event.key() == Qt.Key.Key_End and not event.modifiers():
+            self.follow()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
 
 class FilterBar(QWidget):
     """Charge point, action, direction, type, invalid-only and free text; emits FrameFilter."""
@@ -118,9 +127,15 @@ class FilterBar(QWidget):
         self.clear = QPushButton("Clear")
         self.count = QLabel()
         self.count.setObjectName("filterCount")
+        # wide enough for any count from the start: a growing label would squeeze the
+        # Roles dock each time a filter is applied
+        self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance(
+            "99,999,999 of 99,999,999 frames (9999 ms)"))
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.follow = QPushButton("Follow ↓")
         self.follow.setObjectName("followButton")
-        self.follow.setToolTip("auto-scroll to new frames (paused while you scroll up)")
+        self.follow.setToolTip("auto-scroll to new frames; selecting a frame or scrolling up "
+                               "pauses it, this button or the End key resumes it")
         self.follow.setCheckable(True)
         self.follow.setChecked(True)
         layout = QHBoxLayout(self)
@@ -263,6 +278,8 @@ class FrameLog(QWidget):
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         store_row = self.model.store_row(current.row()) if current.isValid() else -1
+        if store_row >= 0:
+            self.table.pause()  # the frame being read stays where it is until Follow/End
         if store_row != self._selected_store_row:
             self._selected_store_row = store_row
             self.selected.emit(store_row)

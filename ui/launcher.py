@@ -10,14 +10,14 @@ from __future__ import annotations
 import sys
 
 
-def open_gui(*, smoke_test: bool = False) -> int:
+def open_gui(*, smoke_test: bool = False, launch: dict | None = None) -> int:
     try:
         from ui.app import run_gui
     except ImportError as exc:
         print(f"ocpp-inspector: error: the desktop application is not available: {exc}",
               file=sys.stderr)
         return 1
-    return run_gui(smoke_test=True) if smoke_test else run_gui()
+    return run_gui(smoke_test=smoke_test, launch=launch)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,13 @@
 """The main window: roles on the left, the frame log in the middle, details below.
 
-Data flow: the hub calls `_on_event` on the asyncio loop (which is the Qt thread, thanks
-to qasync); it only appends to a list. A 50 ms timer takes the whole list, turns it into
-store rows in one go (`SessionData.ingest`) and tells the model about them with a single
-insert, so the UI cost is per batch, not per frame.
+Threads: the roles run on their own event loop in a worker thread (`self.engine`,
+inspector/loop_thread.py), so painting never delays an answer to a charger; the Qt thread
+runs qasync for the window's own coroutines and reaches the roles with `on_roles`.
+
+Data flow: the hub calls `_on_event` on the roles' thread; it only appends to a deque. A
+50 ms timer on the Qt thread takes the whole deque, turns it into store rows in one go
+(`SessionData.ingest`) and tells the model about them with a single insert, so the UI cost
+is per batch, not per frame.
 
 The menus and frame actions live in window_actions.py, the capture file actions in
 captures.py; both are mixins of `MainWindow`.
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QP
 
 import inspector
 from inspector.events import Hub
+from inspector.loop_thread import LoopThread, call_in
 from inspector.store import CaptureWriter, default_capture_path
 
 from .app import app_icon
@@ -30,6 +35,7 @@ from .captures import LOAD_CHUNK, CaptureActions, backup_capture
 from .connections import ConnectionsView
 from .detail import DetailPane
 from .framelog import FrameLog
+from .lag import LagMeter
 from .model import FrameTableModel
 from .plot import MeterPlot
 from .roles import RoleTabs, SendTarget, describe
@@ -70,6 +76,9 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.send_dialog: SendFrameDialog | None = None
         self._loading: asyncio.Task | None = None
         self._unsubscribe = self.hub.subscribe(self._on_event)
+        self.engine = LoopThread("ocpp-roles").start()  # where every role runs
+        self.engine.on_error = call_in(self.loop, lambda text: self.report_error(
+            f"Unexpected error: {text}"))
         self._build()
         self._restore()
         self._batch_timer = QTimer(self)
@@ -80,6 +89,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self._stats_timer.setInterval(1000)
         self._stats_timer.timeout.connect(self._update_stats)
         self._stats_timer.start()
+        self.lag = LagMeter(self)  # the window's own responsiveness (benchmarks/gui_load.py)
         self._update_title()
         self._update_stats()
 
@@ -183,6 +193,15 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         task.add_done_callback(done)
         return task
 
+    async def on_roles(self, coroutine):
+        """Await `coroutine` run on the roles' loop (role start/stop, sessions, sends);
+        cancelling the caller cancels it there."""
+        return await self.engine.run(coroutine)
+
+    def from_roles(self, function):
+        """`function` made safe to call from the roles' thread: it runs on the Qt thread."""
+        return call_in(self.loop, function)
+
     def report_error(self, text: str, source: str = "") -> None:
         if len(self.errors) < 1000:
             self.errors.append(text)
@@ -240,7 +259,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
     # ---- events ---------------------------------------------------------------------------
 
     def _on_event(self, event) -> None:
-        self._pending.append(event)  # runs on the loop thread: keep it trivial
+        self._pending.append(event)  # runs on the roles' thread: keep it trivial
 
     def drain(self) -> None:
         """Move pending hub events into the live session and the views (one batch)."""
@@ -345,6 +364,9 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
             self.drain()
             self._batch_timer.stop()
             self._stats_timer.stop()
+            self.lag.stop()
+            await asyncio.get_running_loop().run_in_executor(None, self.engine.stop)
+            self.drain()  # what the roles published while stopping
             if self.writer is not None:
                 writer, self.writer = self.writer, None
                 await asyncio.get_running_loop().run_in_executor(None, writer.close)

@@ -14,13 +14,16 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from inspector import flags
+from inspector.summary import summarize
 
 from .framestore import FrameFilter, FrameStore, _Column
 
-COLUMNS = ("Time", "Charge point", "Seen by", "Dir", "Type", "Action", "Unique id", "Latency",
-           "Valid", "Notes")
-(COL_TIME, COL_CP, COL_ROLE, COL_DIR, COL_TYPE, COL_ACTION, COL_UID, COL_LATENCY, COL_VALID,
- COL_NOTES) = range(len(COLUMNS))
+# "No." is the frame's number in its capture (row 1 is frame id 1, live and opened alike);
+# "Info" is inspector.summary's line, the one `log show` prints
+COLUMNS = ("No.", "Time", "Charge point", "Seen by", "Dir", "Type", "Action", "Info",
+           "Unique id", "Latency", "Valid", "Notes")
+(COL_NO, COL_TIME, COL_CP, COL_ROLE, COL_DIR, COL_TYPE, COL_ACTION, COL_INFO, COL_UID,
+ COL_LATENCY, COL_VALID, COL_NOTES) = range(len(COLUMNS))
 ARROWS = {"to_csms": "→ CSMS", "to_charger": "→ CP"}
 ARROW_TIPS = {"to_csms": "charge point to CSMS", "to_charger": "CSMS to charge point"}
 
@@ -181,7 +184,7 @@ class FrameTableModel(QAbstractTableModel):
         column = index.column()
         store_row = row if self._index is None else int(self._index.data[row])
         if kind == _ALIGN:
-            return _RIGHT if column == COL_LATENCY else None
+            return _RIGHT if column in (COL_LATENCY, COL_NO) else None
         if kind == _USER:
             return store_row
         cells = self._cache.get(store_row) or self._cells(store_row)
@@ -216,14 +219,16 @@ class FrameTableModel(QAbstractTableModel):
         foregrounds = {COL_VALID: {True: OK_FG, False: ERROR_FG, None: MUTED_FG}[r.valid]}
         if r.type in ("CALLERROR", "CALLRESULTERROR", "MALFORMED"):
             foregrounds[COL_TYPE] = ERROR_FG
-        text = (format_clock(r.time), r.charge_point_id, r.role,
-                ARROWS.get(r.direction, r.direction),
-                r.type, r.action, r.unique_id or "", format_latency(r.latency_ms), valid_text,
-                "; ".join(notes))
+        info = summarize(self._store.raw(store_row))  # visible rows only, then cached
+        text = (str(store_row + 1), format_clock(r.time), r.charge_point_id, r.role,
+                ARROWS.get(r.direction, r.direction), r.type, r.action, info,
+                r.unique_id or "", format_latency(r.latency_ms), valid_text, "; ".join(notes))
         tooltip = {COL_DIR: ARROW_TIPS.get(r.direction, ""),
                    COL_ROLE: f"logged by the {r.role} role (connection {r.connection_id})",
                    COL_TIME: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.time))
                    + f".{int(r.time * 1000) % 1000:03d}",
+                   COL_INFO: summarize(self._store.raw(store_row), 1000) if len(info) >= 100
+                   else info,
                    COL_NOTES: "\n".join(
                        [f"{e.get('path', '$')}: {e.get('message', '')}" for e in r.errors]
                        + [f"⚑ {f}" for f in r.flags])}

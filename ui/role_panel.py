@@ -139,26 +139,27 @@ class ServerPanel(RolePanel):
     def _make(self, listen: Listen):
         raise NotImplementedError
 
-    def start(self) -> None:
+    def start(self):
+        """Start the role; returns the task starting it (None when it cannot start)."""
         if self.role is not None or self.busy:
-            return
+            return None
         self.clear_error()
         try:
             listen = Listen.parse(self.listen.text() or "127.0.0.1:9000")
             role = self._make(listen)
         except ValueError as exc:  # bad listen address, bad URL, bad overrides file
             self.fail(str(exc))
-            return
+            return None
         self.save_settings()
         self.host.ensure_capture()
         self.busy = True
         self.set_running(True, "starting…")
         self.stop_button.setEnabled(False)
-        self.host.spawn(self._start(role, listen), f"start {self.kind}")
+        return self.host.spawn(self._start(role, listen), f"start {self.kind}")
 
     async def _start(self, role, listen: Listen) -> None:
         try:
-            await role.start()
+            await self.host.on_roles(role.start())
         except OSError as exc:
             self.busy = False
             self.set_running(False, "stopped")
@@ -192,7 +193,7 @@ class ServerPanel(RolePanel):
         self.set_running(False, "stopping…")
         self.start_button.setEnabled(False)
         try:
-            await asyncio.wait_for(role.stop(), 10)
+            await asyncio.wait_for(self.host.on_roles(role.stop()), 10)
         finally:
             self.url.set_url("")
             self.use_for_charger.setEnabled(False)

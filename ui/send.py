@@ -246,7 +246,7 @@ class SendFrameDialog(QDialog):
             self.result.setText(f"{target.charge_point_id} is no longer connected.")
             return
         try:
-            answer = await endpoint.call_raw(raw, timeout=30)
+            answer = await self.host.on_roles(endpoint.call_raw(raw, timeout=30))
         except CallTimeout as exc:
             text = f"No answer: {exc}"
         except Exception as exc:  # noqa: BLE001 - connection closed and the like

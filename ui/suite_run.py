@@ -1,8 +1,8 @@
 """The Suites tab's run controller: start a run, follow its events, answer prompts, stop.
 
-A mixin of `SuitesTab` (ui/suites.py). Steps are shown from the runner's `on_event`
-callback, which runs on the asyncio loop = the Qt thread (qasync); events are per step,
-so updating widgets directly is cheap. Operator prompts are answered through the
+A mixin of `SuitesTab` (ui/suites.py). The runner runs on the roles' loop (its own
+thread); its `on_event` callback is carried to the Qt thread (`host.from_roles`), and events
+are per step, so updating widgets directly is cheap. Operator prompts are answered through the
 runner's async `prompt` callback: a non-modal dialog resolves a future from its buttons,
 so the loop keeps running (frames flow, Stop works) while the operator acts.
 """
@@ -19,6 +19,7 @@ from inspector.conformance import (CaseFinished, CaseStarted, PromptDismissed, P
                                    SuiteError, SuiteFinished, SuiteNote, SuiteRunner, SuiteStarted,
                                    Verdict)
 from inspector.events import Notice
+from inspector.loop_thread import run_in
 
 from .suite_widgets import SUT_NAMES, VERDICT_COLOURS, PromptDialog
 from .widgets import describe
@@ -95,18 +96,21 @@ class SuiteRunControl:
 
     async def _run(self, options: RunOptions, cases: list) -> None:
         result = None
-        runner = SuiteRunner(options, hub=self.host.hub, prompt=self._ask_operator,
-                             on_event=self._on_event, charger_factory=self.charger_factory)
+        # the runner lives on the roles' loop; its events and prompts come back to this thread
+        runner = SuiteRunner(options, hub=self.host.hub,
+                             prompt=run_in(asyncio.get_running_loop(), self._ask_operator),
+                             on_event=self.host.from_roles(self._on_event),
+                             charger_factory=self.charger_factory)
         self.runner = runner
         try:
             try:
-                await runner.start()
+                await self.host.on_roles(runner.start())
             except SuiteError as exc:
                 self.fail(f"Cannot start the run: {exc}")
                 self.status.setText("The run could not start.")
                 return
             self._show_endpoint(runner)
-            result = await runner.run(cases)
+            result = await self.host.on_roles(runner.run(cases))
         except SuiteError as exc:
             self.fail(f"Conformance run: {exc}")
         except asyncio.CancelledError:
@@ -118,7 +122,7 @@ class SuiteRunControl:
         finally:
             self._close_prompt()
             try:
-                await asyncio.wait_for(runner.stop(), 10)
+                await asyncio.wait_for(self.host.on_roles(runner.stop()), 10)
             except Exception:  # noqa: BLE001 - stopping must go on
                 log.debug("stopping the runner failed", exc_info=True)
             runner.close()
@@ -144,7 +148,7 @@ class SuiteRunControl:
         """Stop button: the running step ends with an error, no further case starts."""
         if self.runner is not None and self.running:
             self.status.setText("Stopping…")
-            self.runner.cancel()
+            self.host.engine.call(self.runner.cancel)
             self._close_prompt()
 
     async def shutdown(self) -> None:

@@ -50,8 +50,23 @@ class WindowActions:
         view = menu.addMenu("&View")
         view.addAction(self.roles_dock.toggleViewAction())
         action(view, "Conformance &suites", self.suites.reveal, "Ctrl+U", "viewSuites")
+        action(view, "&Meter values", lambda: self.show_view("meter-values"), "Ctrl+M",
+               "viewMeterValues")
+        action(view, "&Connections", lambda: self.show_view("connections"), "Ctrl+K",
+               "viewConnections")
         help_menu = menu.addMenu("&Help")
         action(help_menu, "&About OCPP Inspector", self.show_about)
+
+    def show_view(self, name: str) -> None:
+        """Bring a view forward by the name `ocpp-inspector gui --view` takes."""
+        if name == "fleet":
+            self.show_panel(self.roles.fleet)
+            return
+        if name == "suites":
+            self.suites.reveal()
+            return
+        pages = {"log": self.detail, "meter-values": self.plot, "connections": self.connections}
+        self.tabs.setCurrentWidget(pages[name])
 
     def open_send_dialog(self, target_key: tuple | None = None, *, action: str | None = None,
                          payload: dict | None = None, direction: str | None = None

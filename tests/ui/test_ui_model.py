@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from inspector.events import CallUnanswered, FrameLogged
 from ui.framestore import FrameFilter, FrameStore, RowInput
-from ui.model import COL_NOTES, COL_VALID, INVALID_BG, UNANSWERED_BG, FrameTableModel
+from ui.model import COL_CP, COL_NOTES, COL_VALID, INVALID_BG, UNANSWERED_BG, FrameTableModel
 from ui_helpers import make_records
 
 
@@ -104,7 +104,7 @@ def test_large_store_filters_fast_and_paints(qtbot):
     model.set_filter(FrameFilter())
     table.scrollToBottom()
     table.grab()  # paints the last rows
-    assert model.data(model.index(count - 1, 1)) == f"CP{(count - 1) % 50}"
+    assert model.data(model.index(count - 1, COL_CP)) == f"CP{(count - 1) % 50}"
 
 
 def test_selection_and_detail_survive_filter_changes(window):
