@@ -49,7 +49,7 @@ class CaptureActions:
                                     session.store.actions.values())
         session.stations.take_changed()
         self.connections.refresh(session.stations)
-        self.plot.set_data(session.meters)
+        self.plot.set_data(session.meters, session.stations.colours)
         self.detail.show_row(None, -1)
         self.log._selected_store_row = -1
         self._update_title()

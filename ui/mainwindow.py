@@ -105,7 +105,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.detail = DetailPane()
         self.connections = ConnectionsView()
         self.plot = MeterPlot()
-        self.plot.set_data(self.live.meters)
+        self.plot.set_data(self.live.meters, self.live.stations.colours)
         self.messages = QPlainTextEdit()
         self.messages.setObjectName("messages")
         self.messages.setReadOnly(True)

@@ -1,20 +1,51 @@
-"""Live MeterValues plot: one curve per charge point/connector for the chosen measurand."""
+"""Live MeterValues plot: one curve per charge point/connector for the chosen measurand.
+
+Beside the plot (never over it) is the series picker: a searchable, checkable list that is
+also the legend, each charge point in its session colour (ui/colours.py; connectors and
+phases of one charge point differ by line style). A time window follows the newest reading
+(last 5 min, last hour, or all); dragging or zooming the plot switches to "custom".
+Curves are drawn clipped to the view and peak-decimated, and only the series that changed
+are handed to pyqtgraph, so a thousand curves of ten thousand points stay fluid.
+
+A second series per connector (the charging limit of the smart-charging work) belongs in
+`_curve_for`: it would be drawn in the same colour, dashed, from the same picker row.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
+from .colours import ColourBook
 from .metering import MeterData, series_label
 
-pg.setConfigOptions(antialias=True, background="w", foreground="#222")
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#7f7f7f", "#bcbd22")
+pg.setConfigOptions(antialias=False, background="w", foreground="#222")
 REFRESH_MS = 250
 _SYMBOLS_UP_TO = 120  # points per curve drawn with markers; more: a plain line
 _PREFERRED = ("Power.Active.Import", "Energy.Active.Import.Register", "SoC")
+WINDOWS = (("Last 5 min", 300.0), ("Last hour", 3600.0), ("All", None))
+_CUSTOM = "Custom range"
+_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+           Qt.PenStyle.DashDotLine)
+_KEY = Qt.ItemDataRole.UserRole
+_PHASES = {"L2": 1, "L3": 2, "N": 3}
+_SMOOTH_UP_TO = 40  # curves drawn antialiased; more: plain lines, which draw far faster
+
+
+def _swatch(colour: str, style: Qt.PenStyle) -> QIcon:
+    pixmap = QPixmap(22, 10)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    from PySide6.QtGui import QPainter, QPen
+    painter = QPainter(pixmap)
+    pen = QPen(QColor(colour), 3, style)
+    painter.setPen(pen)
+    painter.drawLine(1, 5, 21, 5)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class MeterPlot(QWidget):
@@ -24,27 +55,65 @@ class MeterPlot(QWidget):
         self.measurand = QComboBox()
         self.measurand.setObjectName("measurandSelector")
         self.measurand.setMinimumContentsLength(28)
+        self.window_choice = QComboBox()
+        self.window_choice.setObjectName("plotWindow")
+        for label, seconds in WINDOWS:
+            self.window_choice.addItem(label, seconds)
+        self.window_choice.addItem(_CUSTOM, -1.0)
+        self.window_choice.setCurrentIndex(len(WINDOWS) - 1)  # all, until the user narrows it
         self.info = QLabel("no MeterValues yet")
         self.info.setObjectName("plotInfo")
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "time")
-        self.plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # values are in the unit shown
-        self.plot.getPlotItem().setDownsampling(auto=True, mode="peak")
-        self.plot.getPlotItem().setClipToView(True)
-        self.legend = self.plot.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 210),
-                                          pen=pg.mkPen("#bbbbbb"))
+        item = self.plot.getPlotItem()
+        item.getAxis("left").enableAutoSIPrefix(False)  # values are in the unit shown
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        item.getViewBox().sigRangeChangedManually.connect(self._dragged)
+        self.search = QLineEdit()
+        self.search.setObjectName("seriesSearch")
+        self.search.setPlaceholderText("find charge point…")
+        self.search.setClearButtonEnabled(True)
+        self.picker = QListWidget()
+        self.picker.setObjectName("seriesPicker")
+        self.picker.setIconSize(QSize(22, 10))
+        self.picker.setUniformItemSizes(True)  # thousands of rows without measuring each
+        self.all_button = QPushButton("All")
+        self.none_button = QPushButton("None")
+        for button, tip in ((self.all_button, "show every series the search finds"),
+                            (self.none_button, "hide every series the search finds")):
+            button.setToolTip(tip)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.search)
+        side_layout.addWidget(self.picker, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.all_button)
+        buttons.addWidget(self.none_button)
+        side_layout.addLayout(buttons)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.plot)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([800, 200])
         top = QHBoxLayout()
         top.addWidget(QLabel("Measurand:"))
         top.addWidget(self.measurand)
+        top.addWidget(QLabel("Time:"))
+        top.addWidget(self.window_choice)
         top.addStretch(1)
         top.addWidget(self.info)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.splitter, 1)
         self.curves: dict[tuple, pg.PlotDataItem] = {}
+        self.hidden: set[tuple] = set()  # series unticked in the picker (kept per session)
+        self._items: dict[tuple, QListWidgetItem] = {}
         self._meters = MeterData()
+        self._colours = ColourBook()
         self._pending = False
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
@@ -52,15 +121,22 @@ class MeterPlot(QWidget):
         self._throttle.timeout.connect(self._throttled)
         self._known: list[str] = []
         self.measurand.currentIndexChanged.connect(lambda _: self._redraw())
+        self.window_choice.currentIndexChanged.connect(lambda _: self._apply_window())
+        self.search.textChanged.connect(self._filter_picker)
+        self.picker.itemChanged.connect(self._ticked)
+        self.all_button.clicked.connect(lambda: self._tick_shown(True))
+        self.none_button.clicked.connect(lambda: self._tick_shown(False))
 
     @property
     def selected(self) -> str | None:
         return self.measurand.currentData()
 
-    def set_data(self, meters: MeterData) -> None:
+    def set_data(self, meters: MeterData, colours: ColourBook | None = None) -> None:
         """Show another session's series (live or an opened capture)."""
         self._meters = meters
+        self._colours = colours or ColourBook()
         self._known = []
+        self.hidden = set()
         meters.take_changed()
         self._update_choices()
         self._redraw()
@@ -70,6 +146,13 @@ class MeterPlot(QWidget):
         if index >= 0:
             self.measurand.setCurrentIndex(index)
         return index >= 0
+
+    def set_window(self, seconds: float | None) -> None:
+        """Last `seconds` of readings (None: all)."""
+        index = self.window_choice.findData(seconds)
+        self.window_choice.setCurrentIndex(index if index >= 0 else len(WINDOWS) - 1)
+
+    # ---- refresh ------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Pick up what changed since the last refresh (called per batch, cheap when hidden).
@@ -108,19 +191,22 @@ class MeterPlot(QWidget):
         if self._update_choices():
             return  # redrawn
         selected = self.selected
-        redraw = False
+        new = []
         for key in changed:
             if key[2] != selected:
                 continue
+            if key not in self._items:
+                new.append(key)
+                continue
             curve = self.curves.get(key)
-            if curve is None:
-                redraw = True
-                break
-            self._set_curve_data(curve, self._meters.series[key])
-        if redraw:
-            self._redraw()
-        else:
-            self._show_info()
+            if curve is not None:
+                self._set_curve_data(curve, self._meters.series[key])
+        if new:
+            self._add_series(sorted(new, key=_order))
+        self._apply_window()
+        self._show_info()
+
+    # ---- measurands and series ---------------------------------------------------------
 
     def _update_choices(self) -> bool:
         measurands = self._meters.measurands()
@@ -144,30 +230,120 @@ class MeterPlot(QWidget):
 
     def _redraw(self) -> None:
         self.plot.clear()
-        self.legend.clear()
         self.curves = {}
+        self._items = {}
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        self.picker.blockSignals(False)
         measurand = self.selected
         if measurand is None:
             self._show_info()
             return
         unit = self._meters.units.get(measurand, "")
         self.plot.setLabel("left", f"{measurand} [{unit}]" if unit else measurand)
-        keys = sorted((k for k in self._meters.series if k[2] == measurand),
-                      key=lambda k: (k[0], -1 if k[1] is None else k[1], k[3] or ""))
-        for i, key in enumerate(keys):
-            color = PALETTE[i % len(PALETTE)]
-            curve = self.plot.plot(name=series_label(key), pen=pg.mkPen(color, width=2),
-                                   symbolBrush=color, symbolPen=color)
+        self._add_series(sorted((k for k in self._meters.series if k[2] == measurand), key=_order))
+        self._apply_window()
+        self._show_info()
+
+    @staticmethod
+    def _style(key: tuple) -> Qt.PenStyle:
+        """Connector 1 solid, 2 dashed, ...; phases L2, L3 one step further."""
+        _cp, connector, _measurand, phase = key
+        rank = max(0, (connector or 1) - 1) + _PHASES.get((phase or "")[:2], 0)
+        return _STYLES[rank % len(_STYLES)]
+
+    def _add_series(self, keys: list[tuple]) -> None:
+        self.picker.blockSignals(True)
+        query = self.search.text().strip().lower()
+        for key in keys:
+            colour = self._colours.colour(key[0])
+            item = QListWidgetItem(_swatch(colour, self._style(key)), series_label(key))
+            item.setData(_KEY, key)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if key in self.hidden
+                               else Qt.CheckState.Checked)
+            item.setToolTip(f"{series_label(key)}: {len(self._meters.series[key].times):,} point(s)")
+            self.picker.addItem(item)
+            item.setHidden(bool(query) and query not in item.text().lower())
+            self._items[key] = item
+            if key not in self.hidden:
+                self._curve_for(key)
+        self.picker.sortItems()
+        self.picker.blockSignals(False)
+
+    def _curve_for(self, key: tuple) -> pg.PlotDataItem:
+        curve = self.curves.get(key)
+        if curve is None:
+            colour = self._colours.colour(key[0])
+            curve = self.plot.plot(pen=pg.mkPen(colour, width=2, style=self._style(key)),
+                                   symbolBrush=colour, symbolPen=colour,
+                                   antialias=len(self.curves) < _SMOOTH_UP_TO)
             self.curves[key] = curve
             self._set_curve_data(curve, self._meters.series[key])
-        self.plot.enableAutoRange()
-        self._show_info()
+        return curve
 
     @staticmethod
     def _set_curve_data(curve, series) -> None:
         few = len(series.times) <= _SYMBOLS_UP_TO
-        curve.setData(np.asarray(series.times, dtype=float), np.asarray(series.values, dtype=float),
+        curve.setData(np.array(series.times, dtype=float), np.array(series.values, dtype=float),
                       symbol="o" if few else None, symbolSize=6)
+
+    # ---- picker -------------------------------------------------------------------------
+
+    def _ticked(self, item: QListWidgetItem) -> None:
+        key = item.data(_KEY)
+        if item.checkState() == Qt.CheckState.Checked:
+            self.hidden.discard(key)
+            self._curve_for(key)
+        else:
+            self.hidden.add(key)
+            curve = self.curves.pop(key, None)
+            if curve is not None:
+                self.plot.removeItem(curve)
+        self._show_info()
+
+    def _tick_shown(self, on: bool) -> None:
+        state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        for row in range(self.picker.count()):
+            item = self.picker.item(row)
+            if not item.isHidden() and item.checkState() != state:
+                item.setCheckState(state)  # itemChanged -> _ticked
+
+    def _filter_picker(self, text: str) -> None:
+        query = text.strip().lower()
+        for row in range(self.picker.count()):
+            item = self.picker.item(row)
+            item.setHidden(bool(query) and query not in item.text().lower())
+
+    def series_shown(self) -> list[str]:
+        """Labels of the series drawn now (for tests and the status line)."""
+        return sorted(series_label(key) for key in self.curves)
+
+    # ---- time window --------------------------------------------------------------------
+
+    def _dragged(self, *_args) -> None:
+        self.window_choice.blockSignals(True)
+        self.window_choice.setCurrentIndex(self.window_choice.findData(-1.0))
+        self.window_choice.blockSignals(False)
+
+    def _apply_window(self) -> None:
+        """Show the chosen time window of the drawn series (x), and fit y to what it shows.
+
+        The x range is set from the series themselves: with clip-to-view, pyqtgraph's own
+        auto-range only sees what is already in view and could never zoom back out."""
+        seconds = self.window_choice.currentData()
+        if seconds == -1.0:
+            return  # the user's own range: leave it
+        spans = [(series.times[0], series.times[-1]) for series in
+                 (self._meters.series[key] for key in self.curves) if len(series.times)]
+        if not spans:
+            return
+        latest = max(last for _first, last in spans)
+        earliest = min(first for first, _last in spans) if seconds is None else latest - seconds
+        view = self.plot.getPlotItem().getViewBox()
+        view.setXRange(earliest, latest if latest > earliest else earliest + 1, padding=0.02)
+        view.setAutoVisible(y=True)
+        view.enableAutoRange(axis=pg.ViewBox.YAxis)
 
     def _show_info(self) -> None:
         measurand = self.selected
@@ -175,7 +351,7 @@ class MeterPlot(QWidget):
             self.info.setText("no MeterValues yet")
             return
         points = self._meters.point_count(measurand)
-        self.info.setText(f"{len(self.curves)} curve(s), {points:,} point(s)")
+        self.info.setText(f"{len(self.curves)} of {len(self._items)} curve(s), {points:,} point(s)")
 
     def point_count(self) -> int:
         """Points currently drawn (for tests)."""
@@ -184,3 +360,7 @@ class MeterPlot(QWidget):
             xs, _ys = curve.getData()
             total += 0 if xs is None else len(xs)
         return total
+
+
+def _order(key: tuple) -> tuple:
+    return (key[0], -1 if key[1] is None else key[1], key[3] or "")

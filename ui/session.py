@@ -14,6 +14,7 @@ from inspector import flags
 from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged,
                               Notice, opposite)
 
+from .colours import ColourBook
 from .framestore import FrameStore, RowInput
 from .metering import METER_ACTIONS, MeterData
 
@@ -71,6 +72,9 @@ class Stations:
     def __init__(self) -> None:
         self.by_key: dict[tuple[str, str], Station] = {}
         self._by_connection: dict[int, Station] = {}
+        # a colour per charge point, given in the order they are first seen (live or read
+        # back from a capture alike), shared by the plot and the Connections view
+        self.colours = ColourBook()
         self.changed = False
 
     def __len__(self) -> int:
@@ -83,6 +87,7 @@ class Stations:
             station = self.by_key.get(key)
             if station is None:
                 station = self.by_key[key] = Station(charge_point_id, role)
+                self.colours.colour(charge_point_id)
             self._by_connection[connection_id] = station
             station.connections += 1
         return station

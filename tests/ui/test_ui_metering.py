@@ -82,7 +82,7 @@ def test_meter_data_drops_repeated_points_and_keeps_order():
                                                                    "unit": "W"}]}]}
     data.add_call("CP1", "MeterValues", earlier, 0.0)
     series = data.series[("CP1", 1, "Power.Active.Import", None)]
-    assert series.times == sorted(series.times) and series.values == [6.0, 7.0]
+    assert list(series.times) == sorted(series.times) and list(series.values) == [6.0, 7.0]
     assert data.measurands() == ["Power.Active.Import"] and data.units["Power.Active.Import"] == "kW"
     assert data.take_changed() == {("CP1", 1, "Power.Active.Import", None)}
     # StopTransaction.transactionData has no connector: the last one seen is used

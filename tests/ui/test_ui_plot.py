@@ -1,0 +1,112 @@
+"""The Meter values plot with many chargers: the picker is the legend (beside the plot),
+colours stay distinct and stable per charge point, search, All/None, time window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from ui.colours import PALETTE, ColourBook
+from ui.metering import MeterData, MeterPoint
+from ui.plot import MeterPlot
+
+START = 1_795_600_800.0
+
+
+def _data(chargers: int, points: int) -> MeterData:
+    data = MeterData()
+    for c in range(chargers):
+        for i in range(points):
+            data.add(MeterPoint(f"CP{c:03d}", 1, "Power.Active.Import", None, START + 10 * i,
+                                7.0 + c / 100 + (i % 5) / 10, "kW"))
+    return data
+
+
+def test_colours_are_distinct_for_the_first_24_and_stable():
+    book = ColourBook()
+    given = [book.colour(f"CP{i}") for i in range(40)]
+    assert len(set(given[:24])) == 24 == len(PALETTE)
+    assert len(set(given)) == 40
+    assert [book.colour(f"CP{i}") for i in range(40)] == given  # asked again: the same
+
+
+def test_picker_search_all_none_and_window(qtbot):
+    plot = MeterPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1100, 500)
+    plot.show()
+    book = ColourBook()
+    plot.set_data(_data(40, 60), book)
+    assert plot.picker.count() == 40 and len(plot.curves) == 40
+    # the legend is the list beside the plot: no legend item inside the plot
+    assert plot.plot.getPlotItem().legend is None
+    assert plot.splitter.indexOf(plot.plot) == 0 and plot.splitter.widget(1).isVisible()
+    # each curve in its charge point's colour
+    first = plot.curves[("CP000", 1, "Power.Active.Import", None)]
+    assert first.opts["pen"].color().name() == book.colour("CP000")
+    plot.search.setText("cp01")
+    shown = [plot.picker.item(r).text() for r in range(plot.picker.count())
+             if not plot.picker.item(r).isHidden()]
+    assert shown == [f"CP01{i} c1" for i in range(10)]
+    plot.none_button.click()  # hides what the search found, nothing else
+    assert len(plot.curves) == 30 and "CP012 c1" not in plot.series_shown()
+    plot.search.clear()
+    item = plot.picker.findItems("CP012 c1", Qt.MatchFlag.MatchExactly)[0]
+    item.setCheckState(Qt.CheckState.Checked)
+    assert "CP012 c1" in plot.series_shown() and len(plot.curves) == 31
+    plot.all_button.click()
+    assert len(plot.curves) == 40
+    # a time window follows the newest reading
+    plot.set_window(300.0)
+    low, high = plot.plot.getPlotItem().getViewBox().viewRange()[0]
+    newest = START + 10 * 59
+    assert abs(high - newest) < 20 and 280 < high - low < 320
+    plot.set_window(None)
+    low, high = plot.plot.getPlotItem().getViewBox().viewRange()[0]
+    assert low <= START + 10
+
+
+def test_new_series_join_the_picker_as_they_arrive(qtbot):
+    plot = MeterPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    data = _data(2, 5)
+    plot.set_data(data)
+    plot.picker.item(0).setCheckState(Qt.CheckState.Unchecked)  # the user hides CP000
+    data.add(MeterPoint("CP777", 2, "Power.Active.Import", None, START, 1.0, "kW"))
+    data.add(MeterPoint("CP000", 1, "Power.Active.Import", None, START + 999, 1.0, "kW"))
+    plot.flush()
+    assert plot.picker.count() == 3
+    assert plot.series_shown() == ["CP001 c1", "CP777 c2"]  # CP000 stays hidden
+
+
+def test_connections_sort_filter_hide_closed_and_colour(qtbot):
+    from PySide6.QtGui import QColor
+
+    from ui.connections import ConnectionsView
+    from ui.session import Stations
+
+    stations = Stations()
+    for i in range(12):
+        stations.opened({"id": i, "charge_point_id": f"CP{i:02d}", "role": "csms",
+                         "opened_at": START + i})
+        for _ in range(i * 7 % 12):
+            stations.frame(i, f"CP{i:02d}", "csms", START + i, False)
+        if i % 3 == 0:
+            stations.closed({"id": i, "charge_point_id": f"CP{i:02d}", "role": "csms",
+                             "closed_at": START + 99, "close_code": 1000})
+    view = ConnectionsView()
+    qtbot.addWidget(view)
+    view.refresh(stations)
+    table, proxy = view.table, view.proxy
+    assert proxy.rowCount() == 12 and view.count.text() == "12 connection(s)"
+    table.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # Frames, as numbers
+    frames = [int(proxy.index(r, 5).data()) for r in range(proxy.rowCount())]
+    assert frames == sorted(frames, reverse=True) and frames[0] == 11
+    view.hide_closed.setChecked(True)
+    assert proxy.rowCount() == 8 and view.count.text() == "8 of 12 connection(s)"
+    view.filter.setText("cp1")
+    assert sorted(proxy.index(r, 0).data() for r in range(proxy.rowCount())) == ["CP10", "CP11"]
+    # the swatch is the plot's colour of that charge point
+    icon = proxy.index(0, 0).data(Qt.ItemDataRole.DecorationRole)
+    name = proxy.index(0, 0).data()
+    assert icon.pixmap(10, 10).toImage().pixelColor(5, 5) == QColor(stations.colours.colour(name))
