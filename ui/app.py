@@ -136,7 +136,7 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False,
 
     With `smoke_test` (used by `ocpp-inspector gui --smoke-test` to check an install or a
     bundle): show the window, start and stop a fake CSMS on 127.0.0.1:0, run the event loop
-    ~1.5 s, print `GUI started: <window title>, version <version>`, close and return 0; on a
+    ~1.5 s, print `GUI started: OCPP Inspector <version>, window "<title>"`, close and return 0; on a
     failure print it to stderr and return 1. Settings and the capture go to a temporary
     folder, so a smoke test leaves nothing behind.
 
@@ -223,5 +223,6 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False,
         _print_line(f"ocpp-inspector: GUI smoke test failed: "
                     f"{outcome.get('failure') or f'exit code {code}'}", sys.stderr)
         return code or 1
-    _print_line(f"GUI started: {outcome['title']}, version {inspector.__version__}", sys.stdout)
+    _print_line(f"GUI started: OCPP Inspector {inspector.__version__}, "
+                f"window \"{outcome['title']}\"", sys.stdout)
     return 0

@@ -28,7 +28,8 @@ class CsmsPanel(ServerPanel):
         overrides_row.addWidget(self.overrides, 1)
         overrides_row.addWidget(browse)
         settings = host.settings
-        self.listen.setText(settings.value("csms/listen", "127.0.0.1:9000"))
+        self.listen.setText(settings.value("csms/listen", self.default_listen))
+        self.inputs += [self.overrides, browse]
         self.overrides.setText(settings.value("csms/overrides", ""))
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Overrides:", overrides_row)
@@ -41,6 +42,7 @@ class CsmsPanel(ServerPanel):
         self.lenient.setChecked(str(settings.value("csms/accept_no_subprotocol", "false")).lower()
                                 == "true")
         self.form.addRow("", self.lenient)
+        self.inputs.append(self.lenient)
         self._add_url_rows()
         self.add_security(server_security(settings, "csms"))
         # profile 3: how a client certificate is held to the charger presenting it

@@ -124,13 +124,18 @@ class DetailPane(QWidget):
         splitter.addWidget(self.frame)
         splitter.addWidget(self.pair)
         splitter.setSizes([1, 1])
-        vertical = QSplitter(Qt.Orientation.Vertical)
+        # the JSON takes the height; the findings table appears (sized to its rows) only
+        # when there is something to show, else one line beside the buttons says so
+        self.vertical = vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(splitter)
         vertical.addWidget(self.findings)
-        vertical.setSizes([3, 1])
-        vertical.setStretchFactor(0, 3)
-        vertical.setStretchFactor(1, 1)
+        vertical.setStretchFactor(0, 1)
+        vertical.setStretchFactor(1, 0)
+        vertical.setCollapsible(0, False)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("findingsSummary")
         buttons = QHBoxLayout()
+        buttons.addWidget(self.verdict)
         buttons.addStretch(1)
         buttons.addWidget(self.copy)
         buttons.addWidget(self.resend)
@@ -153,6 +158,8 @@ class DetailPane(QWidget):
             self.resend.setEnabled(False)
             self.copy.setEnabled(False)
             self._raw = ""
+            self.findings.hide()
+            self.verdict.clear()
             return
         row = store.row(store_row)
         self._raw = store.raw(store_row)
@@ -180,10 +187,25 @@ class DetailPane(QWidget):
                                                 error.get("rule", ""), error.get("ocpp_error", "")])
             for flag in item.flags:
                 QTreeWidgetItem(self.findings, [label, "", f"⚑ {flag}", "flag", ""])
-        if not self.findings.topLevelItemCount():
-            QTreeWidgetItem(self.findings, ["", "", "no findings, no flags", "", ""])
+        self._show_findings()
+
+    def _show_findings(self) -> None:
+        count = self.findings.topLevelItemCount()
+        self.findings.setVisible(count > 0)
+        if not count:
+            self.verdict.setText("✓ no findings, no flags")
+            self.verdict.setStyleSheet("color: #1b7f3b;")
+            return
+        self.verdict.setText(f"⚠ {count} finding(s)")
+        self.verdict.setStyleSheet("color: #b00020; font-weight: 600;")
+        rows = min(count, 6)
+        wanted = self.findings.header().height() + rows * (self.findings.sizeHintForRow(0) + 2) + 6
+        total = sum(self.vertical.sizes()) or self.vertical.height()
+        self.vertical.setSizes([max(total - wanted, 120), wanted])
 
     def findings_text(self) -> list[str]:
+        if not self.findings.topLevelItemCount():
+            return [self.verdict.text()]
         return [" | ".join(self.findings.topLevelItem(i).text(c) for c in range(5))
                 for i in range(self.findings.topLevelItemCount())]
 

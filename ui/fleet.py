@@ -132,6 +132,9 @@ class FleetPanel(RolePanel):
         self.form.addRow("Log every N-th:", self.log_every)
         self.form.addRow("", self.logged_hint)
         self.add_security(client_security(s, "fleet"))
+        self.inputs += [self.csms_url, self.count, self.prefix, self.version, self.scenario,
+                        self.ramp_up, self.duration, self.meter_interval, self.heartbeat,
+                        self.log_every]
         self.start_button.setText("Start fleet")
         self._build_figures()
         self.fleet: Fleet | None = None
@@ -295,9 +298,7 @@ class FleetPanel(RolePanel):
         self.fleet = None
         self.task = None
         self.figures["frames_per_s"].setText(f"{summary['frames_per_s']:,.1f} avg")
-        self.summary_view.setPlainText("\n".join(
-            f"{key:<20} {value}" for key, value in summary.items() if key != "last_errors")
-            + "".join(f"\nerror: {line}" for line in summary["last_errors"]))
+        self.summary_view.setPlainText(summary_text(summary, fleet.options.count))
         self.summary_view.show()
         count = fleet.options.count
         how = "stopped" if self._stopping else "finished"
@@ -305,8 +306,8 @@ class FleetPanel(RolePanel):
                                 f"{count} booted, {summary['frames']:,} frames, "
                                 f"{summary['errors']} errors")
         try:
-            self.host.note("info", f"fleet {how}: " + ", ".join(
-                f"{k}={v}" for k, v in summary.items() if k != "last_errors"), self.kind)
+            self.host.note("info", f"fleet {how}: " + summary_text(summary, count).replace(
+                "\n", "; "), self.kind)
         except RuntimeError:  # the window is gone
             return
         last = summary["last_errors"][-1] if summary["last_errors"] else None
@@ -365,3 +366,22 @@ class FleetPanel(RolePanel):
     @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
+
+
+def summary_text(summary: dict, count: int) -> str:
+    """The fleet's summary as a person reads it (the --json keys stay for machines)."""
+    def ms(value) -> str:
+        return "–" if value is None else f"{value:,.1f} ms"
+    lines = [
+        f"Ran {summary['elapsed_s']:,.1f} s: {summary['booted']:,} of {count:,} chargers booted, "
+        f"{summary['connected']:,} still connected",
+        f"Sessions completed {summary['sessions_completed']:,}, in a transaction at the end "
+        f"{summary['in_transaction']:,}",
+        f"Frames {summary['frames']:,} ({summary['frames_per_s']:,.1f} per second)",
+        f"Reply latency p50 {ms(summary['latency_p50_ms'])}, p99 {ms(summary['latency_p99_ms'])}",
+        f"Missed intervals {summary['missed_intervals']:,} (at most {summary['max_lateness_s']:.2f} s "
+        f"late)",
+        f"Errors {summary['errors']:,}",
+    ]
+    lines += [f"  error: {line}" for line in summary["last_errors"]]
+    return "\n".join(lines)

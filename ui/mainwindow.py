@@ -343,7 +343,8 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
 
     def _update_title(self) -> None:
         where = "live session" if self.shown is self.live else self.shown.title
-        self.setWindowTitle(f"OCPP Inspector {inspector.__version__} — {where}")
+        # Qt appends the application's display name ("— OCPP Inspector") itself
+        self.setWindowTitle(f"{where} — version {inspector.__version__}")
 
     # ---- shutdown -------------------------------------------------------------------------
 

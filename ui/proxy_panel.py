@@ -13,6 +13,7 @@ from .security import check_tls_url, proxy_security
 
 class ProxyPanel(ServerPanel):
     kind = "proxy"
+    default_listen = "127.0.0.1:9100"  # the fake CSMS has 9000
 
     def __init__(self, host, parent=None):
         super().__init__(host, parent)
@@ -20,7 +21,8 @@ class ProxyPanel(ServerPanel):
         self.upstream.setObjectName("proxyUpstream")
         self.upstream.setPlaceholderText("ws://csms.example.com:9000/ocpp")
         settings = host.settings
-        self.listen.setText(settings.value("proxy/listen", "127.0.0.1:9000"))
+        self.listen.setText(settings.value("proxy/listen", self.default_listen))
+        self.inputs.append(self.upstream)
         self.upstream.setText(settings.value("proxy/upstream", ""))
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Upstream CSMS:", self.upstream)

@@ -67,6 +67,9 @@ class RolePanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.busy = False
         self.security: SecurityGroup | None = None
+        # what cannot change under a running role (its listen address, upstream, TLS files):
+        # locked while it runs, so the form always shows what is running
+        self.inputs: list[QWidget] = []
 
     def add_security(self, group: SecurityGroup) -> SecurityGroup:
         """Put the role's Security group right under its form."""
@@ -95,6 +98,8 @@ class RolePanel(QWidget):
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.state.setText(state)
+        for widget in self.inputs + ([self.security] if self.inputs and self.security else []):
+            widget.setEnabled(not running)
 
     # ---- to override --------------------------------------------------------------------
 
@@ -117,11 +122,14 @@ class RolePanel(QWidget):
 class ServerPanel(RolePanel):
     """Shared by the proxy and the fake CSMS: listen, start/stop, URL for chargers."""
 
+    default_listen = "127.0.0.1:9000"  # each server role its own, so both can run at once
+
     def __init__(self, host, parent=None):
         super().__init__(host, parent)
         self.listen = QLineEdit()
         self.listen.setObjectName(f"{self.kind}Listen")
-        self.listen.setPlaceholderText("127.0.0.1:9000")
+        self.listen.setPlaceholderText(self.default_listen)
+        self.inputs.append(self.listen)
         self.url = UrlBox("shown when started")
         self.url.edit.setObjectName(f"{self.kind}Url")
         self.use_for_charger = QPushButton("Use in fake charger")
@@ -145,7 +153,7 @@ class ServerPanel(RolePanel):
             return None
         self.clear_error()
         try:
-            listen = Listen.parse(self.listen.text() or "127.0.0.1:9000")
+            listen = Listen.parse(self.listen.text() or self.default_listen)
             role = self._make(listen)
         except ValueError as exc:  # bad listen address, bad URL, bad overrides file
             self.fail(str(exc))

@@ -119,6 +119,7 @@ class ListeningRole:
 
     listen: Listen
     listen_tls = None  # inspector.tls.ServerTls when chargers connect with wss://
+    idle = None  # inspector.memory.IdleRelease
     _server = None
 
     @property
@@ -131,6 +132,8 @@ class ListeningRole:
         return f"{scheme}://{self.listen.display_host}:{self.port}/"
 
     async def stop(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .. import defaults, schemas
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
+from ..memory import IdleRelease
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
@@ -136,6 +137,7 @@ class FakeCsms(ListeningRole):
         self._transaction_ids = itertools.count(1)
         self._server = None
         self.on_station = None  # callback(endpoint) when a charge point connects
+        self.idle = IdleRelease()  # memory back to the system once every charger has left
 
     async def start(self) -> None:
         self._server = await serve(
@@ -195,6 +197,7 @@ class FakeCsms(ListeningRole):
         endpoint = Endpoint(websocket, monitor, self.hub, side="csms", handler=respond,
                             response_timeout=self.call_timeout, write_timeout=self.write_timeout)
         self.stations[cp_id] = endpoint
+        self.idle.connections_now(len(self.stations))
         if self.on_station:
             self.on_station(endpoint)
         try:
@@ -202,6 +205,7 @@ class FakeCsms(ListeningRole):
         finally:
             if self.stations.get(cp_id) is endpoint:
                 del self.stations[cp_id]
+            self.idle.connections_now(len(self.stations))
             close_info(info, websocket)
             self.hub.publish(ConnectionClosedEvent(info))
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened, FrameLogged
 from ..events import TO_CHARGER, TO_CSMS
+from ..memory import IdleRelease
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT
 from ..tls import ClientTls, ServerTls
@@ -113,6 +114,7 @@ class Proxy(ListeningRole):
         self.call_timeout = call_timeout
         self.open_timeout = open_timeout
         self.active = 0
+        self.idle = IdleRelease()  # memory back to the system once every charger has left
         self._connections: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -236,6 +238,7 @@ class Proxy(ListeningRole):
         monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
                                     call_timeout=self.call_timeout, validate_schemas=self.validate)
         self.active += 1
+        self.idle.connections_now(self.active)
         lost = asyncio.get_running_loop().create_future()
         legs = (_Leg(self, monitor, TO_CSMS, writer.transport, upstream_writer.transport, lost),
                 _Leg(self, monitor, TO_CHARGER, upstream_writer.transport, writer.transport, lost))
@@ -259,6 +262,7 @@ class Proxy(ListeningRole):
             for event in monitor.close():
                 self.hub.publish(event)
             self.active -= 1
+            self.idle.connections_now(self.active)
             first_close = legs[0].close or legs[1].close
             info.closed_at = time.time()
             info.close_code = first_close.code if first_close else 1006

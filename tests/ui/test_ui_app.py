@@ -66,8 +66,8 @@ def test_smoke_test_prints_the_title_and_leaves_nothing_behind(tmp_path):
                             encoding="utf-8", timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        f"GUI started: OCPP Inspector {inspector.__version__} — live session, "
-        f"version {inspector.__version__}"]
+        f'GUI started: OCPP Inspector {inspector.__version__}, window '
+        f'"live session — version {inspector.__version__}"']
     assert "Traceback" not in result.stderr
     # settings and the capture went to a temporary folder, removed afterwards
     assert not list(tmp_path.rglob("*.db")) and not list(tmp_path.rglob("*.conf"))

@@ -76,7 +76,7 @@ def test_fleet_runs_with_live_figures_and_sampled_frames_in_the_log(qtbot, windo
         await until(lambda: not panel.running, 10, "the fleet to stop")
         summary = panel.last_summary
         assert summary["booted"] == 10 and summary["errors"] == 0 and summary["frames"] > 100
-        assert "booted               10" in panel.summary_view.toPlainText()
+        assert "10 of 10 chargers booted" in panel.summary_view.toPlainText()
         assert panel.state.text().startswith("stopped after")
         assert "avg" in figure(panel, "frames_per_s")
         assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()

@@ -96,7 +96,8 @@ def test_session_filter_detail_plot_connections_and_send(qtbot, window, run):
         assert answer[0] == 3 and answer[2]["status"] == "Accepted"
         assert "Response" in detail.pair.header.text() and "latency" in detail.pair.header.text()
         assert detail.resend.isEnabled()
-        assert detail.findings_text() == [" |  | no findings, no flags |  | "]
+        assert detail.findings_text() == ["✓ no findings, no flags"]
+        assert not detail.findings.isVisible()  # the JSON panes get the height
 
         # connections panel: one row per (charge point, role), with the last status
         stations = window.connections.stations_model
