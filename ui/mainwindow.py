@@ -116,14 +116,20 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.tabs.addTab(self.connections, "Connections")
         self.tabs.addTab(self.plot, "Meter values")
         self.tabs.addTab(self.messages, "Messages")
-        self.suites = SuitesTab(self)  # conformance runs (ui/suites.py)
-        self.tabs.addTab(self.suites, "Suites")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.log)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(self.splitter)
+        # conformance runs get the whole main area: results, reasons and the case's
+        # description need the height a bottom tab cannot give
+        self.suites = SuitesTab(self)  # ui/suites.py
+        self.main_tabs = QTabWidget()
+        self.main_tabs.setObjectName("mainTabs")
+        self.main_tabs.setDocumentMode(True)
+        self.main_tabs.addTab(self.splitter, "Frames")
+        self.main_tabs.addTab(self.suites, "Conformance suites")
+        self.setCentralWidget(self.main_tabs)
         self.roles = RoleTabs(self)
         self.roles_dock = QDockWidget("Roles", self)
         self.roles_dock.setObjectName("rolesDock")
@@ -305,6 +311,22 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         if session.stations.take_changed():
             self.connections.refresh(session.stations)
         self.plot.refresh()
+
+    def show_frame_seq(self, seq: int) -> bool:
+        """Select the live frame with this hub seq in the log (a suite step's frame)."""
+        if self.shown is not self.live:
+            self.show_live()
+        self.drain()
+        row = self.live.store.row_of_seq(seq)
+        if row is None:
+            self.statusBar().showMessage("That frame is not in the frame log", 5000)
+            return False
+        self.main_tabs.setCurrentWidget(self.splitter)
+        if not self.log.select_store_row(row):
+            self.log.bar.reset()  # filtered out: show everything, then select it
+            self.log.select_store_row(row)
+        self.tabs.setCurrentWidget(self.detail)
+        return True
 
     def _show_detail(self, store_row: int) -> None:
         self.detail.show_row(self.shown.store, store_row)

@@ -180,7 +180,8 @@ def describe_step(case_id: str, step, sut: str, frame_limit: int = 2000) -> str:
         problems = "".join(f"<br>! {e(x)}" for x in list(frame.errors) + list(frame.flags))
         parts.append(f"<p style='margin:2px 0; border-left:3px solid {colour}'>"
                      f"&nbsp;<span style='color:{colour}'>{who}</span>"
-                     f"{' (used)' if frame.used else ''}<br>"
+                     f"{' (used)' if frame.used else ''} "
+                     f"<a href='frame:{frame.seq}'>show in the log</a><br>"
                      f"<code>&nbsp;{e(raw)}</code><span style='color:#c62828'>{problems}</span></p>")
     return "".join(parts)
 

@@ -156,6 +156,7 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
         self.catalog.currentItemChanged.connect(lambda item, _old: self._show_description(item))
         self.catalog.itemChanged.connect(lambda _item, column: column == 0
                                          and self._selection_changed())
+        self.description.anchorClicked.connect(self._link)
         self.results.currentItemChanged.connect(lambda item, _old: self._show_result(item))
         self.listen.textChanged.connect(lambda _text: self._show_url())
         self.auto.toggled.connect(lambda _on: (self._show_url(), self._show_simulated()))
@@ -169,16 +170,15 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
         self._update_buttons()
 
     def reveal(self) -> None:
-        """View › Conformance suites: bring the tab forward, with room to work in."""
-        tabs = getattr(self.host, "tabs", None)
+        """View › Conformance suites: bring its full-height tab forward."""
+        tabs = getattr(self.host, "main_tabs", None)
         if tabs is not None:
             tabs.setCurrentWidget(self)
-        splitter = getattr(self.host, "splitter", None)
-        if splitter is not None and splitter.count() == 2:
-            sizes = splitter.sizes()
-            total = sum(sizes)
-            if total and sizes[1] < 0.55 * total:
-                splitter.setSizes([int(total * 0.4), total - int(total * 0.4)])
+
+    def _link(self, url: QUrl) -> None:
+        """A step's "show in the log" link: the frame, selected in the frame log."""
+        if url.scheme() == "frame" and url.path().isdigit():
+            self.host.show_frame_seq(int(url.path()))
 
     def _open_url(self, url: QUrl) -> bool:
         # looked up here at call time, so a test replacing ui.suites.open_url takes effect
@@ -228,6 +228,10 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
         return [leaf for i in range(item.childCount()) for leaf in self._leaves(item.child(i))]
 
     def _selection_changed(self) -> None:
+        current = self.catalog.currentItem()
+        if current is not None and self.catalog.case_of(current) is None and \
+                self.results.currentItem() is None:
+            self._show_description(current)  # "N case(s), M checked" stays true
         cases = self.catalog.checked_cases()
         kinds = sorted({(c.version, c.sut) for c in cases})
         if len(kinds) == 1:
@@ -283,7 +287,6 @@ async def screenshot(window, out: Path) -> Path:
         await asyncio.wait_for(asyncio.shield(task), 60)
     finally:
         tab.charger_factory = None
-    sizes = window.splitter.sizes()
     tab.reveal()
     simulated = RunOptions(version="1.6", sut="charger").charge_point_id
     window.log.bar.set_filter(FrameFilter(charge_point=simulated))
@@ -296,5 +299,4 @@ async def screenshot(window, out: Path) -> Path:
     path = Path(out) / "screenshot-suites.png"
     window.grab().save(str(path))
     window.log.bar.reset()
-    window.splitter.setSizes(sizes)
     return path

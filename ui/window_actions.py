@@ -49,6 +49,7 @@ class WindowActions:
         action(frames, "&Follow new frames", self.log.table.follow, "Ctrl+End")
         view = menu.addMenu("&View")
         view.addAction(self.roles_dock.toggleViewAction())
+        action(view, "&Frames", lambda: self.show_view("log"), "Ctrl+1", "viewFrames")
         action(view, "Conformance &suites", self.suites.reveal, "Ctrl+U", "viewSuites")
         action(view, "&Meter values", lambda: self.show_view("meter-values"), "Ctrl+M",
                "viewMeterValues")
@@ -66,6 +67,7 @@ class WindowActions:
             self.suites.reveal()
             return
         pages = {"log": self.detail, "meter-values": self.plot, "connections": self.connections}
+        self.main_tabs.setCurrentWidget(self.splitter)
         self.tabs.setCurrentWidget(pages[name])
 
     def open_send_dialog(self, target_key: tuple | None = None, *, action: str | None = None,

@@ -10,12 +10,13 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 import ui.suites
 from inspector.conformance import Verdict
+from ui.suite_widgets import CASE_ROLE
 from ui.suites import VERDICT_COLOURS, PromptDialog, SuitesTab, parse_params
 
 from ui_helpers import until
@@ -66,7 +67,7 @@ def test_auto_run_shows_live_verdicts_counters_frames_and_writes_reports(
         qtbot, window, run, tmp_path, monkeypatch):
     tab = window.suites
     window.suites.reveal()
-    assert window.tabs.currentWidget() is tab
+    assert window.main_tabs.currentWidget() is tab  # full height, beside the frame log
     check(tab, FAST_CASES)
     tab.auto.setChecked(True)
     tab.step_timeout.setValue(3)
@@ -106,6 +107,17 @@ def test_auto_run_shows_live_verdicts_counters_frames_and_writes_reports(
     assert tab.url.text() == ""  # port 0: the listener (and its URL) lived for the run only
     assert tab.run_button.isEnabled() and not tab.stop_button.isEnabled()
     assert not tab.error.isVisible()
+
+    # a step's frame is one click from the frame log: its link selects it there
+    tab.results.setCurrentItem(step)
+    assert "show in the log" in tab.description.toPlainText()
+    used = next(f for f in step.data(0, CASE_ROLE).frames if f.used)
+    run(until(lambda: not window._pending, 3, "the log"))
+    tab.description.anchorClicked.emit(QUrl(f"frame:{used.seq}"))
+    assert window.main_tabs.currentWidget() is window.splitter
+    selected = window.log.selected_store_row()
+    assert window.live.store.seq(selected) == used.seq
+    assert window.detail.store_row == selected
 
     # the run's frames went through the window's hub: frame log and capture
     run(until(lambda: not window._pending and window.live.store.count > 0, 3, "the log"))
@@ -422,3 +434,16 @@ def test_parse_params():
     assert parse_params("id_tag=04A2 connector=2, hold=0.5;x=") == {
         "id_tag": "04A2", "connector": 2, "hold": 0.5, "x": ""}
     assert parse_params("  ") == {}
+
+
+def test_a_folder_description_follows_the_ticks(window):
+    tab = window.suites
+    tab.catalog.clear_checks()
+    folder = tab.catalog.find("1.6", "TC_019_CS").parent()
+    tab.catalog.setCurrentItem(folder)
+    total = tab.description.toPlainText().split(" case(s)")[0].split()[-1]
+    assert f"{total} case(s), 0 checked" in tab.description.toPlainText()
+    tab.catalog.set_checked([("1.6", "TC_019_CS"), ("1.6", "TC_021_CS")])
+    assert f"{total} case(s), 2 checked" in tab.description.toPlainText()
+    tab.catalog.clear_checks()
+    assert f"{total} case(s), 0 checked" in tab.description.toPlainText()
