@@ -170,6 +170,9 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False,
     # keep it out of the cyclic GC's full collections, which otherwise stall the UI.
     gc.collect()
     gc.freeze()
+    # the roles' thread waits at most this long for the interpreter while the window's
+    # thread runs Python (default 5 ms): answers to chargers are not held up by painting
+    sys.setswitchinterval(0.001)
     _report_unexpected_errors(window, loop)
     done = loop.create_future()
 

@@ -54,7 +54,10 @@ class StationsModel(QAbstractTableModel):
             icon = self._swatches[colour] = QIcon(pixmap)
         return icon
 
-    def refresh(self, stations: Stations) -> None:
+    def refresh(self, stations: Stations, announce: bool = True) -> None:
+        """Take the stations' current state; with `announce` False (nobody is looking),
+        only a change of rows is signalled, not every counter: re-sorting and re-filtering
+        hundreds of rows 20 times a second would take the window's time for nothing."""
         self._colours = stations.colours
         items = sorted(stations.by_key.values(), key=lambda s: (s.charge_point_id, s.role))
         keys = [s.key for s in items]
@@ -64,7 +67,8 @@ class StationsModel(QAbstractTableModel):
             self.endResetModel()
         elif items:
             self._stations = items
-            self.dataChanged.emit(self.index(0, 0), self.index(len(items) - 1, len(COLUMNS) - 1))
+            if announce:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(items) - 1, len(COLUMNS) - 1))
 
     def station(self, row: int) -> Station:
         return self._stations[row]
@@ -210,17 +214,22 @@ class ConnectionsView(QWidget):
     def refresh(self, stations: Stations) -> None:
         """Show the stations' current state (called per 50 ms batch).
 
-        Hidden, the model is updated at once (cheap: nothing is painted). Visible, at most
+        Hidden, the rows are updated at once and the counters quietly (cheap: nothing is
+        painted or re-sorted; showing the view announces them). Visible, at most
         every REFRESH_MS: repainting every row 20 times a second while a fleet of chargers
         connects would take a good part of the loop's time and delay every frame.
         """
         self._stations = stations
         if not self.isVisible():
             self._throttle.stop()
-            self.stations_model.refresh(stations)
+            self.stations_model.refresh(stations, announce=False)
         elif not self._throttle.isActive():
             self.stations_model.refresh(stations)
             self._throttle.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._apply()  # counters changed while hidden: show (and sort by) them now
 
     def _apply(self) -> None:
         if self._stations is not None:

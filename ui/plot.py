@@ -24,8 +24,9 @@ from .colours import ColourBook
 from .metering import MeterData, series_label
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#222")
-REFRESH_MS = 250
+REFRESH_MS = 250  # with a few curves; more curves are redrawn less often (`_interval`)
 _SYMBOLS_UP_TO = 120  # points per curve drawn with markers; more: a plain line
+_SYMBOL_CURVES = 10  # markers only while this few curves are drawn (each is a scatter item)
 _PREFERRED = ("Power.Active.Import", "Energy.Active.Import.Register", "SoC")
 WINDOWS = (("Last 5 min", 300.0), ("Last hour", 3600.0), ("All", None))
 _CUSTOM = "Custom range"
@@ -166,8 +167,15 @@ class MeterPlot(QWidget):
             self._pending = True
             return
         self._pending = False
+        self._throttle.setInterval(self._interval())
         self._throttle.start()
         self._apply_changes()
+
+    def _interval(self) -> int:
+        """Redraw less often as curves add up: the window's thread must stay free for the
+        log and for clicks (a fleet's meter values come once a second or less anyway)."""
+        shown = len(self.curves)
+        return REFRESH_MS if shown <= 20 else 1000 if shown <= 200 else 2000
 
     def flush(self) -> None:
         """Apply pending changes now (end of a capture load)."""
@@ -282,11 +290,10 @@ class MeterPlot(QWidget):
             self._set_curve_data(curve, self._meters.series[key])
         return curve
 
-    @staticmethod
-    def _set_curve_data(curve, series) -> None:
-        few = len(series.times) <= _SYMBOLS_UP_TO
+    def _set_curve_data(self, curve, series) -> None:
+        markers = len(series.times) <= _SYMBOLS_UP_TO and len(self.curves) <= _SYMBOL_CURVES
         curve.setData(np.array(series.times, dtype=float), np.array(series.values, dtype=float),
-                      symbol="o" if few else None, symbolSize=6)
+                      symbol="o" if markers else None, symbolSize=6)
 
     # ---- picker -------------------------------------------------------------------------
 
