@@ -205,9 +205,12 @@ class ConnectionsView(QWidget):
 
     def _show_count(self) -> None:
         total, shown = self.stations_model.rowCount(), self.proxy.rowCount()
-        if not total:
-            self.count.setText("no connection yet: start a role, or open a capture")
+        if not total:  # the empty view says what to do, in the filter line (no width taken)
+            self.filter.setPlaceholderText("no connection yet: start a role, or open a capture "
+                                           "(File › Open capture…)")
+            self.count.setText("")
         else:
+            self.filter.setPlaceholderText("filter: charge point, state, status, address…")
             self.count.setText(f"{total:,} connection(s)" if shown == total
                                else f"{shown:,} of {total:,} connection(s)")
 

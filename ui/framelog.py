@@ -113,6 +113,8 @@ class FilterBar(QWidget):
         self.direction.setItemData(2, "from the CSMS to the charge point", Qt.ItemDataRole.ToolTipRole)
         self.type = QComboBox()
         self.type.setObjectName("typeFilter")
+        self.type.setMinimumContentsLength(8)  # "CALLRESULTERROR" need not set the width
+        self.type.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.type.addItem("any type", _ANY)
         for name in TYPES:
             self.type.addItem(name, name)
@@ -124,13 +126,16 @@ class FilterBar(QWidget):
         self.text.setPlaceholderText("text in raw frame…")
         self.text.setClearButtonEnabled(True)
         self.text.setMinimumWidth(110)
-        self.clear = QPushButton("Clear")
+        self.clear = QPushButton("✕")
+        self.clear.setObjectName("clearFilters")
+        self.clear.setToolTip("clear every filter (Ctrl+Shift+F)")
+        self.clear.setFixedWidth(self.clear.fontMetrics().horizontalAdvance("✕") + 18)
         self.count = QLabel()
         self.count.setObjectName("filterCount")
         # wide enough for any count from the start: a growing label would squeeze the
         # Roles dock each time a filter is applied
         self.count.setMinimumWidth(self.count.fontMetrics().horizontalAdvance(
-            "99,999,999 of 99,999,999 frames (9999 ms)"))
+            "999,999 of 9,999,999 frames"))
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.follow = QPushButton("Follow ↓")
         self.follow.setObjectName("followButton")
@@ -228,9 +233,10 @@ class FilterBar(QWidget):
             text = f"{total:,} frames"
         else:
             text = f"{shown:,} of {total:,} frames"
-        if seconds is not None:
-            text += f" ({seconds * 1000:.0f} ms)"
         self.count.setText(text)
+        # how long the filter took: in the tooltip, so the label's width never changes
+        self.count.setToolTip("" if seconds is None else
+                              f"filtered in {seconds * 1000:.0f} ms")
 
 
 class FrameLog(QWidget):

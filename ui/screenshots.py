@@ -4,7 +4,8 @@
 
 Starts a fake CSMS, a proxy in front of it and two fake chargers (1.6 direct, 2.0.1 via
 the proxy) on 127.0.0.1, sends one deliberately invalid frame, then grabs the main views;
-last, runs a fleet of 20 chargers against the fake CSMS and grabs the Fleet tab.
+then runs a fleet of 60 chargers against the fake CSMS, every one logged, and grabs the
+Fleet tab, the Meter values plot and the Connections view under that load.
 """
 
 from __future__ import annotations
@@ -84,39 +85,46 @@ async def _session(window, out: Path) -> list[Path]:
     sizes = window.splitter.sizes()
     window.splitter.setSizes([260, sum(sizes) - 260])
     window.tabs.setCurrentWidget(window.plot)
-    window.plot.select("Power.Active.Import")
-    await grab(window.plot, "plot")
     window.plot.select("Energy.Active.Import.Register")
     await grab(window.plot, "plot-energy")
     window.splitter.setSizes(sizes)
-    window.tabs.setCurrentWidget(window.connections)
-    await grab(window.connections, "connections")
     send = window.open_send_dialog(("charger", "CP-2.0.1-B"), action="Authorize")
     await grab(send, "send")
     send.close()
 
-    # a fleet of 20 against the fake CSMS, two of them followed in the log
+    # a fleet of 60 against the fake CSMS, every charger logged: the views under load
     fleet = roles.fleet
     fleet.csms_url.setText(roles.csms.url.text())
-    fleet.count.setValue(20)
+    fleet.count.setValue(60)
     fleet.prefix.setText("FLEET")
-    fleet.version.setCurrentText("1.6")
-    fleet.scenario.setCurrentText("mixed")
-    fleet.ramp_up.setValue(1.0)
+    fleet.version.setCurrentText("2.0.1")
+    fleet.scenario.setCurrentText("charging")
+    fleet.ramp_up.setValue(3.0)
     fleet.duration.setValue(120.0)
-    fleet.meter_interval.setValue(0.5)
-    fleet.heartbeat.setText("2")
-    fleet.log_every.setValue(10)
+    fleet.meter_interval.setValue(1.0)
+    fleet.heartbeat.setText("10")
+    fleet.log_every.setValue(1)
     fleet.start()
     roles.setCurrentWidget(fleet)
-    await _until(lambda: fleet.fleet is not None and fleet.fleet.stats.booted == 20, 20,
+    await _until(lambda: fleet.fleet is not None and fleet.fleet.stats.booted == 60, 30,
                  "the fleet to boot")
-    await asyncio.sleep(2.2)  # two 1 s refreshes of the live figures, sessions under way
-    window.log.bar.set_filter(FrameFilter(charge_point="FLEET0001"))
-    window.tabs.setCurrentWidget(window.connections)
+    await asyncio.sleep(12)  # a dozen readings per charger, live figures refreshed
+    window.log.table.follow()  # the earlier shots selected a frame, which paused Follow
     window.drain()
+    window.tabs.setCurrentWidget(window.connections)
+    window.connections.hide_closed.setChecked(True)
     await grab(window, "fleet")
+    await grab(window.connections, "connections")
+    window.splitter.setSizes([260, sum(sizes) - 260])
+    window.tabs.setCurrentWidget(window.plot)
+    window.plot.select("Power.Active.Import")
+    window.plot.search.setText("FLEET00")  # FLEET0001..FLEET0009 and the picker's All/None
+    await asyncio.sleep(1.2)  # the plot redraws once a second with this many curves
+    await grab(window.plot, "plot")
+    window.plot.search.clear()
+    window.splitter.setSizes(sizes)
     await fleet.shutdown()  # stop it: the next screenshots need no fleet traffic
+    window.connections.hide_closed.setChecked(False)
     window.log.bar.reset()
 
     # the Suites tab after an --auto conformance run with one failing case

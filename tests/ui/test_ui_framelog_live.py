@@ -84,3 +84,21 @@ def test_no_and_info_columns_match_the_capture_and_log_show(qtbot, window, run, 
     stored = {str(item["id"]): payload_summary(item, 100)
               for item in Capture(window.live.path).frames()}
     assert shown == stored  # same numbers, same Info, live and from the capture
+
+
+def test_filtering_never_moves_the_layout(qtbot, window, run):
+    """The count label has its width from the start: a filter never squeezes the Roles dock."""
+    import asyncio
+
+    from ui.framestore import FrameFilter
+
+    window.resize(1400, 900)
+    run(asyncio.sleep(0.3))
+    dock, central = window.roles_dock.width(), window.centralWidget().width()
+    window.log.bar.count.setText("")
+    window.log.bar.set_filter(FrameFilter(text="something"))
+    window.log.bar.show_count(1_234_567, 7_654_321, 0.25)
+    window.show_view("connections")
+    run(asyncio.sleep(0.3))
+    assert (window.roles_dock.width(), window.centralWidget().width()) == (dock, central)
+    assert window.log.bar.count.toolTip() == "filtered in 250 ms"
