@@ -13,6 +13,8 @@ A second series per connector (the charging limit of the smart-charging work) be
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -34,10 +36,23 @@ _STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
            Qt.PenStyle.DashDotLine)
 _KEY = Qt.ItemDataRole.UserRole
 _PHASES = {"L2": 1, "L3": 2, "N": 3}
-_SMOOTH_UP_TO = 40  # curves drawn antialiased; more: plain lines, which draw far faster
+# up to this many curves: 2 px antialiased lines; more: 1 px plain lines. Qt's raster
+# engine draws a wide or antialiased line ~10x slower, which with hundreds of curves is the
+# difference between a fluid plot and seconds per frame (benchmarks/ui_plot.py)
+_SMOOTH_UP_TO = 10
+
+
+_SWATCHES: dict[tuple, QIcon] = {}
 
 
 def _swatch(colour: str, style: Qt.PenStyle) -> QIcon:
+    icon = _SWATCHES.get((colour, style))
+    if icon is None:
+        icon = _SWATCHES[(colour, style)] = _draw_swatch(colour, style)
+    return icon
+
+
+def _draw_swatch(colour: str, style: Qt.PenStyle) -> QIcon:
     pixmap = QPixmap(22, 10)
     pixmap.fill(QColor(0, 0, 0, 0))
     from PySide6.QtGui import QPainter, QPen
@@ -47,6 +62,17 @@ def _swatch(colour: str, style: Qt.PenStyle) -> QIcon:
     painter.drawLine(1, 5, 21, 5)
     painter.end()
     return QIcon(pixmap)
+
+
+class _TimedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that remembers how long its last paint took (the refresh budget)."""
+
+    last_paint = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint = time.perf_counter() - started
 
 
 class MeterPlot(QWidget):
@@ -64,14 +90,13 @@ class MeterPlot(QWidget):
         self.window_choice.setCurrentIndex(len(WINDOWS) - 1)  # all, until the user narrows it
         self.info = QLabel("no MeterValues yet")
         self.info.setObjectName("plotInfo")
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot = _TimedPlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "time")
         item = self.plot.getPlotItem()
         item.getAxis("left").enableAutoSIPrefix(False)  # values are in the unit shown
-        item.setDownsampling(auto=True, mode="peak")
-        item.setClipToView(True)
-        item.getViewBox().sigRangeChangedManually.connect(self._dragged)
+        self._view = item.getViewBox()
+        self._view.sigRangeChangedManually.connect(self._dragged)
         self.search = QLineEdit()
         self.search.setObjectName("seriesSearch")
         self.search.setPlaceholderText("find charge point…")
@@ -115,6 +140,8 @@ class MeterPlot(QWidget):
         self._items: dict[tuple, QListWidgetItem] = {}
         self._meters = MeterData()
         self._colours = ColourBook()
+        self._smooth = True  # the curves' style now (see _restyle)
+        self._last_update = 0.0  # seconds the last refresh took (before painting)
         self._pending = False
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
@@ -139,8 +166,8 @@ class MeterPlot(QWidget):
         self._known = []
         self.hidden = set()
         meters.take_changed()
-        self._update_choices()
-        self._redraw()
+        if not self._update_choices():  # (which redraws when the measurands differ)
+            self._redraw()
 
     def select(self, measurand: str) -> bool:
         index = self.measurand.findData(measurand)
@@ -167,15 +194,20 @@ class MeterPlot(QWidget):
             self._pending = True
             return
         self._pending = False
+        started = time.perf_counter()
+        self._apply_changes()
+        self._last_update = time.perf_counter() - started
         self._throttle.setInterval(self._interval())
         self._throttle.start()
-        self._apply_changes()
 
     def _interval(self) -> int:
         """Redraw less often as curves add up: the window's thread must stay free for the
-        log and for clicks (a fleet's meter values come once a second or less anyway)."""
+        log and for clicks (a fleet's meter values come once a second or less anyway), so
+        the plot never takes more than a quarter of it, whatever a redraw costs."""
         shown = len(self.curves)
-        return REFRESH_MS if shown <= 20 else 1000 if shown <= 200 else 2000
+        tier = REFRESH_MS if shown <= 20 else 1000 if shown <= 200 else 2000
+        cost = self._last_update + self.plot.last_paint
+        return max(tier, int(4000 * cost))
 
     def flush(self) -> None:
         """Apply pending changes now (end of a capture load)."""
@@ -237,8 +269,10 @@ class MeterPlot(QWidget):
         return True
 
     def _redraw(self) -> None:
-        self.plot.clear()
+        for curve in self.curves.values():
+            self._view.removeItem(curve)
         self.curves = {}
+        self._smooth = True
         self._items = {}
         self.picker.blockSignals(True)
         self.picker.clear()
@@ -283,12 +317,32 @@ class MeterPlot(QWidget):
         curve = self.curves.get(key)
         if curve is None:
             colour = self._colours.colour(key[0])
-            curve = self.plot.plot(pen=pg.mkPen(colour, width=2, style=self._style(key)),
-                                   symbolBrush=colour, symbolPen=colour,
-                                   antialias=len(self.curves) < _SMOOTH_UP_TO)
+            smooth = len(self.curves) < _SMOOTH_UP_TO
+            # added to the view box itself: PlotItem.addItem rebuilds its context menu's
+            # list of every item on each call, quadratic with a thousand curves
+            curve = pg.PlotDataItem(pen=self._pen(key, smooth), symbolBrush=colour,
+                                    symbolPen=colour, antialias=smooth, clipToView=True,
+                                    autoDownsample=True, downsampleMethod="peak")
+            self._view.addItem(curve)
             self.curves[key] = curve
             self._set_curve_data(curve, self._meters.series[key])
+            self._restyle()
         return curve
+
+    def _pen(self, key: tuple, smooth: bool):
+        return pg.mkPen(self._colours.colour(key[0]), width=2 if smooth else 1,
+                        style=self._style(key))
+
+    def _restyle(self) -> None:
+        """Every curve plain once there are many, smooth again when few are left."""
+        smooth = len(self.curves) <= _SMOOTH_UP_TO
+        if smooth == self._smooth:
+            return
+        self._smooth = smooth
+        for key, curve in self.curves.items():
+            if curve.opts.get("antialias") != smooth:
+                curve.opts["antialias"] = smooth
+                curve.setPen(self._pen(key, smooth))  # re-applies the options
 
     def _set_curve_data(self, curve, series) -> None:
         markers = len(series.times) <= _SYMBOLS_UP_TO and len(self.curves) <= _SYMBOL_CURVES
@@ -306,7 +360,8 @@ class MeterPlot(QWidget):
             self.hidden.add(key)
             curve = self.curves.pop(key, None)
             if curve is not None:
-                self.plot.removeItem(curve)
+                self._view.removeItem(curve)
+                self._restyle()
         self._show_info()
 
     def _tick_shown(self, on: bool) -> None:
