@@ -52,7 +52,7 @@ def main(argv) -> None:
         raw.execute("INSERT INTO connections (id, charge_point_id, role) VALUES (1, 'CP1', 'proxy')")
         start = time.perf_counter()
         with raw:
-            raw.executemany("INSERT INTO frames VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            raw.executemany(f"INSERT INTO frames VALUES ({','.join('?' * len(rows[0]))})", rows)
         baseline = time.perf_counter() - start
         print(f"ingest: {COUNT / ours:,.0f} frames/s (hot path enqueue {COUNT / enqueue:,.0f}/s);"
               f" raw SQLite executemany {COUNT / baseline:,.0f}/s; ratio {baseline / ours:.2f}x"

@@ -50,14 +50,20 @@ CREATE TABLE IF NOT EXISTS frames (
     errors TEXT NOT NULL DEFAULT '[]',
     flags TEXT NOT NULL DEFAULT '[]',
     raw TEXT NOT NULL,
-    flag_codes TEXT NOT NULL DEFAULT '[]'
+    flag_codes TEXT NOT NULL DEFAULT '[]',
+    request_id INTEGER
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
-_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# `request_id`: for a response, the id of the CALL it answers, as the live pairing decided
+# (connection, direction, unique id, timeouts), so a capture read back shows the same pairs
+# without pairing again. meta 'pairing_since': the first frame id written with it (older
+# rows of a capture from before it are paired on reading, as they were then).
+_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _FRAME_COLUMNS = _FRAME_ROW.count("?")
 _INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, direction, type,"
-                 " unique_id, action, latency_ms, valid, errors, flags, raw, flag_codes) VALUES "
-                 + _FRAME_ROW)
+                 " unique_id, action, latency_ms, valid, errors, flags, raw, flag_codes,"
+                 " request_id) VALUES " + _FRAME_ROW)
 _ROWS_PER_INSERT = (1024, 256, 64, 16, 4, 1)
 _CALL_ROWS_KEPT = 200_000
 _TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
@@ -102,6 +108,8 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         columns = {row[1] for row in db.execute("PRAGMA table_info(frames)")}
         if "flag_codes" not in columns:  # a capture from before flags had codes
             db.execute("ALTER TABLE frames ADD COLUMN flag_codes TEXT NOT NULL DEFAULT '[]'")
+        if "request_id" not in columns:  # from before pairing was stored
+            db.execute("ALTER TABLE frames ADD COLUMN request_id INTEGER")
         db.commit()
     return db
 
@@ -168,6 +176,9 @@ class CaptureWriter:
         max_frame, = self._db.execute("SELECT max(id) FROM frames").fetchone()
         max_connection, = self._db.execute("SELECT max(id) FROM connections").fetchone()
         self._frame_ids = itertools.count((max_frame or 0) + 1)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('pairing_since', ?)",
+                         (str((max_frame or 0) + 1),))
+        self._db.commit()
         self._connection_ids = itertools.count((max_connection or 0) + 1)
         # publisher thread only: hub connection id -> row id, seq of a CALL -> frame row id
         self._connection_rows: dict[int, int] = {}
@@ -257,13 +268,15 @@ class CaptureWriter:
         """The values of a record's frames row, in column order."""
         frame, connection = record.frame, record.connection
         frame_id = next(self._frame_ids)
+        request_id = None
         if frame.type is FrameType.CALL:
             calls = self._call_rows
             calls[record.seq] = frame_id
             if len(calls) > _CALL_ROWS_KEPT:
                 del calls[next(iter(calls))]
         elif record.request_seq is not None:
-            self._call_rows.pop(record.request_seq, None)  # answered: it will not be flagged
+            # answered: it will not be flagged; the pair is stored with the response
+            request_id = self._call_rows.pop(record.request_seq, None)
         connection_row = self._connection_row(connection)
         valid, errors, found = record.valid, record.errors, record.flags
         return (frame_id, connection_row, storable(connection.charge_point_id), record.time,
@@ -271,7 +284,7 @@ class CaptureWriter:
                 storable(record.action), record.latency_ms, None if valid is None else int(valid),
                 json.dumps([f.as_dict() for f in errors]) if errors else "[]",
                 json.dumps(found) if found else "[]", storable(frame.raw),
-                json.dumps([flags.code_of(f) for f in found]) if found else "[]")
+                json.dumps([flags.code_of(f) for f in found]) if found else "[]", request_id)
 
     # ---- writer thread -----------------------------------------------------------------
 
@@ -382,6 +395,15 @@ class Capture:
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM frames").fetchone()[0]
 
+    def pairing_since(self) -> int | None:
+        """The first frame id whose pairing the capture stores (`request_id`); None for a
+        capture from before it was stored."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'pairing_since'").fetchone()
+        except sqlite3.OperationalError:  # no meta table
+            return None
+        return int(row[0]) if row else None
+
     def frames(self, *, action: str | None = None, charge_point: str | None = None,
                invalid: bool = False, direction: str | None = None, type: str | None = None,
                text: str | None = None, after_id: int = 0, limit: int | None = None
@@ -423,6 +445,8 @@ def export_dict(row) -> dict:
         "flags": json.loads(row["flags"]),
         # the code of each flag, what code decides on (absent in files from before codes)
         "flag_codes": json.loads(row["flag_codes"]) if "flag_codes" in row.keys() else [],
+        # the CALL a response answers, as paired live (absent before pairing was stored)
+        "request_id": row["request_id"] if "request_id" in row.keys() else None,
         "raw": row["raw"],
     }
 

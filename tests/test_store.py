@@ -61,6 +61,9 @@ def test_export_has_every_documented_field(tmp_path):
     [connection] = Capture(path).connections()
     assert (connection["charge_point_id"], connection["subprotocol"], connection["close_code"]) == (
         "CP7", "ocpp1.6", 1000)
+    # the pairing the live monitor decided is stored: the response names its CALL
+    assert (call["request_id"], result["request_id"]) == (None, call["id"])
+    assert Capture(path).pairing_since() == 1
 
 
 def test_filters_select_frames(tmp_path):
@@ -147,6 +150,7 @@ def test_flags_are_stored_with_their_codes_and_old_captures_still_read(tmp_path)
         '["unanswered after 30 s"]', '[2,"x","Heartbeat",{}]');""")
     db.close()
     legacy = Capture(old)
+    assert legacy.pairing_since() is None  # from before pairing was stored: paired on reading
     row = next(legacy.frames())
     legacy.close()
     assert row["flag_codes"] == [] and flags.restore(row["flags"], [])[0].code == flags.UNANSWERED

@@ -80,13 +80,14 @@ class CaptureActions:
             session = SessionData(path.name, path=path)
             session.add_connections(capture.connections())
             total = capture.count()
+            pairing_since = capture.pairing_since()
             self.show_session(session)
             after = 0
             while True:
                 items = list(capture.frames(after_id=after, limit=LOAD_CHUNK))
                 if not items:
                     break
-                rows = session.add_exports(items)
+                rows = session.add_exports(items, pairing_since)
                 after = items[-1]["id"]
                 if self.shown is session:
                     self._after_rows(rows)

@@ -230,14 +230,20 @@ class SessionData:
                 self.stations.by_key[(info["charge_point_id"], info["role"])] \
                     .open_connections.discard(info["id"])
 
-    def add_exports(self, items: list[dict]) -> range:
-        """Append `Capture.frames()` dicts; pairs responses to CALLs like the live monitor."""
+    def add_exports(self, items: list[dict], pairing_since: int | None = None) -> range:
+        """Append `Capture.frames()` dicts. From frame `pairing_since` on, the capture holds
+        the pairing the live session decided (`request_id`) and it is taken as is: the
+        opened capture shows what the live view showed. Frames of older captures are paired
+        here, by connection, direction and unique id."""
         rows = []
         from .metering import parse_time
+        stored = pairing_since if pairing_since is not None else float("inf")
         for item in items:
             connection, direction, kind = item["connection_id"], item["direction"], item["type"]
             request_seq = None
-            if kind == "CALL" and item["unique_id"]:
+            if item["id"] >= stored:
+                request_seq = item.get("request_id")
+            elif kind == "CALL" and item["unique_id"]:
                 self._pending[(connection, direction, item["unique_id"])] = item["id"]
             elif kind in ("CALLRESULT", "CALLERROR"):
                 request_seq = self._pending.pop((connection, opposite(direction),
