@@ -17,7 +17,6 @@ from .framestore import FrameFilter
 from .session import SessionData
 from .widgets import ask_path, describe
 
-LOAD_CHUNK = 5_000
 
 
 def backup_capture(source: Path, target: Path) -> None:
@@ -78,23 +77,20 @@ class CaptureActions:
             return None
         try:
             session = SessionData(path.name, path=path)
-            session.add_connections(capture.connections())
-            total = capture.count()
-            pairing_since = capture.pairing_since()
+            load = session.load_capture(capture)
             self.show_session(session)
-            after = 0
-            while True:
-                items = list(capture.frames(after_id=after, limit=LOAD_CHUNK))
-                if not items:
-                    break
-                rows = session.add_exports(items, pairing_since)
-                after = items[-1]["id"]
+            # the frame table first (browsable as soon as it is read), in bulk chunks
+            for rows in load.frames():
                 if self.shown is session:
                     self._after_rows(rows)
                 self.statusBar().showMessage(f"Loading {path.name}: {session.store.count:,} of "
-                                             f"{total:,} frames…")
+                                             f"{load.total:,} frames…")
+                await asyncio.sleep(0)
+            # then what the plot and the statuses need from the payloads
+            for _ in load.payloads():
                 await asyncio.sleep(0)
             if self.shown is session:
+                self.connections.refresh(session.stations)
                 self.plot.flush()
             self._file_done(f"Opened {path} ({session.store.count:,} frames)",
                             f"opened capture {path} ({session.store.count:,} frames)")

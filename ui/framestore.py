@@ -215,6 +215,54 @@ class FrameStore:
             column.extend(values)
         return range(first, self.count)
 
+    def append_columns(self, ids, times, connections, charge_points, actions, directions, types,
+                       valids, latencies, requests, unique_ids, raws, errors: dict[int, list],
+                       flags: dict[int, list]) -> range:
+        """Append frames given column by column (a capture read in bulk): no object per
+        row. `valids` are 1/0/None, `latencies` and `requests` may hold None, `errors` and
+        `flags` map an offset in these columns to that frame's lists (only frames with
+        some)."""
+        first = self.count
+        if not len(ids):
+            return range(first, first)
+        cp_code, action_code = self.charge_points.code, self.actions.code
+        direction_code, type_code, malformed = DIRECTION_CODE.get, TYPE_CODE.get, TYPE_CODE["MALFORMED"]
+        encoded = [text.encode("utf-8", "surrogatepass") for text in raws]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        starts = np.empty(len(encoded), dtype=np.int64)
+        starts[0] = self._raw.n
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        starts[1:] += self._raw.n
+        encoded.append(b"")
+        if self._seq.n and ids[0] <= self._seq.data[self._seq.n - 1]:
+            self._seq_sorted = False
+        seqs = np.asarray(ids, dtype=np.int64)
+        if self._seq_sorted and len(seqs) > 1 and not bool(np.all(seqs[1:] > seqs[:-1])):
+            self._seq_sorted = False
+        flagged = np.zeros(len(ids), dtype=np.bool_)
+        if flags:
+            flagged[list(flags)] = True
+        self._raw.extend(np.frombuffer(_SEPARATOR.join(encoded), dtype=np.uint8))
+        for column, values in (
+                (self._seq, seqs), (self._time, np.asarray(times, dtype=np.float64)),
+                (self._conn, np.asarray(connections, dtype=np.int32)),
+                (self._cp, [cp_code(name) for name in charge_points]),
+                (self._action, [action_code(name) for name in actions]),
+                (self._direction, [direction_code(d, 0) for d in directions]),
+                (self._type, [type_code(t, malformed) for t in types]),
+                (self._valid, [-1 if v is None else int(v) for v in valids]),
+                (self._flagged, flagged),
+                (self._latency, np.array(latencies, dtype=np.float64)),  # None -> nan
+                (self._request, [-1 if r is None else r for r in requests]),
+                (self._start, starts), (self._length, lengths)):
+            column.extend(values)
+        self._uids.extend(unique_ids)
+        for offset, found in errors.items():
+            self._errors[first + offset] = found
+        for offset, found in flags.items():
+            self._flags[first + offset] = found
+        return range(first, self.count)
+
     def set_flags(self, seq: int, flags: list[str]) -> int | None:
         """Replace the flags of the frame with this seq (an unanswered CALL); returns its row."""
         row = self.row_of_seq(seq)

@@ -31,7 +31,7 @@ from inspector.loop_thread import LoopThread, call_in
 from inspector.store import CaptureWriter, default_capture_path
 
 from .app import app_icon
-from .captures import LOAD_CHUNK, CaptureActions, backup_capture
+from .captures import CaptureActions, backup_capture
 from .connections import ConnectionsView
 from .detail import DetailPane
 from .framelog import FrameLog
@@ -44,7 +44,7 @@ from .session import SessionData
 from .suites import SuitesTab
 from .window_actions import WindowActions
 
-__all__ = ["MainWindow", "BATCH_INTERVAL_MS", "LOAD_CHUNK", "backup_capture"]
+__all__ = ["MainWindow", "BATCH_INTERVAL_MS", "backup_capture"]
 
 log = logging.getLogger(__name__)
 BATCH_INTERVAL_MS = 50

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from inspector import flags
 from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged,
                               Notice, opposite)
@@ -230,41 +232,103 @@ class SessionData:
                 self.stations.by_key[(info["charge_point_id"], info["role"])] \
                     .open_connections.discard(info["id"])
 
-    def add_exports(self, items: list[dict], pairing_since: int | None = None) -> range:
-        """Append `Capture.frames()` dicts. From frame `pairing_since` on, the capture holds
-        the pairing the live session decided (`request_id`) and it is taken as is: the
-        opened capture shows what the live view showed. Frames of older captures are paired
-        here, by connection, direction and unique id."""
-        rows = []
-        from .metering import parse_time
-        stored = pairing_since if pairing_since is not None else float("inf")
-        for item in items:
-            connection, direction, kind = item["connection_id"], item["direction"], item["type"]
-            request_seq = None
-            if item["id"] >= stored:
-                request_seq = item.get("request_id")
-            elif kind == "CALL" and item["unique_id"]:
-                self._pending[(connection, direction, item["unique_id"])] = item["id"]
-            elif kind in ("CALLRESULT", "CALLERROR"):
-                request_seq = self._pending.pop((connection, opposite(direction),
-                                                 item["unique_id"]), None)
-            moment = parse_time(item["time"]) or 0.0
-            rows.append(RowInput(item["id"], moment, connection, item["charge_point_id"],
-                                 item["action"], direction, kind, item["valid"],
-                                 item["latency_ms"], request_seq, item["unique_id"], item["raw"],
-                                 item["errors"] or None,
-                                 flags.restore(item["flags"], item.get("flag_codes")) or None))
-            role = self._roles.get(connection, "?")
-            self.stations.frame(connection, item["charge_point_id"], role, moment,
-                                item["valid"] is False or bool(item["flags"]))
-            if kind == "CALL" and item["action"] in _PAYLOAD_ACTIONS:
-                try:
-                    frame = json.loads(item["raw"])
-                    payload = frame[3]
-                except (ValueError, IndexError, TypeError):
-                    continue
-                self._payload(connection, item["charge_point_id"], role, item["action"], payload,
-                              moment)
-        if len(self._pending) > 100_000:  # unanswered CALLs of a long capture
-            self._pending.clear()
-        return self.store.append(rows)
+    def load_capture(self, capture) -> "CaptureLoad":
+        """Read a capture (inspector.store.Capture) into this session: see CaptureLoad."""
+        return CaptureLoad(self, capture)
+
+    def add_rows(self, rows: list[tuple], pairing_since: int | None,
+                 payload_rows: list[int]) -> range:
+        """Append capture rows (`Capture.frame_rows()` tuples) column by column.
+
+        From frame `pairing_since` on, the capture holds the pairing the live session
+        decided (`request_id`) and it is taken as is: the opened capture shows what the
+        live view showed. Frames of older captures are paired here, by connection,
+        direction and unique id. The store rows of CALLs whose payload feeds the plot or
+        the statuses are added to `payload_rows`, for `CaptureLoad.payloads()`."""
+        (ids, connections, charge_points, times, directions, types, unique_ids, actions,
+         latencies, valids, errors, found, raws, codes, requests) = zip(*rows)
+        since = pairing_since if pairing_since is not None else float("inf")
+        if ids[0] < since:
+            requests = [self._pair_again(*row) if row[0] < since else row[4]
+                        for row in zip(ids, connections, directions, types, requests,
+                                       unique_ids)]
+        first = self.store.count
+        added = self.store.append_columns(
+            ids, times, connections, charge_points, actions, directions, types, valids,
+            latencies, requests, unique_ids, raws,
+            {k: json.loads(text) for k, text in enumerate(errors) if text != "[]"},
+            {k: flags.restore(json.loads(text), json.loads(code or "[]"))
+             for k, (text, code) in enumerate(zip(found, codes)) if text != "[]"})
+        self._count_frames(connections, charge_points, times, valids, found)
+        payload_rows.extend(first + k for k, (kind, action) in enumerate(zip(types, actions))
+                            if kind == "CALL" and action in _PAYLOAD_ACTIONS)
+        return added
+
+    def _pair_again(self, frame_id, connection, direction, kind, _stored, unique_id):
+        """The pairing of a frame from a capture that did not store it."""
+        if kind == "CALL" and unique_id:
+            if len(self._pending) > 100_000:  # unanswered CALLs of a long capture
+                self._pending.clear()
+            self._pending[(connection, direction, unique_id)] = frame_id
+        elif kind in ("CALLRESULT", "CALLERROR"):
+            return self._pending.pop((connection, opposite(direction), unique_id), None)
+        return None
+
+    def _count_frames(self, connections, charge_points, times, valids, found) -> None:
+        """The Connections view's counters for a chunk of capture rows, per connection."""
+        connection_ids = np.asarray(connections, dtype=np.int64)
+        bad = np.fromiter((v == 0 or f != "[]" for v, f in zip(valids, found)), dtype=np.bool_,
+                          count=len(valids))
+        unique, first, inverse = np.unique(connection_ids, return_index=True, return_inverse=True)
+        counts = np.bincount(inverse)
+        errors = np.bincount(inverse, weights=bad)
+        last = np.full(len(unique), -np.inf)
+        np.maximum.at(last, inverse, np.asarray(times, dtype=np.float64))
+        for i, connection in enumerate(unique.tolist()):
+            station = self.stations._station(connection, charge_points[first[i]],
+                                             self._roles.get(connection, "?"))
+            station.frames += int(counts[i])
+            station.errors += int(errors[i])
+            station.last_frame = float(last[i])
+        self.stations.changed = True
+
+    def add_payloads(self, store_rows) -> None:
+        """Meter values and statuses out of these CALLs (read back from the store)."""
+        store = self.store
+        for row in store_rows:
+            r = store.row(row)
+            try:
+                payload = json.loads(store.raw(row))[3]
+            except (ValueError, IndexError, TypeError, KeyError, RecursionError):
+                continue
+            self._payload(r.connection_id, r.charge_point_id, r.role or "?", r.action,
+                          payload, r.time)
+
+
+class CaptureLoad:
+    """A capture read into a session in two passes, each a generator of steps so the
+    window stays responsive between them: `frames()` fills the frame table (browsable
+    when it ends), then `payloads()` reads the meter values and statuses."""
+
+    PAYLOAD_CHUNK = 20_000
+
+    def __init__(self, session: SessionData, capture) -> None:
+        self.session = session
+        self.capture = capture
+        self.total = capture.count()
+        self.pairing_since = capture.pairing_since()
+        self._payload_rows: list[int] = []
+
+    def frames(self):
+        """Yields the range of store rows each chunk added."""
+        session = self.session
+        session.add_connections(self.capture.connections())
+        for rows in self.capture.frame_rows():
+            yield session.add_rows(rows, self.pairing_since, self._payload_rows)
+
+    def payloads(self):
+        """Yields after each chunk of payloads read."""
+        rows = self._payload_rows
+        for start in range(0, len(rows), self.PAYLOAD_CHUNK):
+            self.session.add_payloads(rows[start:start + self.PAYLOAD_CHUNK])
+            yield
