@@ -72,7 +72,7 @@ def main(argv) -> None:
     parser.add_argument("--frames", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     from inspector.store import Capture
-    from ui.session import SessionData
+    from ui.session import open_capture_session
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.db"
@@ -80,8 +80,7 @@ def main(argv) -> None:
         before = rss_mb()
         capture = Capture(path)
         started = time.perf_counter()
-        session = SessionData(path.name, path=path)
-        loader = session.load_capture(capture)
+        session, loader = open_capture_session(capture, path.name, path)
         for _ in loader.frames():
             pass
         browsable = time.perf_counter() - started
@@ -89,6 +88,8 @@ def main(argv) -> None:
             pass
         complete = time.perf_counter() - started
         after = rss_mb()
+        sample = session.store.raw(args.frames // 2)  # read from the file on demand
+        assert sample.startswith("[")
         capture.close()
         db = sqlite3.connect(path)
         started = time.perf_counter()

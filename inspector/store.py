@@ -146,10 +146,14 @@ class _WriterLock:
         self.file.close()
 
 
-# the columns of Capture.frame_rows(), in order
-BULK_COLUMNS = ("id", "connection_id", "charge_point_id", "time", "direction", "type",
-                "unique_id", "action", "latency_ms", "valid", "errors", "flags", "raw",
-                "flag_codes", "request_id")
+# the columns of Capture.frame_index(), in order (to_charger: 1 for that direction)
+INDEX_COLUMNS = ("id", "connection_id", "time", "to_charger", "type", "action", "latency_ms",
+                 "valid", "flagged", "request_id")
+INDEX_TYPES = tuple(t.value for t in FrameType)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 _INSERT_CONNECTION = ("INSERT INTO connections (id, charge_point_id, role, subprotocol,"
                       " remote_address, opened_at, note) VALUES (?,?,?,?,?,?,?)")
@@ -400,21 +404,89 @@ class Capture:
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM frames").fetchone()[0]
 
-    def frame_rows(self, chunk: int = 50_000) -> Iterator[list[tuple]]:
-        """Every frame as plain tuples in BULK_COLUMNS order, by id, `chunk` rows at a time:
-        the fast path for readers of a whole capture (File › Open), no dict per row.
-        Columns an older capture lacks come back as their defaults."""
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(frames)")}
-        defaults = {"flag_codes": "'[]'", "request_id": "NULL"}
-        select = ", ".join(c if c in present else defaults[c] for c in BULK_COLUMNS)
+    # ---- bulk and on-demand reading (File › Open in the window) --------------------------
+
+    def _columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(frames)")}
+
+    def _plain(self, sql: str, args=()) -> sqlite3.Cursor:
         cursor = self._db.cursor()
-        cursor.row_factory = None
-        cursor.execute(f"SELECT {select} FROM frames ORDER BY id")
+        cursor.row_factory = None  # tuples: no Row object per row
+        return cursor.execute(sql, args)
+
+    def index_actions(self) -> list[str | None]:
+        """The actions of the capture; `frame_index` gives each frame's as a position in it."""
+        return [row[0] for row in self._plain("SELECT DISTINCT action FROM frames ORDER BY 1")]
+
+    def frame_index(self, actions: list[str | None], chunk: int = 100_000
+                    ) -> Iterator[list[tuple]]:
+        """The compact part of every frame, by id, `chunk` rows at a time, as tuples of
+        INDEX_COLUMNS, numbers only: the type as a position in INDEX_TYPES, the action as
+        one in `actions` (from `index_actions`). No raw text, no unique id (see `texts`),
+        findings only as yes/no (see `findings`): enough to list, filter and pair a
+        million frames quickly."""
+        request = "request_id" if "request_id" in self._columns() else "NULL"
+
+        def case(column: str, values) -> str:
+            arms = " ".join(f"WHEN {_sql_text(v)} THEN {i}" for i, v in enumerate(values)
+                            if v is not None)
+            other = values.index(None) if None in values else -1
+            return f"CASE {column} {arms} ELSE {other} END" if arms else str(other)
+        cursor = self._plain(
+            f"SELECT id, connection_id, time, direction = 'to_charger', {case('type', INDEX_TYPES)},"
+            f" {case('action', actions)}, latency_ms, valid, flags != '[]', {request}"
+            " FROM frames ORDER BY id")
         while True:
             rows = cursor.fetchmany(chunk)
             if not rows:
                 return
             yield rows
+
+    def findings(self) -> Iterator[tuple]:
+        """(id, errors, flags, flag codes) of the frames that have any, decoded."""
+        codes = "flag_codes" if "flag_codes" in self._columns() else "'[]'"
+        for frame_id, errors, found, flag_codes in self._plain(
+                f"SELECT id, errors, flags, {codes} FROM frames"
+                " WHERE errors != '[]' OR flags != '[]' ORDER BY id"):
+            yield frame_id, json.loads(errors), json.loads(found), json.loads(flag_codes)
+
+    def pairing_rows(self, before_id: int) -> Iterator[tuple]:
+        """(id, connection_id, direction, type, unique_id) of the frames before `before_id`,
+        for pairing a capture that did not store its pairing."""
+        yield from self._plain("SELECT id, connection_id, direction, type, unique_id FROM frames"
+                               " WHERE id < ? ORDER BY id", (before_id,))
+
+    def calls_of(self, actions, chunk: int = 20_000) -> Iterator[list[tuple]]:
+        """(id, connection_id, charge_point_id, time, action, raw) of the CALLs of these
+        actions, by id, a chunk at a time (meter values and statuses for the plot)."""
+        marks = ",".join("?" * len(actions))
+        cursor = self._plain("SELECT id, connection_id, charge_point_id, time, action, raw FROM"
+                             f" frames WHERE type = 'CALL' AND action IN ({marks}) ORDER BY id",
+                             tuple(actions))
+        while True:
+            rows = cursor.fetchmany(chunk)
+            if not rows:
+                return
+            yield rows
+
+    def texts(self, frame_ids) -> dict[int, tuple[str, str | None]]:
+        """{id: (raw, unique_id)} for these frames (what a view shows of a row)."""
+        frame_ids = list(frame_ids)
+        found = {}
+        for start in range(0, len(frame_ids), 500):
+            part = frame_ids[start:start + 500]
+            for frame_id, raw, unique_id in self._plain(
+                    f"SELECT id, raw, unique_id FROM frames WHERE id IN ({','.join('?' * len(part))})",
+                    part):
+                found[frame_id] = (raw, unique_id)
+        return found
+
+    def search(self, text: str, first_id: int, last_id: int) -> list[int]:
+        """Ids in [first_id, last_id] whose raw text holds `text`, ASCII case-insensitively
+        (SQLite's lower() folds ASCII only, as the window's live search does)."""
+        return [row[0] for row in self._plain(
+            "SELECT id FROM frames WHERE id BETWEEN ? AND ? AND instr(lower(raw), ?) > 0"
+            " ORDER BY id", (first_id, last_id, text.lower()))]
 
     def pairing_since(self) -> int | None:
         """The first frame id whose pairing the capture stores (`request_id`); None for a

@@ -14,7 +14,7 @@ from pathlib import Path
 from inspector.store import Capture, default_capture_path, export_jsonl
 
 from .framestore import FrameFilter
-from .session import SessionData
+from .session import SessionData, open_capture_session
 from .widgets import ask_path, describe
 
 
@@ -76,8 +76,7 @@ class CaptureActions:
             self.report_error(f"Cannot open capture: {exc}")
             return None
         try:
-            session = SessionData(path.name, path=path)
-            load = session.load_capture(capture)
+            session, load = open_capture_session(capture, path.name, path)
             self.show_session(session)
             # the frame table first (browsable as soon as it is read), in bulk chunks
             for rows in load.frames():
@@ -95,12 +94,14 @@ class CaptureActions:
             self._file_done(f"Opened {path} ({session.store.count:,} frames)",
                             f"opened capture {path} ({session.store.count:,} frames)")
             self._update_stats()
-            return session
+            return session  # its store keeps the capture open, to read raw texts from
         except sqlite3.Error as exc:
+            capture.close()
             self.report_error(f"Cannot read capture {path}: {exc}")
             return None
-        finally:
+        except BaseException:
             capture.close()
+            raise
 
     def save_capture_as(self, target) -> bool:
         source = self.shown.path

@@ -18,7 +18,7 @@ from typing import Iterable, NamedTuple
 
 import numpy as np
 
-from inspector.store import iso_time
+from inspector.store import INDEX_TYPES, iso_time
 
 TYPES = ("CALL", "CALLRESULT", "CALLERROR", "CALLRESULTERROR", "SEND", "MALFORMED")
 TYPE_CODE = {name: code for code, name in enumerate(TYPES)}
@@ -215,54 +215,6 @@ class FrameStore:
             column.extend(values)
         return range(first, self.count)
 
-    def append_columns(self, ids, times, connections, charge_points, actions, directions, types,
-                       valids, latencies, requests, unique_ids, raws, errors: dict[int, list],
-                       flags: dict[int, list]) -> range:
-        """Append frames given column by column (a capture read in bulk): no object per
-        row. `valids` are 1/0/None, `latencies` and `requests` may hold None, `errors` and
-        `flags` map an offset in these columns to that frame's lists (only frames with
-        some)."""
-        first = self.count
-        if not len(ids):
-            return range(first, first)
-        cp_code, action_code = self.charge_points.code, self.actions.code
-        direction_code, type_code, malformed = DIRECTION_CODE.get, TYPE_CODE.get, TYPE_CODE["MALFORMED"]
-        encoded = [text.encode("utf-8", "surrogatepass") for text in raws]
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        starts = np.empty(len(encoded), dtype=np.int64)
-        starts[0] = self._raw.n
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        starts[1:] += self._raw.n
-        encoded.append(b"")
-        if self._seq.n and ids[0] <= self._seq.data[self._seq.n - 1]:
-            self._seq_sorted = False
-        seqs = np.asarray(ids, dtype=np.int64)
-        if self._seq_sorted and len(seqs) > 1 and not bool(np.all(seqs[1:] > seqs[:-1])):
-            self._seq_sorted = False
-        flagged = np.zeros(len(ids), dtype=np.bool_)
-        if flags:
-            flagged[list(flags)] = True
-        self._raw.extend(np.frombuffer(_SEPARATOR.join(encoded), dtype=np.uint8))
-        for column, values in (
-                (self._seq, seqs), (self._time, np.asarray(times, dtype=np.float64)),
-                (self._conn, np.asarray(connections, dtype=np.int32)),
-                (self._cp, [cp_code(name) for name in charge_points]),
-                (self._action, [action_code(name) for name in actions]),
-                (self._direction, [direction_code(d, 0) for d in directions]),
-                (self._type, [type_code(t, malformed) for t in types]),
-                (self._valid, [-1 if v is None else int(v) for v in valids]),
-                (self._flagged, flagged),
-                (self._latency, np.array(latencies, dtype=np.float64)),  # None -> nan
-                (self._request, [-1 if r is None else r for r in requests]),
-                (self._start, starts), (self._length, lengths)):
-            column.extend(values)
-        self._uids.extend(unique_ids)
-        for offset, found in errors.items():
-            self._errors[first + offset] = found
-        for offset, found in flags.items():
-            self._flags[first + offset] = found
-        return range(first, self.count)
-
     def set_flags(self, seq: int, flags: list[str]) -> int | None:
         """Replace the flags of the frame with this seq (an unanswered CALL); returns its row."""
         row = self.row_of_seq(seq)
@@ -294,8 +246,11 @@ class FrameStore:
                    DIRECTIONS[self._direction.data[row]], TYPES[self._type.data[row]],
                    VALID_VALUE[int(self._valid.data[row])],
                    None if latency != latency else latency,
-                   None if request < 0 else request, self._uids[row],
+                   None if request < 0 else request, self.unique_id(row),
                    self._errors.get(row, []), self._flags.get(row, []))
+
+    def unique_id(self, row: int) -> str | None:
+        return self._uids[row]
 
     def seq(self, row: int) -> int:
         return int(self._seq.data[row])
@@ -402,6 +357,99 @@ class FrameStore:
         rows = np.searchsorted(starts, positions, side="right") - 1
         rows = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
         return rows.astype(np.int64) + start
+
+
+class CaptureFrameStore(FrameStore):
+    """The frames of a capture file: the compact columns in memory (tens of bytes a frame),
+    raw texts and unique ids read from the file when a view needs them, text search done
+    by SQLite. `capture` (an inspector.store.Capture) stays open for the store's life."""
+
+    _PREFETCH = 128  # rows read from the file at once when a view asks for one
+    _CACHE = 8192
+
+    def __init__(self, capture) -> None:
+        super().__init__()
+        self.capture = capture
+        self._texts: dict[int, tuple[str, str | None]] = {}  # seq -> (raw, unique id)
+
+    def append_index(self, columns, charge_point_of: dict[int, str], actions: list) -> range:
+        """Append `Capture.frame_index()` rows given as columns (zip(*rows)); `actions` is
+        the capture's action list their action numbers point into."""
+        first = self.count
+        if not columns or not len(columns[0]):
+            return range(first, first)
+        (ids, connections, times, to_charger, types, action_numbers, latencies, valids,
+         flagged, requests) = columns
+        seqs = np.asarray(ids, dtype=np.int64)
+        if self._seq.n and seqs[0] <= self._seq.data[self._seq.n - 1]:
+            self._seq_sorted = False
+        connection_ids = np.asarray(connections, dtype=np.int32)
+        # per connection and per action, not per frame: a lookup table and numpy's take
+        cp_table = np.zeros(int(connection_ids.max()) + 1, dtype=np.int32)
+        for connection in np.unique(connection_ids).tolist():
+            cp_table[connection] = self.charge_points.code(charge_point_of.get(connection, ""))
+        action_table = np.array([self.actions.code(a) for a in actions] + [0], dtype=np.int32)
+        type_table = np.array([TYPE_CODE.get(t, TYPE_CODE["MALFORMED"]) for t in INDEX_TYPES]
+                              + [TYPE_CODE["MALFORMED"]], dtype=np.int8)
+        for column, values in (
+                (self._seq, seqs), (self._time, np.asarray(times, dtype=np.float64)),
+                (self._conn, connection_ids), (self._cp, cp_table[connection_ids]),
+                (self._action, action_table[np.asarray(action_numbers, dtype=np.int64)]),
+                (self._direction, np.asarray(to_charger, dtype=np.int8)),
+                (self._type, type_table[np.asarray(types, dtype=np.int64)]),
+                (self._valid, np.array(valids, dtype=np.float64)),  # None -> nan, below -1
+                (self._flagged, np.asarray(flagged, dtype=np.bool_)),
+                (self._latency, np.array(latencies, dtype=np.float64)),  # None -> nan
+                (self._request, np.array(requests, dtype=np.float64))):  # None -> nan
+            if values.dtype == np.float64 and column in (self._valid, self._request):
+                values = np.where(np.isnan(values), -1, values)
+            column.extend(values)
+        return range(first, self.count)
+
+    def set_findings(self, seq: int, errors: list, flags: list) -> None:
+        row = self.row_of_seq(seq)
+        if row is not None:
+            if errors:
+                self._errors[row] = errors
+            if flags:
+                self._flags[row] = flags
+
+    def _text(self, row: int) -> tuple[str, str | None]:
+        seq = int(self._seq.data[row])
+        text = self._texts.get(seq)
+        if text is None:
+            if len(self._texts) > self._CACHE:
+                self._texts.clear()
+            stop = min(self.count, row + self._PREFETCH)
+            self._texts.update(self.capture.texts(self._seq.data[row:stop].tolist()))
+            text = self._texts.get(seq, ("", None))
+        return text
+
+    def raw(self, row: int) -> str:
+        return self._text(row)[0]
+
+    def raw_bytes(self, row: int) -> bytes:
+        return self.raw(row).encode("utf-8", "surrogatepass")
+
+    def unique_id(self, row: int) -> str | None:
+        return self._text(row)[1]
+
+    def _text_rows_scan(self, needle: bytes, start: int, stop: int) -> np.ndarray:
+        seqs = self._seq.view
+        ids = self.capture.search(needle.decode("utf-8", "surrogatepass"), int(seqs[start]),
+                                  int(seqs[stop - 1]))
+        if not ids:
+            return np.empty(0, dtype=np.int64)
+        ids = np.asarray(ids, dtype=np.int64)
+        rows = np.searchsorted(seqs, ids)
+        return rows[(rows < len(seqs)) & (seqs[np.minimum(rows, len(seqs) - 1)] == ids)] \
+            .astype(np.int64)
+
+    def _text_rows_each(self, needle: bytes, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return np.empty(0, dtype=np.int64)
+        hits = self._text_rows_scan(needle, int(rows[0]), int(rows[-1]) + 1)
+        return np.intersect1d(rows, hits).astype(np.int64)
 
 
 def _equal(values: np.ndarray, byte: int) -> np.ndarray:

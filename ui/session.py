@@ -17,7 +17,7 @@ from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened
                               Notice, opposite)
 
 from .colours import ColourBook
-from .framestore import FrameStore, RowInput
+from .framestore import CaptureFrameStore, FrameStore, RowInput
 from .metering import METER_ACTIONS, MeterData
 
 _STATUS_ACTION = "StatusNotification"
@@ -153,14 +153,14 @@ class IngestResult:
 
 
 class SessionData:
-    def __init__(self, title: str = "live session", *, path=None) -> None:
+    def __init__(self, title: str = "live session", *, path=None, store=None) -> None:
         self.title = title
         self.path = path  # capture file this session shows (None: not known yet)
-        self.store = FrameStore()
+        # live: frames kept in memory as they come; an opened capture: CaptureFrameStore
+        self.store = store if store is not None else FrameStore()
         self.stations = Stations()
         self.meters = MeterData()
         self._roles: dict[int, str] = {}  # connection id -> role (captures)
-        self._pending: dict[tuple, int] = {}  # (connection, call direction, unique id) -> seq
 
     # ---- live: hub events ---------------------------------------------------------------
 
@@ -232,103 +232,105 @@ class SessionData:
                 self.stations.by_key[(info["charge_point_id"], info["role"])] \
                     .open_connections.discard(info["id"])
 
-    def load_capture(self, capture) -> "CaptureLoad":
-        """Read a capture (inspector.store.Capture) into this session: see CaptureLoad."""
-        return CaptureLoad(self, capture)
-
-    def add_rows(self, rows: list[tuple], pairing_since: int | None,
-                 payload_rows: list[int]) -> range:
-        """Append capture rows (`Capture.frame_rows()` tuples) column by column.
-
-        From frame `pairing_since` on, the capture holds the pairing the live session
-        decided (`request_id`) and it is taken as is: the opened capture shows what the
-        live view showed. Frames of older captures are paired here, by connection,
-        direction and unique id. The store rows of CALLs whose payload feeds the plot or
-        the statuses are added to `payload_rows`, for `CaptureLoad.payloads()`."""
-        (ids, connections, charge_points, times, directions, types, unique_ids, actions,
-         latencies, valids, errors, found, raws, codes, requests) = zip(*rows)
-        since = pairing_since if pairing_since is not None else float("inf")
-        if ids[0] < since:
-            requests = [self._pair_again(*row) if row[0] < since else row[4]
-                        for row in zip(ids, connections, directions, types, requests,
-                                       unique_ids)]
-        first = self.store.count
-        added = self.store.append_columns(
-            ids, times, connections, charge_points, actions, directions, types, valids,
-            latencies, requests, unique_ids, raws,
-            {k: json.loads(text) for k, text in enumerate(errors) if text != "[]"},
-            {k: flags.restore(json.loads(text), json.loads(code or "[]"))
-             for k, (text, code) in enumerate(zip(found, codes)) if text != "[]"})
-        self._count_frames(connections, charge_points, times, valids, found)
-        payload_rows.extend(first + k for k, (kind, action) in enumerate(zip(types, actions))
-                            if kind == "CALL" and action in _PAYLOAD_ACTIONS)
-        return added
-
-    def _pair_again(self, frame_id, connection, direction, kind, _stored, unique_id):
-        """The pairing of a frame from a capture that did not store it."""
-        if kind == "CALL" and unique_id:
-            if len(self._pending) > 100_000:  # unanswered CALLs of a long capture
-                self._pending.clear()
-            self._pending[(connection, direction, unique_id)] = frame_id
-        elif kind in ("CALLRESULT", "CALLERROR"):
-            return self._pending.pop((connection, opposite(direction), unique_id), None)
-        return None
-
-    def _count_frames(self, connections, charge_points, times, valids, found) -> None:
+    def count_frames(self, connections, times, valids, flagged, charge_point_of: dict) -> None:
         """The Connections view's counters for a chunk of capture rows, per connection."""
         connection_ids = np.asarray(connections, dtype=np.int64)
-        bad = np.fromiter((v == 0 or f != "[]" for v, f in zip(valids, found)), dtype=np.bool_,
-                          count=len(valids))
-        unique, first, inverse = np.unique(connection_ids, return_index=True, return_inverse=True)
+        bad = (np.asarray([v == 0 for v in valids], dtype=np.bool_)
+               | np.asarray(flagged, dtype=np.bool_))
+        unique, inverse = np.unique(connection_ids, return_inverse=True)
         counts = np.bincount(inverse)
         errors = np.bincount(inverse, weights=bad)
         last = np.full(len(unique), -np.inf)
         np.maximum.at(last, inverse, np.asarray(times, dtype=np.float64))
         for i, connection in enumerate(unique.tolist()):
-            station = self.stations._station(connection, charge_points[first[i]],
+            station = self.stations._station(connection, charge_point_of.get(connection, ""),
                                              self._roles.get(connection, "?"))
             station.frames += int(counts[i])
             station.errors += int(errors[i])
             station.last_frame = float(last[i])
         self.stations.changed = True
 
-    def add_payloads(self, store_rows) -> None:
-        """Meter values and statuses out of these CALLs (read back from the store)."""
-        store = self.store
-        for row in store_rows:
-            r = store.row(row)
+    def add_calls(self, rows) -> None:
+        """Meter values and statuses out of capture CALLs: (id, connection_id,
+        charge_point_id, time, action, raw) tuples."""
+        for _id, connection, charge_point_id, moment, action, raw in rows:
             try:
-                payload = json.loads(store.raw(row))[3]
+                payload = json.loads(raw)[3]
             except (ValueError, IndexError, TypeError, KeyError, RecursionError):
                 continue
-            self._payload(r.connection_id, r.charge_point_id, r.role or "?", r.action,
-                          payload, r.time)
+            self._payload(connection, charge_point_id, self._roles.get(connection, "?"), action,
+                          payload, moment)
 
 
 class CaptureLoad:
     """A capture read into a session in two passes, each a generator of steps so the
-    window stays responsive between them: `frames()` fills the frame table (browsable
-    when it ends), then `payloads()` reads the meter values and statuses."""
+    window stays responsive between them: `frames()` fills the frame table from the
+    capture's compact index (browsable when it ends; raw texts stay in the file until a
+    view needs them), then `payloads()` reads the meter values and statuses.
 
-    PAYLOAD_CHUNK = 20_000
+    From frame `pairing_since` on, the capture holds the pairing the live session decided
+    (`request_id`) and it is taken as is: the opened capture shows what the live view
+    showed. Older frames (a capture from before that) are paired here, by connection,
+    direction and unique id, as the live monitor would have."""
 
     def __init__(self, session: SessionData, capture) -> None:
         self.session = session
         self.capture = capture
         self.total = capture.count()
         self.pairing_since = capture.pairing_since()
-        self._payload_rows: list[int] = []
 
     def frames(self):
         """Yields the range of store rows each chunk added."""
-        session = self.session
-        session.add_connections(self.capture.connections())
-        for rows in self.capture.frame_rows():
-            yield session.add_rows(rows, self.pairing_since, self._payload_rows)
+        session, capture = self.session, self.capture
+        connections = capture.connections()
+        session.add_connections(connections)
+        charge_point_of = {c["id"]: c["charge_point_id"] for c in connections}
+        since = self.pairing_since if self.pairing_since is not None else float("inf")
+        paired_again = self._pair_older(since)
+        # findings are few: read them first, so each chunk is complete when it is shown
+        findings = {frame_id: (errors, flags.restore(found, codes))
+                    for frame_id, errors, found, codes in capture.findings()}
+        actions = capture.index_actions()
+        for rows in capture.frame_index(actions):
+            columns = list(zip(*rows))
+            ids = columns[0]
+            if ids[0] < since:
+                columns[9] = [paired_again.get(i) if i < since else r
+                              for i, r in zip(ids, columns[9])]
+            added = session.store.append_index(columns, charge_point_of, actions)
+            session.count_frames(columns[1], columns[2], columns[7], columns[8], charge_point_of)
+            if findings:
+                for frame_id in ids:
+                    found = findings.get(frame_id)
+                    if found is not None:
+                        session.store.set_findings(frame_id, *found)
+            yield added
+
+    def _pair_older(self, since) -> dict[int, int]:
+        """{response id: CALL id} for the frames before `since`."""
+        pending: dict[tuple, int] = {}
+        pairs = {}
+        for frame_id, connection, direction, kind, unique_id in self.capture.pairing_rows(
+                since if since != float("inf") else 1 << 62):
+            if kind == "CALL" and unique_id:
+                if len(pending) > 100_000:  # unanswered CALLs of a long capture
+                    pending.clear()
+                pending[(connection, direction, unique_id)] = frame_id
+            elif kind in ("CALLRESULT", "CALLERROR"):
+                call = pending.pop((connection, opposite(direction), unique_id), None)
+                if call is not None:
+                    pairs[frame_id] = call
+        return pairs
 
     def payloads(self):
-        """Yields after each chunk of payloads read."""
-        rows = self._payload_rows
-        for start in range(0, len(rows), self.PAYLOAD_CHUNK):
-            self.session.add_payloads(rows[start:start + self.PAYLOAD_CHUNK])
+        """Yields after each chunk of CALLs read for the plot and the statuses."""
+        for rows in self.capture.calls_of(sorted(_PAYLOAD_ACTIONS)):
+            self.session.add_calls(rows)
             yield
+
+
+def open_capture_session(capture, title: str, path) -> tuple[SessionData, CaptureLoad]:
+    """A session showing a capture file (inspector.store.Capture, which the session's
+    store keeps open to read raw texts from), and the load that fills it."""
+    session = SessionData(title, path=path, store=CaptureFrameStore(capture))
+    return session, CaptureLoad(session, capture)

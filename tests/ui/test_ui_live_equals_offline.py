@@ -71,6 +71,14 @@ def test_an_opened_capture_shows_every_row_and_pair_as_live(qtbot, window, run):
         return live, _shown(window)
 
     live, offline = run(scenario(), 90)
+    # filters, the text search among them, select the same frames in both: the opened
+    # capture searches its file (raw texts are not held in memory), live the memory
+    from ui.framestore import FrameFilter
+    for flt in (FrameFilter(text="heartbeat"), FrameFilter(text='"DUP"'),
+                FrameFilter(charge_point="CP-ODD", text="never"), FrameFilter(invalid_only=True),
+                FrameFilter(action="MeterValues", text="Energy")):
+        assert list(window.shown.store.select(flt)) == list(window.live.store.select(flt)), flt
+        assert len(window.live.store.select(flt)) > 0, flt
     assert len(offline) == len(live)
     for a, b in zip(live, offline):
         assert a == b
@@ -79,3 +87,29 @@ def test_an_opened_capture_shows_every_row_and_pair_as_live(qtbot, window, run):
     assert len(odd) >= 7
     late = [row for row in live if row[2] == "CP-LATE"]
     assert [row[-1] for row in late] == [None, None]  # given up, so never paired
+
+
+def test_a_capture_from_before_stored_pairing_is_paired_on_reading(window, run, tmp_path):
+    import sqlite3
+
+    old = tmp_path / "old.db"
+    db = sqlite3.connect(old)
+    db.executescript("""CREATE TABLE connections (id INTEGER PRIMARY KEY, charge_point_id TEXT NOT NULL,
+        role TEXT NOT NULL, subprotocol TEXT, remote_address TEXT, opened_at REAL, closed_at REAL,
+        close_code INTEGER, close_reason TEXT, note TEXT);
+        CREATE TABLE frames (id INTEGER PRIMARY KEY, connection_id INTEGER NOT NULL,
+        charge_point_id TEXT NOT NULL, time REAL NOT NULL, direction TEXT NOT NULL, type TEXT NOT NULL,
+        unique_id TEXT, action TEXT, latency_ms REAL, valid INTEGER, errors TEXT NOT NULL DEFAULT '[]',
+        flags TEXT NOT NULL DEFAULT '[]', raw TEXT NOT NULL);
+        INSERT INTO connections VALUES (1, 'CP1', 'csms', 'ocpp1.6', NULL, 0, 9, 1000, NULL, NULL);
+        INSERT INTO frames VALUES (1, 1, 'CP1', 1, 'to_csms', 'CALL', 'x', 'Heartbeat', NULL, 1, '[]',
+        '[]', '[2,"x","Heartbeat",{}]');
+        INSERT INTO frames VALUES (2, 1, 'CP1', 1.5, 'to_charger', 'CALLRESULT', 'x', 'Heartbeat', 500,
+        1, '[]', '[]', '[3,"x",{"currentTime":"2026-11-30T10:00:00Z"}]');""")
+    db.commit()
+    db.close()
+    run(window.open_capture(old))
+    store = window.shown.store
+    assert store.count == 2 and store.paired_row(1) == 0 and store.paired_row(0) == 1
+    assert store.raw(1) == '[3,"x",{"currentTime":"2026-11-30T10:00:00Z"}]'
+    assert store.row(1).unique_id == "x" and store.row(1).latency_ms == 500
