@@ -40,19 +40,7 @@ class CaptureActions:
     # ---- sessions: live or an opened capture ---------------------------------------------
 
     def show_session(self, session: SessionData) -> None:
-        self.shown = session
-        self.model.set_store(session.store)
-        self.log.apply_filter(self.log.bar.current())
-        self.log.bar._known = (0, 0)
-        self.log.bar.update_choices(session.store.charge_points.values(),
-                                    session.store.actions.values())
-        session.stations.take_changed()
-        self.connections.refresh(session.stations)
-        self.plot.set_data(session.meters, session.stations.colours)
-        self.detail.show_row(None, -1)
-        self.log._selected_store_row = -1
-        self._update_title()
-        self._update_stats()
+        self.session_model.show(session)  # every view follows (MainWindow._subscribe_views)
 
     def show_live(self) -> None:
         if self._loading is not None and not self._loading.done():
@@ -80,16 +68,16 @@ class CaptureActions:
             self.show_session(session)
             # the frame table first (browsable as soon as it is read), in bulk chunks
             for rows in load.frames():
-                if self.shown is session:
-                    self._after_rows(rows)
+                self.session_model.announce(session, rows)
                 self.statusBar().showMessage(f"Loading {path.name}: {session.store.count:,} of "
                                              f"{load.total:,} frames…")
                 await asyncio.sleep(0)
             # then what the plot and the statuses need from the payloads
             for _ in load.payloads():
                 await asyncio.sleep(0)
+            session.stations.changed = True  # statuses were read with the payloads
+            self.session_model.announce(session, range(0))
             if self.shown is session:
-                self.connections.refresh(session.stations)
                 self.plot.flush()
             self._file_done(f"Opened {path} ({session.store.count:,} frames)",
                             f"opened capture {path} ({session.store.count:,} frames)")

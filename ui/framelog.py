@@ -213,6 +213,9 @@ class FilterBar(QWidget):
             self._last = flt
             self.filter_changed.emit(flt)
 
+    def reset_choices(self) -> None:
+        self._known = (0, 0)
+
     def update_choices(self, charge_points: list[str], actions: list[str]) -> None:
         """Offer the charge points and actions seen so far (keeps what the user typed)."""
         known = (len(charge_points), len(actions))
@@ -261,6 +264,20 @@ class FrameLog(QWidget):
         model.modelReset.connect(self._restore_selection)
         self._selected_store_row = -1
         self.update_count()
+
+    def rows_appended(self, _rows: range) -> None:
+        """The session model announced new rows (the table model inserts them itself)."""
+        self.update_count()
+        store = self.model.store
+        self.bar.update_choices(store.charge_points.values(), store.actions.values())
+
+    def session_shown(self) -> None:
+        """Another session is shown: the filter applies to it, the choices are its own."""
+        self.apply_filter(self.bar.current())
+        self.bar.reset_choices()
+        store = self.model.store
+        self.bar.update_choices(store.charge_points.values(), store.actions.values())
+        self._selected_store_row = -1
 
     def apply_filter(self, flt: FrameFilter) -> None:
         seconds = self.model.set_filter(flt)

@@ -6,8 +6,9 @@ runs qasync for the window's own coroutines and reaches the roles with `on_roles
 
 Data flow: the hub calls `_on_event` on the roles' thread; it only appends to a deque. A
 50 ms timer on the Qt thread takes the whole deque, turns it into store rows in one go
-(`SessionData.ingest`) and tells the model about them with a single insert, so the UI cost
-is per batch, not per frame.
+(`SessionData.ingest`) and announces the batch on the session model
+(ui/session_model.py), whose signals the views subscribe to — the same signals an opened
+capture's chunks go through — so the UI cost is per batch, not per frame.
 
 The menus and frame actions live in window_actions.py, the capture file actions in
 captures.py; both are mixins of `MainWindow`.
@@ -41,6 +42,7 @@ from .plot import MeterPlot
 from .roles import RoleTabs, SendTarget, describe
 from .send import SendFrameDialog
 from .session import SessionData
+from .session_model import SessionModel
 from .suites import SuitesTab
 from .window_actions import WindowActions
 
@@ -63,7 +65,6 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.hub = hub or Hub()
         self.writer: CaptureWriter | None = None
         self.live = SessionData("live session")
-        self.shown = self.live
         self.frames_total = 0
         self._pending: deque = deque()  # hub events not yet shown (append/popleft: thread-safe)
         self._tasks: set[asyncio.Task] = set()
@@ -150,12 +151,51 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         bar.addPermanentWidget(self.status_frames)
         bar.addPermanentWidget(self.status_capture)
         self._set_capture_label()
+        self.session_model = SessionModel(self.live, self)
+        self._subscribe_views()
         self.log.selected.connect(self._show_detail)
         self.detail.resend_requested.connect(self.resend_row)
         self.log.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.log.table.customContextMenuRequested.connect(self._table_menu)
         self._build_menus()
         self.resize(1400, 900)
+
+    def _subscribe_views(self) -> None:
+        """Each view listens to the session model for what it shows."""
+        session = self.session_model
+        session.session_replaced.connect(self._session_shown)
+        session.rows_appended.connect(self.model.rows_appended)
+        session.rows_appended.connect(self.log.rows_appended)
+        session.rows_appended.connect(self._complete_detail)
+        session.rows_changed.connect(self.model.rows_changed)
+        session.rows_changed.connect(self._refresh_detail)
+        session.stations_changed.connect(self.connections.refresh)
+        session.meters_changed.connect(self.plot.refresh)
+
+    @property
+    def shown(self) -> SessionData:
+        """The session the views show: live, or an opened capture."""
+        return self.session_model.session
+
+    def _session_shown(self, session: SessionData) -> None:
+        self.model.set_store(session.store)
+        self.log.session_shown()
+        self.connections.refresh(session.stations)
+        self.plot.set_data(session.meters, session.stations.colours)
+        self.detail.show_row(None, -1)
+        self._update_title()
+        self._update_stats()
+
+    def _complete_detail(self, _rows: range) -> None:
+        """A selected CALL whose response just arrived: show the pair."""
+        selected = self.detail.store_row
+        if selected >= 0 and self.shown.store.type_name(selected) == "CALL" and \
+                self.detail.pair.text.toPlainText() == "":
+            self._show_detail(selected)
+
+    def _refresh_detail(self, rows: list) -> None:
+        if self.detail.store_row in rows:
+            self._show_detail(self.detail.store_row)
 
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -279,12 +319,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self._rate_count += added
         if added:
             self._show_frame_count()
-        if self.shown is self.live:
-            self._after_rows(result.rows)
-            if result.flag_rows:
-                self.model.rows_changed(result.flag_rows)
-                if self.detail.store_row in result.flag_rows:
-                    self._show_detail(self.detail.store_row)
+        self.session_model.announce(self.live, result.rows, result.flag_rows)
         for notice in result.notices:
             self._message(notice.level, notice.text, notice.source)
             if notice.level == "error":
@@ -295,22 +330,6 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
             self.roles.charger.refresh()
             if self.send_dialog is not None and self.send_dialog.isVisible():
                 self.send_dialog.refresh_targets()
-
-    def _after_rows(self, rows: range) -> None:
-        """Refresh the views of the shown session after rows were appended to it."""
-        session = self.shown
-        if len(rows):
-            self.model.rows_appended(rows)
-            self.log.update_count()
-            store = session.store
-            self.log.bar.update_choices(store.charge_points.values(), store.actions.values())
-            selected = self.detail.store_row
-            if selected >= 0 and store.type_name(selected) == "CALL" and \
-                    self.detail.pair.text.toPlainText() == "":
-                self._show_detail(selected)
-        if session.stations.take_changed():
-            self.connections.refresh(session.stations)
-        self.plot.refresh()
 
     def show_frame_seq(self, seq: int) -> bool:
         """Select the live frame with this hub seq in the log (a suite step's frame)."""
