@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QTimer, Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QColor, QFontDatabase, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
@@ -84,6 +84,23 @@ class FrameTable(QTableView):
         self.following = True
         self.scrollToBottom()
         self.follow_changed.emit(True)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        model = self.model()
+        if model.rowCount():
+            return
+        # an empty log says what to do
+        if model.total:
+            text = "No frame matches the filter — ✕ in the filter bar clears it"
+        else:
+            text = ("No frames yet: start a role in the Roles dock (a fake CSMS, a proxy, a "
+                    "fake charger or a fleet), or File › Open capture…")
+        painter = QPainter(self.viewport())
+        painter.setPen(QColor("#777777"))
+        painter.drawText(self.viewport().rect().adjusted(20, 20, -20, -20),
+                         int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
+        painter.end()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         # End resumes following (as in a terminal or Wireshark), rather than selecting the
