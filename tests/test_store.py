@@ -9,7 +9,7 @@ import pytest
 from inspector.events import ConnectionClosed, ConnectionOpened, FrameLogged, Hub
 from inspector.monitor import ConnectionMonitor
 from inspector.store import Capture, CaptureWriter, export_jsonl
-from tests.factories import BOOT_16, a_call, a_result
+from tests.factories import BOOT_16, a_call, a_result, legacy_capture
 
 
 def feed(hub, writer, frames):
@@ -113,7 +113,6 @@ def test_large_batches_keep_every_frame_in_order(tmp_path):
 
 
 def test_flags_are_stored_with_their_codes_and_old_captures_still_read(tmp_path):
-    import sqlite3
     from inspector import flags
     from inspector.events import Hub
     from inspector.monitor import ConnectionMonitor
@@ -137,18 +136,8 @@ def test_flags_are_stored_with_their_codes_and_old_captures_still_read(tmp_path)
     assert restored[0].code == flags.DUPLICATE_ID and restored == rows[1]["flags"]
     # a capture written before codes existed: codes come from the wording, once, on reading
     old = tmp_path / "old.db"
-    db = sqlite3.connect(old)
-    db.executescript("""CREATE TABLE connections (id INTEGER PRIMARY KEY, charge_point_id TEXT NOT NULL,
-        role TEXT NOT NULL, subprotocol TEXT, remote_address TEXT, opened_at REAL, closed_at REAL,
-        close_code INTEGER, close_reason TEXT, note TEXT);
-        CREATE TABLE frames (id INTEGER PRIMARY KEY, connection_id INTEGER NOT NULL,
-        charge_point_id TEXT NOT NULL, time REAL NOT NULL, direction TEXT NOT NULL, type TEXT NOT NULL,
-        unique_id TEXT, action TEXT, latency_ms REAL, valid INTEGER, errors TEXT NOT NULL DEFAULT '[]',
-        flags TEXT NOT NULL DEFAULT '[]', raw TEXT NOT NULL);
-        INSERT INTO connections VALUES (1, 'CP1', 'csms', 'ocpp1.6', NULL, 0, NULL, NULL, NULL, NULL);
-        INSERT INTO frames VALUES (1, 1, 'CP1', 0, 'to_csms', 'CALL', 'x', 'Heartbeat', NULL, 1, '[]',
-        '["unanswered after 30 s"]', '[2,"x","Heartbeat",{}]');""")
-    db.close()
+    legacy_capture(old, [(1, 0, "to_csms", "CALL", "x", "Heartbeat", None, 1,
+                          '["unanswered after 30 s"]', '[2,"x","Heartbeat",{}]')])
     legacy = Capture(old)
     assert legacy.pairing_since() is None  # from before pairing was stored: paired on reading
     row = next(legacy.frames())

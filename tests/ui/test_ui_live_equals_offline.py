@@ -90,24 +90,13 @@ def test_an_opened_capture_shows_every_row_and_pair_as_live(qtbot, window, run):
 
 
 def test_a_capture_from_before_stored_pairing_is_paired_on_reading(window, run, tmp_path):
-    import sqlite3
+    from tests.factories import legacy_capture
 
     old = tmp_path / "old.db"
-    db = sqlite3.connect(old)
-    db.executescript("""CREATE TABLE connections (id INTEGER PRIMARY KEY, charge_point_id TEXT NOT NULL,
-        role TEXT NOT NULL, subprotocol TEXT, remote_address TEXT, opened_at REAL, closed_at REAL,
-        close_code INTEGER, close_reason TEXT, note TEXT);
-        CREATE TABLE frames (id INTEGER PRIMARY KEY, connection_id INTEGER NOT NULL,
-        charge_point_id TEXT NOT NULL, time REAL NOT NULL, direction TEXT NOT NULL, type TEXT NOT NULL,
-        unique_id TEXT, action TEXT, latency_ms REAL, valid INTEGER, errors TEXT NOT NULL DEFAULT '[]',
-        flags TEXT NOT NULL DEFAULT '[]', raw TEXT NOT NULL);
-        INSERT INTO connections VALUES (1, 'CP1', 'csms', 'ocpp1.6', NULL, 0, 9, 1000, NULL, NULL);
-        INSERT INTO frames VALUES (1, 1, 'CP1', 1, 'to_csms', 'CALL', 'x', 'Heartbeat', NULL, 1, '[]',
-        '[]', '[2,"x","Heartbeat",{}]');
-        INSERT INTO frames VALUES (2, 1, 'CP1', 1.5, 'to_charger', 'CALLRESULT', 'x', 'Heartbeat', 500,
-        1, '[]', '[]', '[3,"x",{"currentTime":"2026-11-30T10:00:00Z"}]');""")
-    db.commit()
-    db.close()
+    legacy_capture(old, [
+        (1, 1, "to_csms", "CALL", "x", "Heartbeat", None, 1, "[]", '[2,"x","Heartbeat",{}]'),
+        (2, 1.5, "to_charger", "CALLRESULT", "x", "Heartbeat", 500, 1, "[]",
+         '[3,"x",{"currentTime":"2026-11-30T10:00:00Z"}]')], connection_closed_at=9)
     run(window.open_capture(old))
     store = window.shown.store
     assert store.count == 2 and store.paired_row(1) == 0 and store.paired_row(0) == 1
