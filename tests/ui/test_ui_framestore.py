@@ -141,3 +141,20 @@ def test_a_match_never_spans_two_frames():
                   RowInput(2, 0.0, 1, "A", None, "to_csms", "CALL", None, None, None, None, "cd")])
     assert store.select(FrameFilter(text="bc")).tolist() == []
     assert store.select(FrameFilter(text="cd")).tolist() == [1]
+
+
+def test_unique_ids_read_back_from_the_raw_text_or_kept_when_they_cannot_be():
+    """The store keeps no unique id it can read back from the frame itself."""
+    store = FrameStore()
+    cases = [('[2,"abc-1","Heartbeat",{}]', "abc-1"),
+             ('[3,"abc-1",{}]', "abc-1"),
+             ('[2, "spaced", "Heartbeat", {}]', "spaced"),
+             ('[2,"q\\\\"uote","Heartbeat",{}]', 'q"uote'),
+             ('[2,"back\\\\\\\\slash","Heartbeat",{}]', "back\\\\slash"),
+             ('{"not": "a list"}', None),
+             ('[2,"","Heartbeat",{}]', ""),
+             ('[2,"x"', "x")]
+    store.append([RowInput(i + 1, float(i), 1, "CP1", "Heartbeat", "to_csms", "CALL", True, None,
+                           None, uid, raw) for i, (raw, uid) in enumerate(cases)])
+    assert [store.unique_id(i) for i in range(len(cases))] == [uid for _raw, uid in cases]
+    assert len(store._odd_uids) == 4  # spaced, quote, backslash, none
