@@ -14,7 +14,8 @@ OCPP 1.6 §3.13 and 2.0.1 block K agree on the model:
   and each period holds from its startPeriod until the next one.
 
 Limits are in A or W (chargingRateUnit); a composite asked for in the other unit is
-converted with the voltage and the period's number of phases (default 3).
+converted with the voltage and the period's number of phases, else the charger's own
+(OCPP's default is 3; a single-phase charger passes 1).
 """
 
 from __future__ import annotations
@@ -161,8 +162,13 @@ class ProfileStore:
                          if not (p.purpose == TX and p.connector == connector)]
 
     def for_connector(self, connector: int) -> list[Profile]:
-        """What applies to a connector/EVSE: its own profiles and those on 0."""
-        return [p for p in self.profiles if p.connector in (0, connector)]
+        """What applies to a connector/EVSE: its own profiles and those on 0, except that a
+        TxDefaultProfile of its own replaces, for it, the one on 0 at the same stack level
+        (1.6 §3.13.1; 2.0.1 K01.FR.14/15)."""
+        own = {p.stack_level for p in self.profiles
+               if p.connector == connector and p.purpose == TX_DEFAULT and connector != 0}
+        return [p for p in self.profiles if p.connector == connector or (
+            p.connector == 0 and not (p.purpose == TX_DEFAULT and p.stack_level in own))]
 
 
 def schedule_start(profile: Profile, moment: float, transaction_start: float | None) -> float | None:
@@ -205,16 +211,17 @@ def _period_at(profile: Profile, offset: float) -> Period:
 
 
 def convert(limit: float, unit: str, to_unit: str, phases: int | None,
-            voltage: float = DEFAULT_VOLTAGE) -> float:
+            voltage: float = DEFAULT_VOLTAGE, default_phases: int = DEFAULT_PHASES) -> float:
+    """A limit in another unit: W = A x voltage x phases (the period's, else the charger's)."""
     if unit == to_unit:
         return limit
-    factor = voltage * (phases or DEFAULT_PHASES)
+    factor = voltage * (phases or default_phases)
     return limit * factor if to_unit == "W" else limit / factor
 
 
 def limit_at(profiles, moment: float, unit: str, *, transaction_start: float | None = None,
-             transaction_id: str | None = None, voltage: float = DEFAULT_VOLTAGE
-             ) -> tuple[float, int | None] | None:
+             transaction_id: str | None = None, voltage: float = DEFAULT_VOLTAGE,
+             phases: int = DEFAULT_PHASES) -> tuple[float, int | None] | None:
     """The composite limit (in `unit`) and phases at `moment`; None: nothing limits."""
     chosen: dict[str, tuple[Profile, float]] = {}
     for profile in profiles:
@@ -229,8 +236,8 @@ def limit_at(profiles, moment: float, unit: str, *, transaction_start: float | N
         if purpose in chosen:
             profile, start = chosen[purpose]
             period = _period_at(profile, moment - start)
-            limits.append((convert(period.limit, profile.unit, unit, period.phases, voltage),
-                           period.phases))
+            limits.append((convert(period.limit, profile.unit, unit, period.phases, voltage,
+                                   phases), period.phases))
     return min(limits, key=lambda item: item[0]) if limits else None
 
 
@@ -257,8 +264,8 @@ def _breakpoints(profile: Profile, begin: float, end: float, transaction_start) 
 
 def composite_schedule(profiles, begin: float, duration: float, unit: str, *,
                        transaction_start: float | None = None, transaction_id: str | None = None,
-                       default_limit: float | None = None, voltage: float = DEFAULT_VOLTAGE
-                       ) -> list[Period]:
+                       default_limit: float | None = None, voltage: float = DEFAULT_VOLTAGE,
+                       phases: int = DEFAULT_PHASES) -> list[Period]:
     """The composite schedule from `begin` for `duration` seconds, as periods from 0, equal
     neighbours merged. Where nothing limits, `default_limit` (the charger's own maximum,
     in `unit`) stands in; without one such stretches are left out of the schedule."""
@@ -270,14 +277,17 @@ def composite_schedule(profiles, begin: float, duration: float, unit: str, *,
     out: list[Period] = []
     for moment in sorted(points):
         found = limit_at(profiles, moment, unit, transaction_start=transaction_start,
-                         transaction_id=transaction_id, voltage=voltage)
+                         transaction_id=transaction_id, voltage=voltage, phases=phases)
         if found is None:
             if default_limit is None:
                 continue
             found = (default_limit, None)
         limit, phases = round(found[0], 3), found[1]
+        start = int(round(moment - begin))
+        if out and out[-1].start == start:  # periods are whole seconds: the later one holds
+            out.pop()
         if out and out[-1].limit == limit and out[-1].phases == phases:
             continue
-        out.append(Period(int(round(moment - begin)), limit, phases))
+        out.append(Period(start, limit, phases))
     return out
 

@@ -33,7 +33,7 @@ def profile(pid, stack, purpose, periods, *, kind="Absolute", unit="A", start=T0
 
 
 def table(schedule):
-    return [(p.start, p.limit) for p in schedule]
+    return [(p.start, round(p.limit, 3)) for p in schedule]
 
 
 # (name, profiles, composite start offset, duration, expected [(offset, limit)])
@@ -61,6 +61,25 @@ CASES = [
      [profile(1, 0, "TxDefaultProfile", [(0, 32), (8 * 3600, 10), (18 * 3600, 32)],
               kind="Recurring", recurrency="Daily", start=T0 - 10 * 3600)], 0, 2 * 86400,
      [(0, 10), (8 * 3600, 32), (22 * 3600, 10), (32 * 3600, 32), (46 * 3600, 10)]),
+    # OCTT 2.0.1 TC_K_40 (errata 2025 6.2.72): two stacked TxDefaultProfiles, no transaction
+    ("TC_K_40: the higher stack level until its duration ends, then the lower",
+     [profile(1, 0, "TxDefaultProfile", [(0, 6), (100, 8), (200, 10)], duration=400),
+      profile(2, 1, "TxDefaultProfile", [(0, 7), (100, 9)], duration=150)], 0, 350,
+     [(0, 7), (100, 9), (150, 8), (200, 10)]),
+    # TC_K_41 (errata 6.2.73): maximum, default and transaction profiles together
+    ("TC_K_41: the TxProfile under the maximum, then the default, then the maximum",
+     [profile(1, 0, "ChargePointMaxProfile", [(0, 10)], duration=86400),
+      profile(2, 0, "TxDefaultProfile", [(0, 6), (60, 10), (120, 8), (180, 15), (260, 8)],
+              duration=300),
+      profile(3, 0, "TxProfile", [(0, 8), (50, 11), (140, 16), (200, 6), (240, 12)],
+              duration=260)], 0, 400,
+     [(0, 8), (50, 10), (200, 6), (240, 10), (260, 8), (300, 10)]),
+    # 1.6 §3.13.7: the specification's daily profile
+    ("1.6 §3.13.7: a daily recurring profile, 11 kW by night, 6 kW by day",
+     [profile(100, 0, "TxDefaultProfile", [(0, 11000, 3), (28800, 6000, 3), (72000, 11000, 3)],
+              unit="W", kind="Recurring", recurrency="Daily", duration=86400,
+              start=T0 - 10 * 3600)], 0, 86400,
+     [(0, 6000 / 690), (10 * 3600, 11000 / 690), (22 * 3600, 6000 / 690)]),
     ("a relative profile counts from the transaction's start",
      [profile(1, 0, "TxProfile", [(0, 10), (600, 16)], kind="Relative")], 0, 1800,
      [(0, 10), (300, 16)]),
@@ -72,7 +91,7 @@ def test_composite_schedule(name, profiles, offset, duration, expected):
     # a transaction started 5 minutes before T0 (for TxProfiles and relative schedules)
     result = composite_schedule(profiles, T0 + offset, duration, "A",
                                 transaction_start=T0 - 300, transaction_id=None)
-    assert table(result) == expected
+    assert table(result) == [(start, round(limit, 3)) for start, limit in expected]
 
 
 def test_nothing_in_force_gives_the_chargers_own_limit_or_no_period():
@@ -94,6 +113,14 @@ def test_a_tx_profile_for_another_transaction_or_none_does_not_apply():
     assert limit_at(tx, T0, "A", transaction_start=T0 - 1, transaction_id="7") == (6, None)
     assert limit_at(tx, T0, "A", transaction_start=T0 - 1, transaction_id="8") is None
     assert limit_at(tx, T0, "A") is None  # no transaction running
+
+
+def test_a_connectors_own_default_replaces_the_one_on_0_for_that_connector_only():
+    store = ProfileStore()
+    store.install(profile(1, 0, "TxDefaultProfile", [(0, 16)], connector=0))
+    store.install(profile(2, 0, "TxDefaultProfile", [(0, 20)], connector=2))
+    assert limit_at(store.for_connector(2), T0 + 1, "A") == (20, None)
+    assert limit_at(store.for_connector(1), T0 + 1, "A") == (16, None)
 
 
 def test_install_replaces_by_id_or_by_stack_level_and_purpose_and_clear_selects():

@@ -28,7 +28,9 @@ from ..versions import SUBPROTOCOLS, V16, version_of
 from ..tls import ClientTls, TlsError, basic_auth_header, certificate_common_name
 from .common import (ChargerError, charge_point_id_from_path, check_station_url, close_info,
                      remote_address, transport_limit)
+from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
+from .charger_smart import SmartCharging, smart_charging_configuration
 from .meter import Meter
 
 
@@ -52,7 +54,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeCharger(AnswersCsms):
+class FakeCharger(AnswersCsms, SmartCharging):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
@@ -67,6 +69,9 @@ class FakeCharger(AnswersCsms):
         self.status = "Available"
         self.heartbeat_interval = 300
         self.config = initial_configuration(self.v16)
+        self.config.update(smart_charging_configuration(self.v16))
+        self.profiles = ProfileStore()  # charging profiles a CSMS installed (charger_smart.py)
+        self.transaction_started_at: float | None = None
         self.config.update({k: (str(v), False) for k, v in options.configuration.items()})
         self._run_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
@@ -232,6 +237,7 @@ class FakeCharger(AnswersCsms):
                                 trigger: str = "Authorized") -> str | int:
         tag = id_tag or self.options.id_tag
         self.meter.start()
+        self.transaction_started_at = time.time()
         if self.v16:
             answer = await self.call("StartTransaction", {
                 "connectorId": self.options.connector, "idTag": tag,
@@ -241,6 +247,7 @@ class FakeCharger(AnswersCsms):
             if status != "Accepted":
                 await self.call("StopTransaction", self._stop_payload("DeAuthorized", tag))
                 self.transaction_id = None
+                self.transaction_started_at = None
                 raise ChargerError(f"CSMS did not accept StartTransaction: idTag {status}")
         else:
             self.transaction_id = uuid.uuid4().hex[:16]
@@ -255,6 +262,7 @@ class FakeCharger(AnswersCsms):
         return self.transaction_id
 
     async def send_meter_values(self) -> None:
+        self.apply_limit()  # the composite limit in force now caps what the EV draws
         sample = self.meter.sample()
         if self.v16:
             payload = {"connectorId": self.options.connector,
@@ -287,6 +295,8 @@ class FakeCharger(AnswersCsms):
                                    "chargingState": "Idle"},
                 meterValue=[{"timestamp": _now(), "sampledValue": self.meter.last.v2(ending=True)}])
         self.transaction_id = None
+        self.transaction_started_at = None
+        self.profiles.end_transaction(self.options.connector)  # TxProfiles end with it
         self.meter.stop()
         await self.send_status("Finishing")
 

@@ -25,7 +25,7 @@ _V16_CONFIG = {
     "LocalAuthorizeOffline": ("true", False),
     "StopTransactionOnEVSideDisconnect": ("true", False),
     "NumberOfConnectors": ("1", True),
-    "SupportedFeatureProfiles": ("Core,RemoteTrigger,Reservation", True),
+    "SupportedFeatureProfiles": ("Core,RemoteTrigger,Reservation,SmartCharging", True),
 }
 # (component, variable) -> (value, read-only) for 2.x
 _V2_VARIABLES = {

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 
 BATTERY_WH = 60_000.0  # a mid-size EV
+NOMINAL_VOLTAGE = 230.0
+PHASES = 1  # 7.36 kW = 32 A on one phase
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Meter:
         self._since: float | None = None
         self._ticks = 0
         self.last: Sample | None = None
+        self.limit_w: float | None = None  # the charging limit in force (smart charging)
 
     def start(self) -> None:
         self._since = self.clock()
@@ -62,10 +65,12 @@ class Meter:
         # a little ripple so curves look like a real meter, tapering above 80 % SoC
         taper = 1.0 if self.soc < 80 else max(0.1, (100 - self.soc) / 20)
         power = self.max_power_w * taper * (0.97 + 0.03 * math.sin(self._ticks / 3)) if charging else 0.0
+        if self.limit_w is not None:  # the EV draws what the charger allows, never more
+            power = min(power, max(0.0, self.limit_w))
         if charging:
             self.energy_wh += power * (now - self._since) / 3600.0
             self.soc = min(100.0, self.soc + power * (now - self._since) / 3600.0 / BATTERY_WH * 100)
             self._since = now
-        voltage = 230.0 + 2.0 * math.sin(self._ticks / 5)
+        voltage = NOMINAL_VOLTAGE + 2.0 * math.sin(self._ticks / 5)
         self.last = Sample(self.energy_wh, power, voltage, power / voltage, self.soc)
         return self.last

@@ -1,0 +1,131 @@
+"""Smart charging in the fake charger: it keeps the profiles a CSMS installs, answers
+GetCompositeSchedule by the OCPP rules (inspector.smart_charging), and its meter never
+draws more than the composite limit in force, from the next meter value on.
+
+A mixin of `FakeCharger` (1.6 Smart Charging profile; 2.0.1 block K): SetChargingProfile,
+ClearChargingProfile, GetCompositeSchedule. The charger is one connector/EVSE, AC,
+single-phase at the meter's nominal voltage: a limit in A becomes W with the period's
+number of phases, else the charger's one.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..smart_charging import (ProfileError, ProfileStore, composite_schedule, iso, limit_at,
+                              parse_profile)
+from .meter import NOMINAL_VOLTAGE, PHASES
+
+_CONFIG_16 = {  # the Smart Charging profile's configuration keys (read-only here)
+    "ChargeProfileMaxStackLevel": ("10", True),
+    "ChargingScheduleAllowedChargingRateUnit": ("Current,Power", True),
+    "ChargingScheduleMaxPeriods": ("24", True),
+    "MaxChargingProfilesInstalled": ("10", True),
+}
+_MAX_PROFILES = 10
+_MAX_STACK_LEVEL = 10
+
+
+def smart_charging_configuration(v16: bool) -> dict:
+    if v16:
+        return dict(_CONFIG_16)
+    return {"SmartChargingCtrlr/Enabled": ("true", True),
+            "SmartChargingCtrlr/ProfileStackLevel": (str(_MAX_STACK_LEVEL), True),
+            "SmartChargingCtrlr/RateUnit": ("A,W", True),
+            "SmartChargingCtrlr/PeriodsPerSchedule": ("24", True),
+            "SmartChargingCtrlr/Entries": (str(_MAX_PROFILES), True)}
+
+
+class SmartCharging:
+    """Needs FakeCharger's version, options.connector, transaction state and meter."""
+
+    profiles: ProfileStore
+    transaction_started_at: float | None = None  # epoch, for relative schedules
+
+    def limit_now_w(self, now: float | None = None) -> float | None:
+        """The composite limit in force, in W (None: no profile limits the charger)."""
+        found = limit_at(self.profiles.for_connector(self.options.connector),
+                         time.time() if now is None else now, "W",
+                         transaction_start=self.transaction_started_at,
+                         transaction_id=None if self.transaction_id is None else str(self.transaction_id),
+                         voltage=NOMINAL_VOLTAGE, phases=PHASES)
+        return None if found is None else found[0]
+
+    def apply_limit(self) -> None:
+        """Give the meter the limit in force now (before each sample)."""
+        self.meter.limit_w = self.limit_now_w()
+
+    def _rejected(self, reason: str) -> dict:
+        if self.v16:
+            return {"status": "Rejected"}
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidProfile",
+                                                     "additionalInfo": reason[:512]}}
+
+    async def _handle_SetChargingProfile(self, payload) -> dict:
+        if self.v16:
+            where, body = payload.get("connectorId", 0), payload.get("csChargingProfiles") or {}
+        else:
+            where, body = payload.get("evseId", 0), payload.get("chargingProfile") or {}
+        if where not in (0, self.options.connector):
+            return self._rejected(f"no connector/EVSE {where}")
+        try:
+            profile = parse_profile(body, where)
+        except (ProfileError, KeyError, TypeError, ValueError) as exc:
+            return self._rejected(str(exc))
+        if profile.stack_level > _MAX_STACK_LEVEL:
+            return self._rejected(f"stackLevel above {_MAX_STACK_LEVEL}")
+        if profile.purpose == "tx":
+            if self.transaction_id is None:
+                return self._rejected("a TxProfile needs a transaction on the connector")
+            if profile.transaction_id is not None and profile.transaction_id != str(self.transaction_id):
+                return self._rejected("the TxProfile is for another transaction")
+        if len(self.profiles.profiles) >= _MAX_PROFILES and profile.id not in {
+                p.id for p in self.profiles.profiles}:
+            return self._rejected(f"already {_MAX_PROFILES} profiles installed")
+        self.profiles.install(profile)
+        self.apply_limit()
+        return {"status": "Accepted"}
+
+    async def _handle_ClearChargingProfile(self, payload) -> dict:
+        if self.v16:
+            cleared = self.profiles.clear(profile_id=payload.get("id"),
+                                          connector=payload.get("connectorId"),
+                                          purpose=payload.get("chargingProfilePurpose"),
+                                          stack_level=payload.get("stackLevel"))
+        else:
+            criteria = payload.get("chargingProfileCriteria") or {}
+            cleared = self.profiles.clear(profile_id=payload.get("chargingProfileId"),
+                                          connector=criteria.get("evseId"),
+                                          purpose=criteria.get("chargingProfilePurpose"),
+                                          stack_level=criteria.get("stackLevel"))
+        self.apply_limit()
+        return {"status": "Accepted" if cleared else "Unknown"}
+
+    async def _handle_GetCompositeSchedule(self, payload) -> dict:
+        where = payload.get("connectorId" if self.v16 else "evseId", 0)
+        if where not in (0, self.options.connector):
+            return {"status": "Rejected"}
+        unit = payload.get("chargingRateUnit") or "W"
+        duration = int(payload["duration"])
+        now = time.time()
+        periods = composite_schedule(
+            self.profiles.for_connector(self.options.connector), now, duration, unit,
+            transaction_start=self.transaction_started_at,
+            transaction_id=None if self.transaction_id is None else str(self.transaction_id),
+            default_limit=self._own_limit(unit), voltage=NOMINAL_VOLTAGE, phases=PHASES)
+        # 1.6 limits are multiples of 0.1 (its schema); 2.0.1 takes the same precision
+        schedule_periods = [{"startPeriod": p.start, "limit": round(p.limit, 1),
+                             **({"numberPhases": p.phases} if p.phases else {})} for p in periods]
+        if self.v16:
+            # 1.6 errata v4.0 3.57: no startSchedule in the composite (scheduleStart says it)
+            return {"status": "Accepted", "connectorId": where, "scheduleStart": iso(now),
+                    "chargingSchedule": {"duration": duration, "chargingRateUnit": unit,
+                                         "chargingSchedulePeriod": schedule_periods}}
+        return {"status": "Accepted",
+                "schedule": {"evseId": where, "duration": duration, "scheduleStart": iso(now),
+                             "chargingRateUnit": unit, "chargingSchedulePeriod": schedule_periods}}
+
+    def _own_limit(self, unit: str) -> float:
+        """What the charger draws at most without any profile, in `unit`."""
+        watts = self.meter.max_power_w
+        return round(watts if unit == "W" else watts / (NOMINAL_VOLTAGE * PHASES), 1)

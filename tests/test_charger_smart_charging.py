@@ -1,0 +1,105 @@
+"""The fake charger under smart charging, over real sockets: the CSMS installs a profile,
+the next meter value respects it, GetCompositeSchedule reports it, clearing lifts it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inspector.events import FrameLogged, Hub
+from inspector.roles.charger import ChargerOptions, FakeCharger
+from inspector.smart_charging import iso
+from tests.roles_helpers import csms, running
+
+LIMIT_W = 3700.0
+
+
+def tx_profile(version: str, transaction_id, *, unit="W", limit=LIMIT_W) -> tuple[str, dict]:
+    schedule = {"chargingRateUnit": unit,
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}
+    if version == "1.6":
+        return "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": {
+            "chargingProfileId": 7, "transactionId": transaction_id, "stackLevel": 1,
+            "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Relative",
+            "chargingSchedule": schedule}}
+    return "SetChargingProfile", {"evseId": 1, "chargingProfile": {
+        "id": 7, "transactionId": transaction_id, "stackLevel": 1,
+        "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Relative",
+        "chargingSchedule": [{"id": 1, **schedule}]}}
+
+
+def power_of(event) -> float | None:
+    """The Power.Active.Import a MeterValues / TransactionEvent CALL carries, in W."""
+    record = event.record
+    if record.direction != "to_csms" or record.action not in ("MeterValues", "TransactionEvent"):
+        return None
+    message = json.loads(record.frame.raw)
+    for value in (message[3].get("meterValue") or [{}])[0].get("sampledValue", []):
+        if value.get("measurand") == "Power.Active.Import":
+            return float(value["value"])
+    return None
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_tx_profile_caps_the_next_meter_value_and_the_composite_schedule(version):
+    seen = []
+    hub = Hub()
+    hub.subscribe(lambda e: isinstance(e, FrameLogged) and power_of(e) is not None
+                  and seen.append(power_of(e)))
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-SC", version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.plug_in()
+            await charger.start_transaction()
+            await charger.send_meter_values()
+            assert seen[-1] > 7000  # drawing freely
+            station = server.stations["CP-SC"]
+            action, payload = tx_profile(version, charger.transaction_id)
+            answer = await station.call(action, payload)
+            assert answer.payload["status"] == "Accepted"
+            await charger.send_meter_values()
+            assert seen[-1] <= LIMIT_W * 1.02  # from the next meter value on
+            composite = (await station.call("GetCompositeSchedule", {
+                ("connectorId" if version == "1.6" else "evseId"): 1, "duration": 600,
+                "chargingRateUnit": "W"})).payload
+            schedule = composite["chargingSchedule" if version == "1.6" else "schedule"]
+            assert composite["status"] == "Accepted"
+            assert schedule["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": LIMIT_W}]
+            clear = ({"id": 7} if version == "1.6" else {"chargingProfileId": 7})
+            assert (await station.call("ClearChargingProfile", clear)).payload["status"] == "Accepted"
+            await charger.send_meter_values()
+            assert seen[-1] > 7000  # lifted
+            assert (await station.call("ClearChargingProfile", clear)).payload["status"] == "Unknown"
+        finally:
+            await charger.close()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_profiles_a_charger_must_refuse(version):
+    async with running(csms()) as server:
+        charger = FakeCharger(Hub(), ChargerOptions(url=server.url + "CP-SC", version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            station = server.stations["CP-SC"]
+            transaction = 1 if version == "1.6" else "1"  # an integer in 1.6, a string in 2.0.1
+            # a TxProfile with no transaction running
+            action, payload = tx_profile(version, transaction)
+            assert (await station.call(action, payload)).payload["status"] == "Rejected"
+            # a schedule whose first period does not start at 0
+            action, payload = tx_profile(version, transaction)
+            body = payload["csChargingProfiles" if version == "1.6" else "chargingProfile"]
+            body["chargingProfilePurpose"] = "TxDefaultProfile"
+            body["chargingProfileKind"] = "Absolute"
+            schedule = body["chargingSchedule"] if version == "1.6" else body["chargingSchedule"][0]
+            schedule["startSchedule"] = iso(1_795_600_800.0)
+            schedule["chargingSchedulePeriod"][0]["startPeriod"] = 60
+            answer = (await station.call(action, payload)).payload
+            assert answer["status"] == "Rejected"
+            if version != "1.6":
+                assert "start at 0" in answer["statusInfo"]["additionalInfo"]
+        finally:
+            await charger.close()
