@@ -26,6 +26,16 @@ def _version(text: str) -> str:
 GUI_VIEWS = ("log", "meter-values", "connections", "suites", "fleet")
 
 
+def _kilowatts(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of kW: {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"the site limit must be above 0 kW, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocpp-inspector",
@@ -96,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
     csms.add_argument("--overrides", type=Path, metavar="FILE",
                       help="JSON file of per-action responses (see README)")
+    csms.add_argument("--site-limit", type=_kilowatts, metavar="KW",
+                      help="share a site limit among the running transactions: each gets a "
+                           "TxProfile of KW / N (in W), resent when one starts or ends")
     csms.add_argument("--calls", action="store_true",
                       help='read CSMS-initiated calls from stdin, one per line: '
                            '<charge point id> <Action> [JSON payload], e.g. CP001 Reset {"type":"Soft"}')

@@ -241,7 +241,8 @@ def _role_coroutine(args, hub):
                                validate=not args.no_validate, tls=server_tls_from(args),
                                passwords=_passwords(args), write_timeout=args.write_timeout or None,
                                cert_check=args.cert_check,
-                               require_subprotocol=not args.accept_no_subprotocol),
+                               require_subprotocol=not args.accept_no_subprotocol,
+                               site_limit_w=args.site_limit * 1000 if args.site_limit else None),
                       calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
-                               QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox,
+                               QHBoxLayout, QLineEdit, QListWidget, QPushButton, QVBoxLayout)
 
 from inspector.roles.common import Listen
 from inspector.roles.csms import FakeCsms, load_overrides
@@ -43,6 +43,18 @@ class CsmsPanel(ServerPanel):
                                 == "true")
         self.form.addRow("", self.lenient)
         self.inputs.append(self.lenient)
+        # a load manager's site limit, shared among running transactions as TxProfiles
+        self.site_limit = QDoubleSpinBox()
+        self.site_limit.setObjectName("csmsSiteLimit")
+        self.site_limit.setRange(0.0, 100_000.0)
+        self.site_limit.setDecimals(1)
+        self.site_limit.setSuffix(" kW")
+        self.site_limit.setSpecialValueText("off")
+        self.site_limit.setToolTip("share this limit among the running transactions: each gets "
+                                   "a TxProfile of the limit / N, resent when one starts or ends")
+        self.site_limit.setValue(float(settings.value("csms/site_limit", 0.0)))
+        self.form.addRow("Site limit:", self.site_limit)
+        self.inputs.append(self.site_limit)
         self._add_url_rows()
         self.add_security(server_security(settings, "csms"))
         # profile 3: how a client certificate is held to the charger presenting it
@@ -84,13 +96,15 @@ class CsmsPanel(ServerPanel):
         csms = FakeCsms(self.host.hub, listen, overrides=overrides,
                         tls=self.security.server_tls(), passwords=self.security.password(),
                         cert_check=self.cert_check.currentData(),
-                        require_subprotocol=not self.lenient.isChecked())
+                        require_subprotocol=not self.lenient.isChecked(),
+                        site_limit_w=self.site_limit.value() * 1000 or None)
         return csms
 
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
         self.host.settings.setValue("csms/cert_check", self.cert_check.currentData())
+        self.host.settings.setValue("csms/site_limit", self.site_limit.value())
         self.host.settings.setValue("csms/accept_no_subprotocol",
                                     "true" if self.lenient.isChecked() else "false")
         self.security.save_settings()

@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from .. import defaults, schemas
 from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..memory import IdleRelease
+from .site_limit import SiteLimit
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
@@ -111,7 +112,8 @@ class FakeCsms(ListeningRole):
                  call_timeout: float = 30.0, validate: bool = True,
                  tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
                  ping_interval: float | None = 30.0, require_subprotocol: bool = True,
-                 write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial"):
+                 write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial",
+                 site_limit_w: float | None = None):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -138,6 +140,8 @@ class FakeCsms(ListeningRole):
         self._server = None
         self.on_station = None  # callback(endpoint) when a charge point connects
         self.idle = IdleRelease()  # memory back to the system once every charger has left
+        # --site-limit: share the site's power among running transactions (TxProfiles)
+        self.site = SiteLimit(self, site_limit_w) if site_limit_w else None
 
     async def start(self) -> None:
         self._server = await serve(
@@ -194,6 +198,8 @@ class FakeCsms(ListeningRole):
         respond = functools.partial(self._respond, version)
         if common_name is not None and self.cert_check != "off":
             respond = functools.partial(self._respond_checking_serial, version, common_name, info)
+        if self.site is not None:
+            respond = self._following_transactions(respond, cp_id, version)
         endpoint = Endpoint(websocket, monitor, self.hub, side="csms", handler=respond,
                             response_timeout=self.call_timeout, write_timeout=self.write_timeout)
         self.stations[cp_id] = endpoint
@@ -205,9 +211,19 @@ class FakeCsms(ListeningRole):
         finally:
             if self.stations.get(cp_id) is endpoint:
                 del self.stations[cp_id]
+                if self.site is not None:
+                    self.site.disconnected(cp_id)
             self.idle.connections_now(len(self.stations))
             close_info(info, websocket)
             self.hub.publish(ConnectionClosedEvent(info))
+
+    def _following_transactions(self, respond, cp_id: str, version: str):
+        """`respond`, telling the site limit of each answer (transactions starting, ending)."""
+        async def answer(frame) -> dict:
+            response = await respond(frame)
+            self.site.answered(cp_id, version, frame, response)
+            return response
+        return answer
 
     def _refuse_connection(self, websocket, cp_id: str, note: str) -> None:
         record_refusal(self.hub, cp_id, "csms", remote_address(websocket), note, f"{cp_id}: {note}")

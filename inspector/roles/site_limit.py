@@ -1,0 +1,117 @@
+"""`csms --site-limit KW`: the fake CSMS as a site's load manager.
+
+The site's power is shared equally among the transactions running on it. Whenever one
+starts or ends (or its charger disconnects), every running transaction gets a TxProfile
+with its new share, in W: 1.6 SetChargingProfile on the transaction's connector, 2.0.1 on
+its EVSE. With a fleet of fake chargers (which honour profiles) this is a smart-charging
+test bench; against a real charger it shows whether it applies what it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ..versions import V16
+
+PROFILE_ID = 9_000  # one TxProfile id per transaction: PROFILE_ID + a running number
+STACK_LEVEL = 1
+
+
+@dataclass
+class _Transaction:
+    charge_point_id: str
+    version: str
+    where: int  # 1.6 connectorId, 2.0.1 evseId
+    transaction_id: int | str
+    profile_id: int
+
+
+class SiteLimit:
+    def __init__(self, csms, limit_w: float):
+        if limit_w <= 0:
+            raise ValueError("the site limit must be above 0 kW")
+        self.csms = csms
+        self.limit_w = limit_w
+        self.running: dict[tuple[str, str], _Transaction] = {}  # (cp, transaction id) -> tx
+        self._profile_ids = iter(range(PROFILE_ID, PROFILE_ID + 1_000_000))
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def share_w(self) -> float | None:
+        return round(self.limit_w / len(self.running), 1) if self.running else None
+
+    def answered(self, charge_point_id: str, version: str, frame, response: dict) -> None:
+        """The fake CSMS answered `frame` with `response`: follow transactions."""
+        action, payload = frame.action, frame.payload or {}
+        if version == V16 and action == "StartTransaction":
+            if (response.get("idTagInfo") or {}).get("status") == "Accepted":
+                self._started(charge_point_id, version, payload.get("connectorId", 1),
+                              response.get("transactionId"))
+        elif version == V16 and action == "StopTransaction":
+            self._ended(charge_point_id, payload.get("transactionId"))
+        elif action == "TransactionEvent":
+            info = payload.get("transactionInfo") or {}
+            if payload.get("eventType") == "Started":
+                evse = (payload.get("evse") or {}).get("id", 1)
+                self._started(charge_point_id, version, evse, info.get("transactionId"))
+            elif payload.get("eventType") == "Ended":
+                self._ended(charge_point_id, info.get("transactionId"))
+
+    def disconnected(self, charge_point_id: str) -> None:
+        gone = [key for key in self.running if key[0] == charge_point_id]
+        for key in gone:
+            del self.running[key]
+        if gone:
+            self._rebalance()
+
+    def _started(self, charge_point_id, version, where, transaction_id) -> None:
+        if transaction_id is None:
+            return
+        self.running[(charge_point_id, str(transaction_id))] = _Transaction(
+            charge_point_id, version, where, transaction_id, next(self._profile_ids))
+        self._rebalance()
+
+    def _ended(self, charge_point_id, transaction_id) -> None:
+        if self.running.pop((charge_point_id, str(transaction_id)), None) is not None:
+            self._rebalance()
+
+    def _rebalance(self) -> None:
+        """Send every running transaction its share, after the answer that changed it."""
+        task = asyncio.get_running_loop().create_task(self._send_shares())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_shares(self) -> None:
+        await asyncio.sleep(0)  # the CALLRESULT that started or ended a transaction goes first
+        share = self.share_w
+        if share is None:
+            return
+        for transaction in list(self.running.values()):
+            action, payload = tx_profile(transaction, share)
+            try:
+                answer = await self.csms.call(transaction.charge_point_id, action, payload)
+            except (LookupError, ConnectionError, OSError, asyncio.TimeoutError) as exc:
+                self.csms.hub.notice("warning", f"site limit: {transaction.charge_point_id}: "
+                                                f"{exc}", "csms")
+                continue
+            status = (answer.payload or {}).get("status") if answer.payload else None
+            if status != "Accepted":
+                self.csms.hub.notice(
+                    "warning", f"site limit: {transaction.charge_point_id} answered "
+                               f"{status or answer.type.value} to a TxProfile of {share:g} W",
+                    "csms")
+
+
+def tx_profile(transaction: _Transaction, limit_w: float) -> tuple[str, dict]:
+    """The SetChargingProfile that gives a transaction `limit_w` watts."""
+    schedule = {"chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_w}]}
+    profile = {"stackLevel": STACK_LEVEL, "chargingProfilePurpose": "TxProfile",
+               "chargingProfileKind": "Relative", "transactionId": transaction.transaction_id}
+    if transaction.version == V16:
+        return "SetChargingProfile", {"connectorId": transaction.where, "csChargingProfiles": {
+            "chargingProfileId": transaction.profile_id, **profile, "chargingSchedule": schedule}}
+    return "SetChargingProfile", {"evseId": transaction.where, "chargingProfile": {
+        "id": transaction.profile_id, **profile, "transactionId": str(transaction.transaction_id),
+        "chargingSchedule": [{"id": 1, **schedule}]}}
