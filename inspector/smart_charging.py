@@ -291,3 +291,46 @@ def composite_schedule(profiles, begin: float, duration: float, unit: str, *,
         out.append(Period(start, limit, phases))
     return out
 
+
+
+class ProfileHistory:
+    """One charger's charging profiles as its frames tell them (the accepted
+    Set/ClearChargingProfile calls, transactions starting and ending): the limit in force
+    at any instant, for the plot's limit line, live or from a capture."""
+
+    def __init__(self) -> None:
+        self.store = ProfileStore()
+        self.transactions: dict[int, tuple[float, str]] = {}  # connector -> (start, id)
+        self.limited = False  # a profile was ever accepted: there is a limit line to draw
+
+    def profile_set(self, payload: dict) -> None:
+        self.limited = True
+        connector = payload.get("connectorId", payload.get("evseId", 0))
+        body = payload.get("csChargingProfiles") or payload.get("chargingProfile") or {}
+        try:
+            self.store.install(parse_profile(body, connector))
+        except (ProfileError, KeyError, TypeError, ValueError):
+            pass  # the charger accepted what OCPP says to reject: nothing we can draw
+
+    def profile_cleared(self, payload: dict) -> None:
+        criteria = payload.get("chargingProfileCriteria") or payload
+        self.store.clear(profile_id=payload.get("id", payload.get("chargingProfileId")),
+                         connector=criteria.get("connectorId", criteria.get("evseId")),
+                         purpose=criteria.get("chargingProfilePurpose"),
+                         stack_level=criteria.get("stackLevel"))
+
+    def transaction_started(self, connector: int, moment: float, transaction_id) -> None:
+        self.transactions[connector] = (moment, str(transaction_id))
+
+    def transaction_ended(self, connector: int | None) -> None:
+        for where in ([connector] if connector is not None else list(self.transactions)):
+            self.transactions.pop(where, None)
+            self.store.end_transaction(where)
+
+    def limit_w(self, connector: int, moment: float, *, voltage: float = DEFAULT_VOLTAGE,
+                phases: int = DEFAULT_PHASES) -> float | None:
+        start, transaction_id = self.transactions.get(connector, (None, None))
+        found = limit_at(self.store.for_connector(connector), moment, "W",
+                         transaction_start=start, transaction_id=transaction_id,
+                         voltage=voltage, phases=phases)
+        return None if found is None else found[0]

@@ -456,13 +456,16 @@ class Capture:
         yield from self._plain("SELECT id, connection_id, direction, type, unique_id FROM frames"
                                " WHERE id < ? ORDER BY id", (before_id,))
 
-    def calls_of(self, actions, chunk: int = 20_000) -> Iterator[list[tuple]]:
-        """(id, connection_id, charge_point_id, time, action, raw) of the CALLs of these
-        actions, by id, a chunk at a time (meter values and statuses for the plot)."""
+    def frames_of(self, actions, chunk: int = 20_000) -> Iterator[list[tuple]]:
+        """(id, connection_id, charge_point_id, time, type, action, raw, request_id) of the
+        CALLs and CALLRESULTs of these actions, by id, a chunk at a time (meter values,
+        statuses and charging profiles for the plot)."""
         marks = ",".join("?" * len(actions))
-        cursor = self._plain("SELECT id, connection_id, charge_point_id, time, action, raw FROM"
-                             f" frames WHERE type = 'CALL' AND action IN ({marks}) ORDER BY id",
-                             tuple(actions))
+        request = "request_id" if "request_id" in self._columns() else "NULL"
+        cursor = self._plain(
+            f"SELECT id, connection_id, charge_point_id, time, type, action, raw, {request} FROM"
+            f" frames WHERE type IN ('CALL', 'CALLRESULT') AND action IN ({marks}) ORDER BY id",
+            tuple(actions))
         while True:
             rows = cursor.fetchmany(chunk)
             if not rows:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
+LIMIT_MEASURAND = "Power.Active.Import"  # the charging limit is drawn with the power
+LIMIT = "limit"  # the phase slot of a limit series key
 METER_ACTIONS = ("MeterValues", "TransactionEvent", "StopTransaction")
 
 # input unit -> (factor, display unit)
@@ -211,6 +213,31 @@ class MeterData:
         self.changed.add(point.key)
         return True
 
+    def add_limit(self, charge_point_id: str, connector: int | None, time: float,
+                  limit_w: float | None) -> None:
+        """The charging limit in force on a connector at `time` (None: none), drawn as the
+        series `(cp, connector, Power.Active.Import, "limit")` beside the measured power."""
+        key = (charge_point_id, connector, LIMIT_MEASURAND, LIMIT)
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = Series(LIMIT_MEASURAND, "kW")
+            self.units.setdefault(LIMIT_MEASURAND, "kW")
+        value = math.nan if limit_w is None else limit_w / 1000.0
+        if len(series.times) and time < series.times[-1]:
+            return  # out of order: the limit line only moves forward
+        if len(series.values) and (series.values[-1] == value or (
+                math.isnan(value) and math.isnan(series.values[-1]))) and len(series.times) > 1 \
+                and series.values[-2] == series.values[-1]:
+            series.times[-1] = time  # a flat stretch: move its end, no new point
+        else:
+            series.times.append(time)
+            series.values.append(value)
+        self.changed.add(key)
+
+    def connector_of(self, charge_point_id: str) -> int | None:
+        """The connector/EVSE this charge point's meter values last named."""
+        return self._connector.get(charge_point_id)
+
     def measurands(self) -> list[str]:
         return sorted(self.units)
 
@@ -227,4 +254,6 @@ def series_label(key: tuple) -> str:
     """'CP001 c1' or 'CP001 c1 L2' for a series key."""
     charge_point_id, connector, _measurand, phase = key
     label = charge_point_id if connector is None else f"{charge_point_id} c{connector}"
+    if phase == LIMIT:
+        return f"{label} limit"
     return f"{label} {phase}" if phase else label

@@ -7,8 +7,9 @@ phases of one charge point differ by line style). A time window follows the newe
 Curves are drawn clipped to the view and peak-decimated, and only the series that changed
 are handed to pyqtgraph, so a thousand curves of ten thousand points stay fluid.
 
-A second series per connector (the charging limit of the smart-charging work) belongs in
-`_curve_for`: it would be drawn in the same colour, dashed, from the same picker row.
+The charging limit in force on a connector (from the charging profiles its frames carry,
+see ui/session.py) is a series of its own beside the measured power: same colour, dashed,
+drawn as steps, with its own row in the picker ("CP001 c1 limit").
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
                                QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from .colours import ColourBook
-from .metering import MeterData, series_label
+from .metering import LIMIT, MeterData, series_label
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#222")
 REFRESH_MS = 250  # with a few curves; more curves are redrawn less often (`_interval`)
@@ -240,7 +241,7 @@ class MeterPlot(QWidget):
                 continue
             curve = self.curves.get(key)
             if curve is not None:
-                self._set_curve_data(curve, self._meters.series[key])
+                self._set_curve_data(curve, self._meters.series[key], key[3] == LIMIT)
         if new:
             self._add_series(sorted(new, key=_order))
         self._apply_window()
@@ -289,8 +290,11 @@ class MeterPlot(QWidget):
 
     @staticmethod
     def _style(key: tuple) -> Qt.PenStyle:
-        """Connector 1 solid, 2 dashed, ...; phases L2, L3 one step further."""
+        """Connector 1 solid, 2 dashed, ...; phases L2, L3 one step further; the charging
+        limit dashed, in its charge point's colour, beside the power it limits."""
         _cp, connector, _measurand, phase = key
+        if phase == LIMIT:
+            return Qt.PenStyle.DashLine
         rank = max(0, (connector or 1) - 1) + _PHASES.get((phase or "")[:2], 0)
         return _STYLES[rank % len(_STYLES)]
 
@@ -325,7 +329,7 @@ class MeterPlot(QWidget):
                                     autoDownsample=True, downsampleMethod="peak")
             self._view.addItem(curve)
             self.curves[key] = curve
-            self._set_curve_data(curve, self._meters.series[key])
+            self._set_curve_data(curve, self._meters.series[key], key[3] == LIMIT)
             self._restyle()
         return curve
 
@@ -344,7 +348,11 @@ class MeterPlot(QWidget):
                 curve.opts["antialias"] = smooth
                 curve.setPen(self._pen(key, smooth))  # re-applies the options
 
-    def _set_curve_data(self, curve, series) -> None:
+    def _set_curve_data(self, curve, series, limit: bool = False) -> None:
+        if limit:  # a step line: the limit holds from each change to the next; NaN = none
+            curve.setData(np.array(series.times, dtype=float), np.array(series.values, dtype=float),
+                          stepMode="left", connect="finite", symbol=None)
+            return
         markers = len(series.times) <= _SYMBOLS_UP_TO and len(self.curves) <= _SYMBOL_CURVES
         curve.setData(np.array(series.times, dtype=float), np.array(series.values, dtype=float),
                       symbol="o" if markers else None, symbolSize=6)

@@ -29,6 +29,8 @@ async def _until(condition, timeout: float, what: str) -> None:
 
 
 async def _session(window, out: Path) -> list[Path]:
+    from PySide6.QtCore import Qt
+
     from .framestore import FrameFilter
 
     roles = window.roles
@@ -125,6 +127,40 @@ async def _session(window, out: Path) -> list[Path]:
     window.splitter.setSizes(sizes)
     await fleet.shutdown()  # stop it: the next screenshots need no fleet traffic
     window.connections.hide_closed.setChecked(False)
+    window.log.bar.reset()
+
+    # smart charging: a fleet of 10 under a 22 kW site limit, limits and power on one chart
+    await roles.csms.shutdown()
+    roles.csms.site_limit.setValue(22.0)
+    roles.csms.start()
+    await _until(lambda: roles.csms.running, 10, "the fake CSMS with a site limit")
+    fleet.csms_url.setText(roles.csms.url.text())
+    fleet.count.setValue(10)
+    fleet.prefix.setText("SITE")
+    fleet.version.setCurrentText("1.6")
+    fleet.ramp_up.setValue(8.0)
+    fleet.duration.setValue(60.0)
+    fleet.meter_interval.setValue(1.0)
+    fleet.start()
+    await _until(lambda: fleet.fleet is not None and fleet.fleet.stats.booted == 10, 30,
+                 "the site's chargers")
+    await asyncio.sleep(10)  # transactions start and end: the shares follow
+    window.drain()
+    window.splitter.setSizes([200, sum(sizes) - 200])
+    window.tabs.setCurrentWidget(window.plot)
+    window.plot.select("Power.Active.Import")
+    window.plot.none_button.click()  # then three chargers: power (solid), limit (dashed)
+    window.plot.search.setText("SITE000")
+    for name in ("SITE0001 c1", "SITE0001 c1 limit", "SITE0004 c1", "SITE0004 c1 limit",
+                 "SITE0006 c1", "SITE0006 c1 limit"):
+        for item in window.plot.picker.findItems(name, Qt.MatchFlag.MatchExactly):
+            item.setCheckState(Qt.CheckState.Checked)
+    await asyncio.sleep(1.2)
+    await grab(window.plot, "plot-site-limit")
+    window.plot.search.clear()
+    window.plot.all_button.click()
+    window.splitter.setSizes(sizes)
+    await fleet.shutdown()
     window.log.bar.reset()
 
     # the Suites tab after an --auto conformance run with one failing case

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inspector import flags
+from inspector.smart_charging import ProfileHistory
 from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged,
                               Notice, opposite)
 
@@ -22,6 +23,10 @@ from .metering import METER_ACTIONS, MeterData
 
 _STATUS_ACTION = "StatusNotification"
 _PAYLOAD_ACTIONS = frozenset((*METER_ACTIONS, _STATUS_ACTION))
+# what the limit line follows: profiles accepted, transactions starting and ending
+_PROFILE_ACTIONS = frozenset(("SetChargingProfile", "ClearChargingProfile", "StartTransaction",
+                              "StopTransaction"))
+_FOLLOWED_ACTIONS = _PAYLOAD_ACTIONS | _PROFILE_ACTIONS
 
 
 @dataclass
@@ -161,6 +166,9 @@ class SessionData:
         self.stations = Stations()
         self.meters = MeterData()
         self._roles: dict[int, str] = {}  # connection id -> role (captures)
+        # charge point -> its charging profiles as its frames tell them (the limit line)
+        self.profiles: dict[str, ProfileHistory] = {}
+        self._asked: dict[int, tuple] = {}  # seq of a profile/transaction CALL -> its facts
 
     # ---- live: hub events ---------------------------------------------------------------
 
@@ -199,9 +207,10 @@ class SessionData:
                 roles[info.id] = info.role
                 self.stations.frame(info.id, info.charge_point_id, info.role, record.time,
                                     record.valid is False or bool(record.flags))
-                if record.frame.type.value == "CALL" and record.action in _PAYLOAD_ACTIONS:
-                    self._payload(info.id, info.charge_point_id, info.role, record.action,
-                                  record.frame.payload, record.time)
+                if record.action in _FOLLOWED_ACTIONS:
+                    self._follow(info.id, info.charge_point_id, info.role, record.time,
+                                 record.frame.type.value, record.action, record.frame.payload,
+                                 record.seq, record.request_seq)
         for event in unanswered:
             row = self.store.set_flags(event.record.seq, event.record.flags)
             if row is not None:
@@ -209,6 +218,70 @@ class SessionData:
                 if len(event.record.flags) == 1 and event.record.valid is not False:
                     self.stations.mark_error(event.record.connection.id)
         return result
+
+    def _follow(self, connection_id, charge_point_id, role, moment, kind, action, payload,
+                seq, request_seq) -> None:
+        """What a frame tells the views beyond the log: statuses, meter readings, and the
+        charging profiles in force (live and from a capture alike, in frame order)."""
+        if not isinstance(payload, dict):
+            return
+        if kind == "CALL":
+            if action in _PROFILE_ACTIONS:
+                if len(self._asked) > 10_000:  # calls never answered
+                    self._asked.clear()
+                self._asked[seq] = (charge_point_id, action, payload)
+                if action == "StopTransaction" and charge_point_id in self.profiles:
+                    self.profiles[charge_point_id].transaction_ended(None)
+            if action == "TransactionEvent":
+                self._transaction_event(charge_point_id, payload, moment)
+            if action in _PAYLOAD_ACTIONS:
+                self._payload(connection_id, charge_point_id, role, action, payload, moment)
+                history = self.profiles.get(charge_point_id)
+                if action in METER_ACTIONS and history is not None and history.limited:
+                    self._limit_point(charge_point_id, payload, moment)
+        elif kind == "CALLRESULT" and request_seq in self._asked:
+            self._answered(*self._asked.pop(request_seq), payload, moment)
+
+    def _history(self, charge_point_id: str) -> ProfileHistory:
+        history = self.profiles.get(charge_point_id)
+        if history is None:
+            history = self.profiles[charge_point_id] = ProfileHistory()
+        return history
+
+    def _answered(self, charge_point_id, action, asked: dict, answer: dict, moment) -> None:
+        history = self._history(charge_point_id)
+        if action in ("SetChargingProfile", "ClearChargingProfile"):
+            if answer.get("status") != "Accepted":
+                return
+            if action == "SetChargingProfile":
+                history.profile_set(asked)
+            else:
+                history.profile_cleared(asked)
+            self._limit_point(charge_point_id, asked, moment)
+        elif action == "StartTransaction" and \
+                (answer.get("idTagInfo") or {}).get("status") == "Accepted":
+            history.transaction_started(asked.get("connectorId", 1), moment,
+                                        answer.get("transactionId"))
+
+    def _transaction_event(self, charge_point_id, payload, moment) -> None:
+        history = self._history(charge_point_id)
+        evse = (payload.get("evse") or {}).get("id") or self.meters.connector_of(charge_point_id) or 1
+        if payload.get("eventType") == "Started":
+            history.transaction_started(evse, moment,
+                                        (payload.get("transactionInfo") or {}).get("transactionId"))
+        elif payload.get("eventType") == "Ended":
+            history.transaction_ended(evse)
+
+    def _limit_point(self, charge_point_id, payload, moment) -> None:
+        """The limit in force now, on the connector this payload names (or the last one
+        the charger's meter values named), for the plot's limit line."""
+        connector = payload.get("connectorId", payload.get("evseId"))
+        if not isinstance(connector, int) or connector == 0:
+            connector = self.meters.connector_of(charge_point_id)
+        if connector is None:
+            return
+        self.meters.add_limit(charge_point_id, connector, moment,
+                              self.profiles[charge_point_id].limit_w(connector, moment))
 
     def _payload(self, connection_id, charge_point_id, role, action, payload, time) -> None:
         if action == _STATUS_ACTION:
@@ -250,16 +323,17 @@ class SessionData:
             station.last_frame = float(last[i])
         self.stations.changed = True
 
-    def add_calls(self, rows) -> None:
-        """Meter values and statuses out of capture CALLs: (id, connection_id,
-        charge_point_id, time, action, raw) tuples."""
-        for _id, connection, charge_point_id, moment, action, raw in rows:
+    def add_frames(self, rows) -> None:
+        """Statuses, meter values and charging profiles out of capture frames: (id,
+        connection_id, charge_point_id, time, type, action, raw, request_id) tuples."""
+        for frame_id, connection, charge_point_id, moment, kind, action, raw, request in rows:
             try:
-                payload = json.loads(raw)[3]
+                message = json.loads(raw)
+                payload = message[3] if kind == "CALL" else message[2]
             except (ValueError, IndexError, TypeError, KeyError, RecursionError):
                 continue
-            self._payload(connection, charge_point_id, self._roles.get(connection, "?"), action,
-                          payload, moment)
+            self._follow(connection, charge_point_id, self._roles.get(connection, "?"), moment,
+                         kind, action, payload, frame_id, request)
 
 
 class CaptureLoad:
@@ -324,8 +398,8 @@ class CaptureLoad:
 
     def payloads(self):
         """Yields after each chunk of CALLs read for the plot and the statuses."""
-        for rows in self.capture.calls_of(sorted(_PAYLOAD_ACTIONS)):
-            self.session.add_calls(rows)
+        for rows in self.capture.frames_of(sorted(_FOLLOWED_ACTIONS)):
+            self.session.add_frames(rows)
             yield
 
 

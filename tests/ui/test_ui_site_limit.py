@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from PySide6.QtCore import Qt
+
 from test_ui_framelog_live import _stream
 from test_ui_window import start_csms
 from ui_helpers import until
@@ -36,3 +38,35 @@ def test_site_limit_from_the_panel_caps_a_fake_charger(qtbot, window, run):
                 if value.get("measurand") == "Power.Active.Import":
                     powers.append(float(value["value"]))
     assert powers and max(powers) <= 3700 * 1.02
+
+
+def test_the_limit_is_drawn_beside_the_power_live_and_from_the_capture(qtbot, window, run):
+    from ui.metering import LIMIT
+
+    window.roles.csms.site_limit.setValue(3.7)
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        charger = _stream(qtbot, window, url, "CP-LINE", 8)
+        await until(lambda: not charger.running, 60, "the charging session")
+        await until(lambda: not window._pending, 5, "the log")
+        window.show_view("meter-values")
+        window.plot.select("Power.Active.Import")
+        window.plot.flush()
+        def limits(meters):  # NaN (no limit in force) as None, so equal stretches compare
+            return {key: (list(s.times), [None if v != v else v for v in s.values])
+                    for key, s in meters.series.items() if key[3] == LIMIT}
+        live = limits(window.live.meters)
+        await asyncio.get_running_loop().run_in_executor(None, window.writer.flush)
+        await window.open_capture(window.live.path)
+        offline = limits(window.shown.meters)
+        return live, offline
+
+    import asyncio
+    live, offline = run(scenario(), 90)
+    key = ("CP-LINE", 1, "Power.Active.Import", LIMIT)
+    assert key in live and 3.7 in live[key][1]  # kW, at the charger's connector
+    assert offline == live  # the capture tells the same limits
+    assert "CP-LINE c1 limit" in window.plot.series_shown()
+    curve = window.plot.curves[key]
+    assert curve.opts["pen"].style() == Qt.PenStyle.DashLine
