@@ -26,6 +26,14 @@ def _version(text: str) -> str:
 GUI_VIEWS = ("log", "meter-values", "connections", "suites", "fleet")
 
 
+def _fault(text: str) -> tuple[float, str]:
+    from .roles.charger_faults import parse_fault
+    try:
+        return parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _kilowatts(text: str) -> float:
     try:
         value = float(text)
@@ -138,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     charger.add_argument("--stay", action="store_true",
                          help="after the session stay connected, heartbeating and answering the "
                               "CSMS, until Ctrl+C")
+    charger.add_argument("--fault", type=_fault, metavar="S:CODE",
+                         help="S seconds after connecting, the connector faults with CODE (e.g. "
+                              "30:GroundFailure; also HighTemperature, OverCurrentFailure, "
+                              "PowerMeterFailure, ConnectorLockFailure, EVCommunicationError, ...): "
+                              "a running transaction ends, the status is Faulted")
+    charger.add_argument("--fault-for", type=float, default=10.0, metavar="S",
+                         help="how long the fault lasts before the connector is Available again "
+                              "(default 10)")
     client_tls(charger)
 
     fleet = role("fleet", "run many simulated chargers in one process against a CSMS")

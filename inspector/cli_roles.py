@@ -184,11 +184,33 @@ async def _run_charger(hub, args) -> None:
         call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args)))
     await charger.connect()
     try:
-        await charger.run_session()
+        session = asyncio.create_task(charger.run_session())
+        if args.fault is None:
+            await session
+        else:
+            await _fault_during(charger, session, *args.fault, lasting=args.fault_for)
         if args.stay:
             await charger.keep_alive()
     finally:
         await charger.close()
+
+
+async def _fault_during(charger, session: asyncio.Task, after: float, code: str, *,
+                        lasting: float) -> None:
+    """--fault S:CODE: the connector faults S s after connecting, in or after the session,
+    and is Available again `lasting` s later."""
+    await asyncio.wait({session}, timeout=after)
+    if not session.done():
+        session.cancel()  # the fault ends the session where it is
+    try:
+        await session
+    except asyncio.CancelledError:
+        pass
+    print(f"{charger.charge_point_id}: fault {code}", file=sys.stderr)
+    await charger.fault(code)
+    await asyncio.sleep(lasting)
+    await charger.recover()
+    print(f"{charger.charge_point_id}: recovered from {code}", file=sys.stderr)
 
 
 async def _run_fleet(hub, args) -> None:

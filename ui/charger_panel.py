@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
+from inspector.roles.charger_faults import FAULTS
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel, SendTarget
@@ -96,12 +97,31 @@ class ChargerPanel(RolePanel):
         row.addWidget(self.send_button)
         row.addStretch(1)
         row.addWidget(self.stop_all)
+        # a hardware fault on the selected charger, and its recovery (inspector/roles/charger_faults.py)
+        self.fault_code = QComboBox()
+        self.fault_code.setObjectName("chargerFaultCode")
+        self.fault_code.addItems(sorted(FAULTS))
+        self.fault_code.setCurrentText("GroundFailure")
+        self.fault_button = QPushButton("Fault")
+        self.fault_button.setObjectName("chargerFault")
+        self.fault_button.setToolTip("the selected charger faults with this error code: a running "
+                                     "transaction ends, the connector reports Faulted")
+        self.recover_button = QPushButton("Recover")
+        self.recover_button.setObjectName("chargerRecover")
+        self.recover_button.setToolTip("the selected charger's connector is Available again")
+        faults = QHBoxLayout()
+        faults.addWidget(self.fault_code, 1)
+        faults.addWidget(self.fault_button)
+        faults.addWidget(self.recover_button)
         box = QVBoxLayout(group)
         box.addWidget(self.runs_table)
         box.addLayout(row)
+        box.addLayout(faults)
         self.layout_.addWidget(group, 1)
         self.runs: dict[str, ChargerRun] = {}
         self.send_button.clicked.connect(self._send)
+        self.fault_button.clicked.connect(self._fault)
+        self.recover_button.clicked.connect(self._recover)
         self.stop_all.clicked.connect(lambda: self.host.spawn(self.shutdown(), "stop chargers"))
         self.runs_table.itemSelectionChanged.connect(self._update_buttons)
         self._update_buttons()
@@ -217,6 +237,9 @@ class ChargerPanel(RolePanel):
         run = self.selected_run()
         self.stop_button.setEnabled(run is not None and run.running)
         self.send_button.setEnabled(run is not None and run.connected)
+        self.fault_button.setEnabled(run is not None and run.connected)
+        self.recover_button.setEnabled(run is not None and run.connected
+                                       and run.charger.fault_code is not None)
         self.stop_all.setEnabled(any(r.running for r in self.runs.values()))
         running = sum(r.running for r in self.runs.values())
         self.state.setText(f"{running} running" if running else "none running")
@@ -236,6 +259,25 @@ class ChargerPanel(RolePanel):
     @property
     def running(self) -> bool:
         return any(run.running for run in self.runs.values())
+
+    def _fault(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.connected:
+            code = self.fault_code.currentText()
+            self.host.spawn(self._on_charger(run, run.charger.fault(code), f"faulted: {code}"),
+                            f"fault on {run.charge_point_id}")
+
+    def _recover(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.connected:
+            self.host.spawn(self._on_charger(run, run.charger.recover(), None),
+                            f"recovery of {run.charge_point_id}")
+
+    async def _on_charger(self, run: ChargerRun, coroutine, state: str | None) -> None:
+        await self.host.on_roles(coroutine)
+        if state:
+            self._set_state(run, state)
+        self._update_buttons()
 
     def _send(self) -> None:
         run = self.selected_run()

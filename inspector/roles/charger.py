@@ -30,6 +30,7 @@ from .common import (ChargerError, charge_point_id_from_path, check_station_url,
                      remote_address, transport_limit)
 from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
+from .charger_faults import Faults
 from .charger_smart import SmartCharging, smart_charging_configuration
 from .meter import Meter
 
@@ -54,7 +55,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeCharger(AnswersCsms, SmartCharging):
+class FakeCharger(AnswersCsms, SmartCharging, Faults):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
@@ -201,11 +202,12 @@ class FakeCharger(AnswersCsms, SmartCharging):
             await asyncio.sleep(min(interval, 2))  # Pending: retry, kept short for labs
         raise ChargerError(f"BootNotification still {status} after {retries} retries")
 
-    async def send_status(self, status: str, connector: int | None = None) -> None:
+    async def send_status(self, status: str, connector: int | None = None, *,
+                          error_code: str = "NoError") -> None:
         connector = self.options.connector if connector is None else connector
         self.status = status
         if self.v16:
-            payload = {"connectorId": connector, "errorCode": "NoError", "status": status,
+            payload = {"connectorId": connector, "errorCode": error_code, "status": status,
                        "timestamp": _now()}
         else:
             v2 = {"Preparing": "Occupied", "Charging": "Occupied", "Finishing": "Occupied",
@@ -280,16 +282,19 @@ class FakeCharger(AnswersCsms, SmartCharging):
                                             "meterValue": [{"timestamp": _now(),
                                                             "sampledValue": sample.v2()}]})
 
-    async def stop_transaction(self, reason: str = "Local") -> None:
+    async def stop_transaction(self, reason: str = "Local", *, fault: bool = False) -> None:
+        """End the transaction; `fault`: it ends because the hardware tripped (2.0.1 trigger
+        AbnormalCondition), and the connector is not Finishing but about to be Faulted."""
         if self.transaction_id is None:
             return
         self.meter.sample()
         if self.v16:
             await self.call("StopTransaction", self._stop_payload(reason, self.options.id_tag))
         else:
-            trigger = {"Local": "StopAuthorized", "Remote": "RemoteStop",
-                       "SoftReset": "ResetCommand", "HardReset": "ResetCommand",
-                       "ImmediateReset": "ResetCommand"}.get(reason, "StopAuthorized")
+            trigger = "AbnormalCondition" if fault else {
+                "Local": "StopAuthorized", "Remote": "RemoteStop", "SoftReset": "ResetCommand",
+                "HardReset": "ResetCommand", "ImmediateReset": "ResetCommand"}.get(reason,
+                                                                                 "StopAuthorized")
             await self._transaction_event(
                 "Ended", trigger, {"transactionId": self.transaction_id, "stoppedReason": reason,
                                    "chargingState": "Idle"},
@@ -298,7 +303,8 @@ class FakeCharger(AnswersCsms, SmartCharging):
         self.transaction_started_at = None
         self.profiles.end_transaction(self.options.connector)  # TxProfiles end with it
         self.meter.stop()
-        await self.send_status("Finishing")
+        if not fault:
+            await self.send_status("Finishing")
 
     async def unplug(self) -> None:
         await self.send_status("Available")

@@ -1,0 +1,42 @@
+"""The fake charger panel's Fault and Recover buttons, on a charger connected to the
+window's fake CSMS: the frames say Faulted with the chosen error code, then Available."""
+
+from __future__ import annotations
+
+import json
+
+from test_ui_window import click, start_charger, start_csms
+from ui_helpers import until
+
+
+def statuses(window, charge_point: str) -> list[tuple[str, str]]:
+    store = window.live.store
+    out = []
+    for i in range(store.count):
+        row = store.row(i)
+        if row.action == "StatusNotification" and row.type == "CALL" and \
+                row.charge_point_id == charge_point and row.role == "charger":
+            payload = json.loads(store.raw(i))[3]
+            out.append((payload["status"], payload["errorCode"]))
+    return out
+
+
+def test_fault_and_recover_buttons(qtbot, window, run):
+    panel = window.roles.charger
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        await start_charger(qtbot, window, "CP-FAULT", meter_values=2)
+        panel.runs_table.selectRow(0)
+        assert panel.fault_button.isEnabled() and not panel.recover_button.isEnabled()
+        panel.fault_code.setCurrentText("OverCurrentFailure")
+        click(qtbot, panel.fault_button)
+        await until(lambda: ("Faulted", "OverCurrentFailure") in statuses(window, "CP-FAULT")
+                    and not window._pending, 10, "the Faulted status")
+        await until(lambda: panel.recover_button.isEnabled(), 5, "Recover")
+        click(qtbot, panel.recover_button)
+        await until(lambda: statuses(window, "CP-FAULT")[-1] == ("Available", "NoError"), 10,
+                    "the recovery")
+
+    run(scenario(), 60)
