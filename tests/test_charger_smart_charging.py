@@ -3,6 +3,7 @@ the next meter value respects it, GetCompositeSchedule reports it, clearing lift
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -101,5 +102,42 @@ async def test_profiles_a_charger_must_refuse(version):
             assert answer["status"] == "Rejected"
             if version != "1.6":
                 assert "start at 0" in answer["statusInfo"]["additionalInfo"]
+        finally:
+            await charger.close()
+
+
+async def test_get_charging_profiles_reports_what_is_installed():
+    events = []
+    hub = Hub()
+    hub.subscribe(events.append)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-GP", version="2.0.1"))
+        await charger.connect()
+        try:
+            await charger.boot()
+            station = server.stations["CP-GP"]
+            default = {"evseId": 0, "chargingProfile": {
+                "id": 3, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute", "chargingSchedule": [{
+                    "id": 1, "startSchedule": iso(1_795_600_800.0), "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}]}}
+            assert (await station.call("SetChargingProfile", default)).payload["status"] == "Accepted"
+            none = await station.call("GetChargingProfiles", {
+                "requestId": 1, "chargingProfile": {"chargingProfilePurpose": "TxProfile"}})
+            assert none.payload["status"] == "NoProfiles"
+            found = await station.call("GetChargingProfiles", {
+                "requestId": 2, "chargingProfile": {"chargingProfilePurpose": "TxDefaultProfile"}})
+            assert found.payload["status"] == "Accepted"
+            for _ in range(100):  # the report follows the answer (bounded wait)
+                reports = [e.record for e in events if isinstance(e, FrameLogged)
+                           and e.record.action == "ReportChargingProfiles"
+                           and e.record.type.value == "CALL"]
+                if reports:
+                    break
+                await asyncio.sleep(0.05)
+            report = json.loads(reports[0].frame.raw)[3]
+            assert reports[0].valid is not False
+            assert (report["requestId"], report["evseId"], report["tbc"]) == (2, 0, False)
+            assert [p["id"] for p in report["chargingProfile"]] == [3]
         finally:
             await charger.close()

@@ -125,6 +125,36 @@ class SmartCharging:
                 "schedule": {"evseId": where, "duration": duration, "scheduleStart": iso(now),
                              "chargingRateUnit": unit, "chargingSchedulePeriod": schedule_periods}}
 
+    async def _handle_GetChargingProfiles(self, payload) -> dict:
+        """2.0.1 K09: the installed profiles matching the criteria, reported afterwards in
+        ReportChargingProfiles (one per EVSE), or NoProfiles."""
+        criterion = payload.get("chargingProfile") or {}
+        evse = payload.get("evseId")
+        ids = criterion.get("chargingProfileId")
+        purpose = criterion.get("chargingProfilePurpose")
+        level = criterion.get("stackLevel")
+        sources = criterion.get("chargingLimitSource")
+        found = [p for p in self.profiles.profiles
+                 if (evse is None or p.connector == evse)
+                 and (not ids or p.id in ids)
+                 and (purpose is None or p.purpose_name == purpose)
+                 and (level is None or p.stack_level == level)
+                 and (not sources or "CSO" in sources)]
+        if not found:
+            return {"status": "NoProfiles"}
+        self._later(self._report_profiles(payload["requestId"], found))
+        return {"status": "Accepted"}
+
+    async def _report_profiles(self, request_id: int, profiles) -> None:
+        by_evse: dict[int, list] = {}
+        for profile in profiles:
+            by_evse.setdefault(profile.connector, []).append(profile.raw)
+        evses = sorted(by_evse)
+        for n, evse in enumerate(evses):
+            await self.call("ReportChargingProfiles", {
+                "requestId": request_id, "chargingLimitSource": "CSO", "evseId": evse,
+                "chargingProfile": by_evse[evse], "tbc": n < len(evses) - 1})
+
     def _own_limit(self, unit: str) -> float:
         """What the charger draws at most without any profile, in `unit`."""
         watts = self.meter.max_power_w
