@@ -23,7 +23,7 @@ def _version(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-GUI_VIEWS = ("log", "meter-values", "connections", "suites", "fleet")
+GUI_VIEWS = ("log", "meter-values", "connections", "profiles", "suites", "fleet")
 
 
 def _fault(text: str) -> tuple[float, str]:

@@ -261,6 +261,10 @@ class FrameStore:
     def seq(self, row: int) -> int:
         return int(self._seq.data[row])
 
+    def last_time(self) -> float:
+        """The time of the last frame (0.0 when there is none)."""
+        return float(self._time.data[self.count - 1]) if self.count else 0.0
+
     def type_name(self, row: int) -> str:
         return TYPES[self._type.data[row]]
 

@@ -39,6 +39,7 @@ from .framelog import FrameLog
 from .lag import LagMeter
 from .model import FrameTableModel
 from .plot import MeterPlot
+from .profiles_view import ChargingProfilesView
 from .roles import RoleTabs, SendTarget, describe
 from .send import SendFrameDialog
 from .session import SessionData
@@ -116,6 +117,8 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.tabs.addTab(self.detail, "Detail")
         self.tabs.addTab(self.connections, "Connections")
         self.tabs.addTab(self.plot, "Meter values")
+        self.profiles_view = ChargingProfilesView()
+        self.tabs.addTab(self.profiles_view, "Charging profiles")
         self.tabs.addTab(self.messages, "Messages")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.log)
@@ -171,6 +174,8 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         session.rows_changed.connect(self._refresh_detail)
         session.stations_changed.connect(self.connections.refresh)
         session.meters_changed.connect(self.plot.refresh)
+        session.rows_appended.connect(self.profiles_view.rows_appended)
+        self.profiles_view.set_session(self.live, True)
 
     @property
     def shown(self) -> SessionData:
@@ -182,6 +187,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.log.session_shown()
         self.connections.refresh(session.stations)
         self.plot.set_data(session.meters, session.stations.colours)
+        self.profiles_view.set_session(session, session is self.live)
         self.detail.show_row(None, -1)
         self._update_title()
         self._update_stats()

@@ -66,7 +66,8 @@ class WindowActions:
         if name == "suites":
             self.suites.reveal()
             return
-        pages = {"log": self.detail, "meter-values": self.plot, "connections": self.connections}
+        pages = {"log": self.detail, "meter-values": self.plot, "connections": self.connections,
+                 "profiles": self.profiles_view}
         self.main_tabs.setCurrentWidget(self.splitter)
         self.tabs.setCurrentWidget(pages[name])
 

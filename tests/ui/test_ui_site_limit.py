@@ -8,7 +8,7 @@ import json
 from PySide6.QtCore import Qt
 
 from test_ui_framelog_live import _stream
-from test_ui_window import start_csms
+from test_ui_window import click, start_csms
 from ui_helpers import until
 
 
@@ -70,3 +70,33 @@ def test_the_limit_is_drawn_beside_the_power_live_and_from_the_capture(qtbot, wi
     assert "CP-LINE c1 limit" in window.plot.series_shown()
     curve = window.plot.curves[key]
     assert curve.opts["pen"].style() == Qt.PenStyle.DashLine
+
+
+def test_the_charging_profiles_view_shows_the_installed_profile_and_its_schedule(
+        qtbot, window, run):
+    window.roles.csms.site_limit.setValue(3.7)
+    view = window.profiles_view
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel = window.roles.charger
+        panel.csms_url.setText(url)
+        panel.charge_point.setText("CP-VIEW")
+        panel.meter_values.setValue(400)
+        panel.interval.setValue(0.05)
+        panel.stay.setChecked(False)
+        click(qtbot, panel.start_button)
+        run_ = panel.runs["CP-VIEW"]
+        await until(lambda: "CP-VIEW" in window.live.profiles
+                    and window.live.profiles["CP-VIEW"].limited and not window._pending, 30,
+                    "the TxProfile in the frames")
+        window.show_view("profiles")
+        view.refresh()
+        assert view.charge_point.currentText() == "CP-VIEW"
+        assert view.profiles.rowCount() == 1
+        assert view.profiles.item(0, 2).text() == "TxProfile"
+        assert view.profiles.item(0, 7).text() == "0 s: 3700 W"
+        assert view.composite.item(0, 1).text() == "3700"
+        run_.task.cancel()
+
+    run(scenario(), 60)
