@@ -135,7 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "to answer without one and close; default)")
 
     charger = role("charger", "simulate a charger running one charging session against a CSMS")
-    charger.add_argument("--url", required=True, help="CSMS URL ending in the charge point id")
+    charger.add_argument("--url", help="CSMS URL ending in the charge point id (required)")
+    charger.add_argument("--model", metavar="NAME|FILE",
+                         help="what the charger is: a built-in model (see --list-models) or a "
+                              "JSON model file (see README); default ac-7kw")
+    charger.add_argument("--list-models", action="store_true",
+                         help="list the built-in charger models and exit")
     charger.add_argument("--version", dest="ocpp_version", type=_version, default="1.6",
                          help="OCPP version: 1.6, 2.0.1 or 2.1 (default 1.6)")
     charger.add_argument("--meter-values", type=int, default=3, metavar="N")
@@ -158,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fleet = role("fleet", "run many simulated chargers in one process against a CSMS")
     fleet.add_argument("--url", required=True, help="CSMS base URL; charge point ids are appended")
+    fleet.add_argument("--model", metavar="NAME|FILE",
+                       help="the chargers' model (built-in name or JSON file; charger "
+                            "--list-models); default ac-7kw")
     fleet.add_argument("--count", type=int, default=10, metavar="N")
     fleet.add_argument("--version", dest="ocpp_version", type=_version, default="1.6")
     fleet.add_argument("--prefix", default="CP", help="charge point id prefix (default CP)")

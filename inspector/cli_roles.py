@@ -181,7 +181,8 @@ async def _run_charger(hub, args) -> None:
     charger = FakeCharger(hub, ChargerOptions(
         url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
         interval=args.interval, password=args.password, max_size=args.max_size,
-        call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args)))
+        call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args),
+        model=getattr(args, "charger_model", None)))
     await charger.connect()
     try:
         session = asyncio.create_task(charger.run_session())
@@ -220,7 +221,8 @@ async def _run_fleet(hub, args) -> None:
         url=args.url, count=args.count, version=args.ocpp_version, prefix=args.prefix,
         ramp_up=args.ramp_up, duration=args.duration, scenario=args.scenario,
         meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
-        password=args.password, tls=client_tls_from(args)),
+        password=args.password, tls=client_tls_from(args),
+        model=getattr(args, "charger_model", None)),
         log_every=0 if args.no_log else args.log_every, log_hub=hub)
     interactive = sys.stderr.isatty()
 
@@ -316,22 +318,36 @@ def event_loop_factory():
 
 def _check_arguments(args) -> None:
     from .roles.common import check_station_url, check_ws_url
+    from .roles.charger_models import ModelError, load_model
     from .roles.csms import OverrideError, load_overrides
     try:
         if args.verb == "charger":
+            if not args.url:
+                raise ValueError("the charger needs --url ws://HOST:PORT/<charge point id>")
             check_station_url(args.url)
+        if args.verb in ("charger", "fleet") and args.model:
+            args.charger_model = load_model(args.model)
         elif args.verb == "proxy":
             check_ws_url(args.upstream)
         elif args.verb == "csms" and args.overrides:
             load_overrides(args.overrides)
-    except (ValueError, OverrideError) as exc:
+    except (ValueError, OverrideError, ModelError) as exc:
         raise UserError(str(exc)) from None
+
+
+def list_models() -> int:
+    from .roles.charger_models import BUILT_IN
+    for name, model in BUILT_IN.items():
+        print(f"{name:<10} {model.summary()}  ({model.description})")
+    return EXIT_OK
 
 
 def run_role(args) -> int:
     from .roles.charger import ChargerError
     from .roles.csms import OverrideError
     from .tls import TlsError
+    if args.verb == "charger" and args.list_models:
+        return list_models()
     _check_arguments(args)  # before a capture file is made for a role that cannot start
     hub = Hub()
     hub.subscribe(_printer(args.quiet or args.verb == "fleet"))

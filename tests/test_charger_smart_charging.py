@@ -10,6 +10,7 @@ import pytest
 
 from inspector.events import FrameLogged, Hub
 from inspector.roles.charger import ChargerOptions, FakeCharger
+from inspector.roles.charger_models import BUILT_IN
 from inspector.smart_charging import iso
 from tests.roles_helpers import csms, running
 
@@ -49,14 +50,15 @@ async def test_a_tx_profile_caps_the_next_meter_value_and_the_composite_schedule
     hub.subscribe(lambda e: isinstance(e, FrameLogged) and power_of(e) is not None
                   and seen.append(power_of(e)))
     async with running(csms()) as server:
-        charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-SC", version=version))
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-SC", version=version,
+                                                  model=BUILT_IN["ac-11kw"]))
         await charger.connect()
         try:
             await charger.boot()
             await charger.plug_in()
             await charger.start_transaction()
             await charger.send_meter_values()
-            assert seen[-1] > 7000  # drawing freely
+            assert seen[-1] > 10_500  # an 11 kW charger drawing freely
             station = server.stations["CP-SC"]
             action, payload = tx_profile(version, charger.transaction_id)
             answer = await station.call(action, payload)
@@ -72,7 +74,7 @@ async def test_a_tx_profile_caps_the_next_meter_value_and_the_composite_schedule
             clear = ({"id": 7} if version == "1.6" else {"chargingProfileId": 7})
             assert (await station.call("ClearChargingProfile", clear)).payload["status"] == "Accepted"
             await charger.send_meter_values()
-            assert seen[-1] > 7000  # lifted
+            assert seen[-1] > 10_500  # lifted
             assert (await station.call("ClearChargingProfile", clear)).payload["status"] == "Unknown"
         finally:
             await charger.close()

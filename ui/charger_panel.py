@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from inspector.roles.charger_faults import FAULTS
+from inspector.roles.charger_models import BUILT_IN
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel, SendTarget
@@ -54,6 +55,14 @@ class ChargerPanel(RolePanel):
         self.version.setObjectName("chargerVersion")
         self.version.addItems(list(VERSIONS))
         self.version.setCurrentText(settings.value("charger/version", VERSIONS[0]))
+        self.model = QComboBox()
+        self.model.setObjectName("chargerModel")
+        for name, model in BUILT_IN.items():
+            self.model.addItem(f"{name} — {model.summary()}", name)
+        self.model.setToolTip("what the charger is: vendor, model and firmware in its boot, the "
+                              "power it draws (charger --list-models; a JSON model: --model FILE)")
+        self.model.setCurrentIndex(max(0, self.model.findData(settings.value("charger/model",
+                                                                             "ac-7kw"))))
         self.meter_values = QSpinBox()
         self.meter_values.setObjectName("chargerMeterValues")
         self.meter_values.setRange(0, 100_000)
@@ -73,6 +82,7 @@ class ChargerPanel(RolePanel):
         self.form.addRow("CSMS URL:", self.csms_url)
         self.form.addRow("Charge point id:", self.charge_point)
         self.form.addRow("OCPP version:", self.version)
+        self.form.addRow("Model:", self.model)
         self.form.addRow("Meter values:", self.meter_values)
         self.form.addRow("Interval:", self.interval)
         self.form.addRow("Id tag:", self.id_tag)
@@ -138,6 +148,7 @@ class ChargerPanel(RolePanel):
         s.setValue("charger/url", self.csms_url.text())
         s.setValue("charger/charge_point", self.charge_point.text())
         s.setValue("charger/version", self.version.currentText())
+        s.setValue("charger/model", self.model.currentData())
         s.setValue("charger/meter_values", self.meter_values.value())
         s.setValue("charger/interval", self.interval.value())
         s.setValue("charger/id_tag", self.id_tag.text())
@@ -156,7 +167,8 @@ class ChargerPanel(RolePanel):
                                      id_tag=self.id_tag.text().strip() or "TAG0001",
                                      meter_values=self.meter_values.value(),
                                      interval=self.interval.value(),
-                                     password=self.security.password(), tls=tls)
+                                     password=self.security.password(), tls=tls,
+                                     model=BUILT_IN[self.model.currentData()])
             charger = FakeCharger(self.host.hub, options)
         except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError)
             self.fail(str(exc))

@@ -31,6 +31,7 @@ from .common import (ChargerError, charge_point_id_from_path, check_station_url,
 from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
 from .charger_faults import Faults
+from .charger_models import BUILT_IN, ChargerModel
 from .charger_smart import SmartCharging, smart_charging_configuration
 from .meter import Meter
 
@@ -49,6 +50,7 @@ class ChargerOptions:
     validate: bool = True
     configuration: dict = field(default_factory=dict)
     tls: ClientTls | None = None  # wss:// trust and client certificate (profiles 2 and 3)
+    model: ChargerModel | None = None  # None: the default single-phase 7.36 kW wallbox
 
 
 def _now() -> str:
@@ -64,13 +66,16 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
         self.version = options.version
         self.v16 = options.version == V16
         self.endpoint: Endpoint | None = None
-        self.meter = Meter()
+        self.model = options.model or BUILT_IN["ac-7kw"]
+        self.meter = Meter(power_w=self.model.power_w, voltage=self.model.voltage,
+                           phases=1 if self.model.current == "DC" else self.model.phases)
         self.transaction_id: str | int | None = None
         self.seq_no = 0
         self.status = "Available"
         self.heartbeat_interval = 300
         self.config = initial_configuration(self.v16)
         self.config.update(smart_charging_configuration(self.v16))
+        self.config.update({k: (v, False) for k, v in self.model.configuration.items()})
         self.profiles = ProfileStore()  # charging profiles a CSMS installed (charger_smart.py)
         self.transaction_started_at: float | None = None
         self.config.update({k: (str(v), False) for k, v in options.configuration.items()})
@@ -181,12 +186,14 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
         with `retry_rejected` a Rejected answer is retried after the granted interval, as
         OCPP asks, instead of raising."""
         serial = self.serial_number()
-        payload = ({"chargePointVendor": defaults.VENDOR, "chargePointModel": defaults.MODEL,
-                    "chargePointSerialNumber": serial[:25], "firmwareVersion": "0.1.0"}
+        model = self.model
+        payload = ({"chargePointVendor": model.vendor[:20], "chargePointModel": model.model[:20],
+                    "chargePointSerialNumber": serial[:25], "firmwareVersion": model.firmware[:50]}
                    if self.v16 else
                    {"reason": reason or "PowerUp",
-                    "chargingStation": {"model": defaults.MODEL, "vendorName": defaults.VENDOR,
-                                        "serialNumber": serial[:25], "firmwareVersion": "0.1.0"}})
+                    "chargingStation": {"model": model.model[:20], "vendorName": model.vendor[:50],
+                                        "serialNumber": serial[:25],
+                                        "firmwareVersion": model.firmware[:50]}})
         for _ in range(retries + 1):
             answer = await self.call("BootNotification", payload)
             status = answer.get("status")

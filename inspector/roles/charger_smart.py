@@ -3,9 +3,9 @@ GetCompositeSchedule by the OCPP rules (inspector.smart_charging), and its meter
 draws more than the composite limit in force, from the next meter value on.
 
 A mixin of `FakeCharger` (1.6 Smart Charging profile; 2.0.1 block K): SetChargingProfile,
-ClearChargingProfile, GetCompositeSchedule. The charger is one connector/EVSE, AC,
-single-phase at the meter's nominal voltage: a limit in A becomes W with the period's
-number of phases, else the charger's one.
+ClearChargingProfile, GetCompositeSchedule. The charger is one connector/EVSE with its
+model's supply (charger_models.py): a limit in A becomes W with the model's voltage and the
+period's number of phases, else the model's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 
 from ..smart_charging import (ProfileError, ProfileStore, composite_schedule, iso, limit_at,
                               parse_profile)
-from .meter import NOMINAL_VOLTAGE, PHASES
 
 _CONFIG_16 = {  # the Smart Charging profile's configuration keys (read-only here)
     "ChargeProfileMaxStackLevel": ("10", True),
@@ -48,7 +47,7 @@ class SmartCharging:
                          time.time() if now is None else now, "W",
                          transaction_start=self.transaction_started_at,
                          transaction_id=None if self.transaction_id is None else str(self.transaction_id),
-                         voltage=NOMINAL_VOLTAGE, phases=PHASES)
+                         voltage=self.meter.voltage, phases=self.meter.phases)
         return None if found is None else found[0]
 
     def apply_limit(self) -> None:
@@ -112,7 +111,8 @@ class SmartCharging:
             self.profiles.for_connector(self.options.connector), now, duration, unit,
             transaction_start=self.transaction_started_at,
             transaction_id=None if self.transaction_id is None else str(self.transaction_id),
-            default_limit=self._own_limit(unit), voltage=NOMINAL_VOLTAGE, phases=PHASES)
+            default_limit=self._own_limit(unit), voltage=self.meter.voltage,
+            phases=self.meter.phases)
         # 1.6 limits are multiples of 0.1 (its schema); 2.0.1 takes the same precision
         schedule_periods = [{"startPeriod": p.start, "limit": round(p.limit, 1),
                              **({"numberPhases": p.phases} if p.phases else {})} for p in periods]
@@ -158,4 +158,4 @@ class SmartCharging:
     def _own_limit(self, unit: str) -> float:
         """What the charger draws at most without any profile, in `unit`."""
         watts = self.meter.max_power_w
-        return round(watts if unit == "W" else watts / (NOMINAL_VOLTAGE * PHASES), 1)
+        return round(watts if unit == "W" else watts / (self.meter.voltage * self.meter.phases), 1)

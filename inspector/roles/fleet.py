@@ -35,6 +35,7 @@ class FleetOptions:
     heartbeat_interval: float | None = None  # None: what the CSMS grants in BootNotification
     password: str | None = None
     tls: object = None  # inspector.tls.ClientTls for wss:// URLs
+    model: object = None  # inspector.roles.charger_models.ChargerModel; None: the default
 
     def __post_init__(self):
         if self.scenario not in SCENARIOS:
@@ -130,7 +131,8 @@ class Fleet:
         for index in range(options.count):
             charger = FakeCharger(self._hub_for(index), ChargerOptions(
                 url=f"{base}/{options.prefix}{index + 1:0{width}d}", version=options.version,
-                password=options.password, interval=options.meter_interval, tls=options.tls))
+                password=options.password, interval=options.meter_interval, tls=options.tls,
+                model=options.model))
             self.chargers.append(charger)
         delay = options.ramp_up / options.count if options.count else 0
         self._tasks = [asyncio.create_task(self._member(i, c, i * delay, deadline))

@@ -42,8 +42,11 @@ class Sample:
 
 
 class Meter:
-    def __init__(self, *, power_w: float = 7360.0, soc: float = 20.0, clock=time.monotonic):
+    def __init__(self, *, power_w: float = 7360.0, soc: float = 20.0, clock=time.monotonic,
+                 voltage: float = NOMINAL_VOLTAGE, phases: int = PHASES):
         self.clock = clock
+        self.voltage = voltage
+        self.phases = phases
         self.energy_wh = 0.0
         self.max_power_w = power_w
         self.soc = soc
@@ -71,6 +74,7 @@ class Meter:
             self.energy_wh += power * (now - self._since) / 3600.0
             self.soc = min(100.0, self.soc + power * (now - self._since) / 3600.0 / BATTERY_WH * 100)
             self._since = now
-        voltage = NOMINAL_VOLTAGE + 2.0 * math.sin(self._ticks / 5)
-        self.last = Sample(self.energy_wh, power, voltage, power / voltage, self.soc)
+        voltage = self.voltage + 2.0 * math.sin(self._ticks / 5)
+        # the current per phase (AC), or the DC current
+        self.last = Sample(self.energy_wh, power, voltage, power / voltage / self.phases, self.soc)
         return self.last

@@ -40,3 +40,30 @@ def test_fault_and_recover_buttons(qtbot, window, run):
                     "the recovery")
 
     run(scenario(), 60)
+
+
+def test_the_model_picked_in_the_panel_is_what_the_charger_is(qtbot, window, run):
+    panel = window.roles.charger
+    panel.model.setCurrentIndex(panel.model.findData("ac-11kw"))
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        await start_charger(qtbot, window, "CP-MODEL", meter_values=2)
+
+    run(scenario(), 60)
+    store = window.live.store
+    boot = powers = None
+    powers = []
+    for i in range(store.count):
+        row = store.row(i)
+        if row.charge_point_id != "CP-MODEL" or row.role != "charger" or row.type != "CALL":
+            continue
+        payload = json.loads(store.raw(i))[3]
+        if row.action == "BootNotification":
+            boot = payload
+        elif row.action == "MeterValues":
+            powers += [float(v["value"]) for v in payload["meterValue"][0]["sampledValue"]
+                       if v.get("measurand") == "Power.Active.Import"]
+    assert boot["chargePointModel"] == "AC 11"
+    assert powers and min(powers) > 10_500

@@ -1,0 +1,66 @@
+"""Charger models: built-in and from a JSON file, checked on load, and what a charger of
+that model says and draws, over real sockets and from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import pytest
+
+from inspector.roles.charger_models import BUILT_IN, ModelError, load_model
+from inspector.store import Capture
+from tests.roles_helpers import csms, running
+
+
+def test_built_in_models_and_their_power():
+    assert {name: round(model.power_w) for name, model in BUILT_IN.items()} == {
+        "ac-7kw": 7360, "ac-11kw": 11040, "ac-22kw": 22080, "dc-150kw": 150000}
+    assert load_model("ac-22kw") is BUILT_IN["ac-22kw"]
+
+
+@pytest.mark.parametrize("content,reason", [
+    ('{"vendor": "A", "colour": "red"}', "unknown field"),
+    ('{"phases": 4}', "phases"),
+    ('{"current": "DC"}', "needs max_power_w"),
+    ('{"max_current_a": -1}', "above 0"),
+    ('{"phases": "3"}', "wrong type"),
+    ('[1, 2]', "JSON object"),
+    ('{"vendor": ', "cannot read"),
+])
+def test_bad_model_files_are_refused_with_the_reason(tmp_path, content, reason):
+    path = tmp_path / "model.json"
+    path.write_text(content)
+    with pytest.raises(ModelError, match=reason):
+        load_model(str(path))
+
+
+async def test_a_charger_of_a_model_file_boots_as_it_and_draws_its_power(tmp_path):
+    path = tmp_path / "wallbox.json"
+    path.write_text(json.dumps({"vendor": "Acme", "model": "Wallbox 22", "firmware": "2.4.1",
+                                "phases": 3, "max_current_a": 32,
+                                "configuration": {"MeterValueSampleInterval": "30"}}))
+    async with running(csms()) as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inspector", "charger", "--url", server.url + "ACME1",
+            "--model", str(path), "--meter-values", "2", "--interval", "0.05",
+            "--db", str(tmp_path / "c.db"), "-q",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    capture = Capture(tmp_path / "c.db")
+    boot = json.loads(next(capture.frames(action="BootNotification", type="CALL"))["raw"])[3]
+    assert (boot["chargePointVendor"], boot["chargePointModel"], boot["firmwareVersion"]) == (
+        "Acme", "Wallbox 22", "2.4.1")
+    meter = json.loads(next(capture.frames(action="MeterValues", type="CALL"))["raw"])[3]
+    values = {v["measurand"]: float(v["value"]) for v in meter["meterValue"][0]["sampledValue"]}
+    assert 21_000 < values["Power.Active.Import"] <= 22_080
+    assert 30 < values["Current.Import"] <= 32  # per phase
+
+
+def test_the_cli_lists_the_built_in_models(capsys):
+    from inspector.cli import main
+    assert main(["charger", "--list-models"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in BUILT_IN) and "22.08 kW" in out
