@@ -26,6 +26,28 @@ def _version(text: str) -> str:
 GUI_VIEWS = ("log", "meter-values", "connections", "profiles", "suites", "fleet")
 
 
+def _battery(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of kWh: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"the battery must hold more than 0 kWh, not {text}")
+    return value
+
+
+def _soc(text: str) -> tuple[float, float]:
+    start, _, target = text.partition(":")
+    try:
+        values = (float(start), float(target) if target else 100.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad SoC {text!r}: expected START[:TARGET] in %, "
+                                         "e.g. 20:80") from None
+    if not 0 <= values[0] <= values[1] <= 100:
+        raise argparse.ArgumentTypeError(f"bad SoC {text!r}: 0 <= START <= TARGET <= 100")
+    return values
+
+
 def _fault(text: str) -> tuple[float, str]:
     from .roles.charger_faults import parse_fault
     try:
@@ -151,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     charger.add_argument("--stay", action="store_true",
                          help="after the session stay connected, heartbeating and answering the "
                               "CSMS, until Ctrl+C")
+    charger.add_argument("--soc", type=_soc, default=(20.0, 100.0), metavar="START[:TARGET]",
+                         help="the EV's state of charge at plug-in and where it stops drawing "
+                              "(SuspendedEV), in %% (default 20:100)")
+    charger.add_argument("--battery", type=_battery, default=60.0, metavar="KWH",
+                         help="the EV's battery capacity (default 60)")
     charger.add_argument("--fault", type=_fault, metavar="S:CODE",
                          help="S seconds after connecting, the connector faults with CODE (e.g. "
                               "30:GroundFailure; also HighTemperature, OverCurrentFailure, "

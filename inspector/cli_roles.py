@@ -182,7 +182,8 @@ async def _run_charger(hub, args) -> None:
         url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
         interval=args.interval, password=args.password, max_size=args.max_size,
         call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args),
-        model=getattr(args, "charger_model", None)))
+        model=getattr(args, "charger_model", None), soc=args.soc[0], target_soc=args.soc[1],
+        battery_kwh=args.battery))
     await charger.connect()
     try:
         session = asyncio.create_task(charger.run_session())

@@ -143,3 +143,39 @@ async def test_get_charging_profiles_reports_what_is_installed():
             assert [p["id"] for p in report["chargingProfile"]] == [3]
         finally:
             await charger.close()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_full_ev_stops_drawing_and_the_charger_says_suspended_ev(version):
+    events = []
+    hub = Hub()
+    hub.subscribe(events.append)
+    async with running(csms()) as server:
+        # a 10 Wh battery at 50 %, stopping at 60 %: full within a few seconds at 7.36 kW
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-EV", version=version,
+                                                  battery_kwh=0.01, soc=50, target_soc=60))
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.plug_in()
+            await charger.start_transaction()
+            for _ in range(400):  # bounded: 400 samples, 20 s at most
+                await asyncio.sleep(0.05)
+                await charger.send_meter_values()
+                if charger.status == "SuspendedEV":
+                    break
+            assert charger.status == "SuspendedEV" and charger.meter.soc == 60
+            await charger.send_meter_values()
+            assert charger.meter.last.power_w == 0 and charger.transaction_id is not None
+        finally:
+            await charger.close()
+    calls_ = [(e.record.action, json.loads(e.record.frame.raw)[3]) for e in events
+              if isinstance(e, FrameLogged) and e.record.type.value == "CALL"
+              and e.record.direction == "to_csms"]
+    if version == "1.6":
+        assert ("StatusNotification", "SuspendedEV") in [(a, p.get("status")) for a, p in calls_]
+    else:
+        states = [p["transactionInfo"].get("chargingState") for a, p in calls_
+                  if a == "TransactionEvent"]
+        assert "SuspendedEV" in states
+    assert all(e.record.valid is not False for e in events if isinstance(e, FrameLogged))

@@ -51,6 +51,9 @@ class ChargerOptions:
     configuration: dict = field(default_factory=dict)
     tls: ClientTls | None = None  # wss:// trust and client certificate (profiles 2 and 3)
     model: ChargerModel | None = None  # None: the default single-phase 7.36 kW wallbox
+    battery_kwh: float = 60.0  # the EV: its battery, state of charge at plug-in and target
+    soc: float = 20.0
+    target_soc: float = 100.0
 
 
 def _now() -> str:
@@ -68,7 +71,9 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
         self.endpoint: Endpoint | None = None
         self.model = options.model or BUILT_IN["ac-7kw"]
         self.meter = Meter(power_w=self.model.power_w, voltage=self.model.voltage,
-                           phases=1 if self.model.current == "DC" else self.model.phases)
+                           phases=1 if self.model.current == "DC" else self.model.phases,
+                           battery_wh=options.battery_kwh * 1000, soc=options.soc,
+                           target_soc=options.target_soc)
         self.transaction_id: str | int | None = None
         self.seq_no = 0
         self.status = "Available"
@@ -273,6 +278,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
     async def send_meter_values(self) -> None:
         self.apply_limit()  # the composite limit in force now caps what the EV draws
         sample = self.meter.sample()
+        if self.meter.full and self.transaction_id is not None and self.status != "SuspendedEV":
+            await self._ev_full()
         if self.v16:
             payload = {"connectorId": self.options.connector,
                        "meterValue": [{"timestamp": _now(), "sampledValue": sample.v16()}]}
@@ -288,6 +295,16 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
             await self.call("MeterValues", {"evseId": self.options.connector,
                                             "meterValue": [{"timestamp": _now(),
                                                             "sampledValue": sample.v2()}]})
+
+    async def _ev_full(self) -> None:
+        """The EV reached its target SoC: it stops drawing, the transaction goes on."""
+        if self.v16:
+            await self.send_status("SuspendedEV")
+        else:
+            self.status = "SuspendedEV"
+            await self._transaction_event(
+                "Updated", "ChargingStateChanged",
+                {"transactionId": self.transaction_id, "chargingState": "SuspendedEV"})
 
     async def stop_transaction(self, reason: str = "Local", *, fault: bool = False) -> None:
         """End the transaction; `fault`: it ends because the hardware tripped (2.0.1 trigger

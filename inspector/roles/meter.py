@@ -43,8 +43,11 @@ class Sample:
 
 class Meter:
     def __init__(self, *, power_w: float = 7360.0, soc: float = 20.0, clock=time.monotonic,
-                 voltage: float = NOMINAL_VOLTAGE, phases: int = PHASES):
+                 voltage: float = NOMINAL_VOLTAGE, phases: int = PHASES,
+                 battery_wh: float = BATTERY_WH, target_soc: float = 100.0):
         self.clock = clock
+        self.battery_wh = battery_wh  # the EV's battery: SoC rises with the energy it takes
+        self.target_soc = target_soc  # the EV stops drawing here (SuspendedEV)
         self.voltage = voltage
         self.phases = phases
         self.energy_wh = 0.0
@@ -54,6 +57,11 @@ class Meter:
         self._ticks = 0
         self.last: Sample | None = None
         self.limit_w: float | None = None  # the charging limit in force (smart charging)
+
+    @property
+    def full(self) -> bool:
+        """The EV reached its target state of charge and draws nothing more."""
+        return self.soc >= self.target_soc
 
     def start(self) -> None:
         self._since = self.clock()
@@ -70,9 +78,12 @@ class Meter:
         power = self.max_power_w * taper * (0.97 + 0.03 * math.sin(self._ticks / 3)) if charging else 0.0
         if self.limit_w is not None:  # the EV draws what the charger allows, never more
             power = min(power, max(0.0, self.limit_w))
+        if charging and self.full:
+            power = 0.0
         if charging:
-            self.energy_wh += power * (now - self._since) / 3600.0
-            self.soc = min(100.0, self.soc + power * (now - self._since) / 3600.0 / BATTERY_WH * 100)
+            added = power * (now - self._since) / 3600.0
+            self.energy_wh += added
+            self.soc = min(self.target_soc, self.soc + added / self.battery_wh * 100)
             self._since = now
         voltage = self.voltage + 2.0 * math.sin(self._ticks / 5)
         # the current per phase (AC), or the DC current
