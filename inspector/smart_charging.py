@@ -21,7 +21,8 @@ converted with the voltage and the period's number of phases, else the charger's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+
+from .timestamps import parse_time
 
 MAX, TX_DEFAULT, TX = "max", "tx_default", "tx"
 _PURPOSES = {"ChargePointMaxProfile": MAX, "ChargingStationMaxProfile": MAX,
@@ -65,21 +66,12 @@ class Profile:
         return self.raw.get("chargingProfilePurpose", self.purpose)
 
 
-def parse_time(text) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ProfileError(f"not a date-time: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds") \
-        .replace("+00:00", "Z")
+def _time(text) -> float | None:
+    """A profile's date-time field; ProfileError when it is there but not a date-time."""
+    moment = parse_time(text)
+    if moment is None and text not in (None, ""):
+        raise ProfileError(f"not a date-time: {text!r}")
+    return moment
 
 
 def parse_profile(profile: dict, connector: int) -> Profile:
@@ -101,7 +93,7 @@ def parse_profile(profile: dict, connector: int) -> Profile:
     kind = profile.get("chargingProfileKind")
     if kind not in ("Absolute", "Recurring", "Relative"):
         raise ProfileError(f"unknown chargingProfileKind {kind!r}")
-    start = parse_time(schedule.get("startSchedule"))
+    start = _time(schedule.get("startSchedule"))
     if kind in ("Absolute", "Recurring") and start is None:
         raise ProfileError(f"an {kind} profile needs startSchedule")
     recurrency = profile.get("recurrencyKind")
@@ -119,7 +111,7 @@ def parse_profile(profile: dict, connector: int) -> Profile:
         id=int(profile.get("chargingProfileId", profile.get("id"))),
         stack_level=int(profile["stackLevel"]), purpose=purpose, kind=kind, unit=unit,
         periods=periods, connector=connector, recurrency=recurrency if kind == "Recurring" else None,
-        valid_from=parse_time(profile.get("validFrom")), valid_to=parse_time(profile.get("validTo")),
+        valid_from=_time(profile.get("validFrom")), valid_to=_time(profile.get("validTo")),
         start_schedule=start, duration=schedule.get("duration"),
         transaction_id=None if transaction is None else str(transaction),
         min_rate=schedule.get("minChargingRate"), raw=profile)

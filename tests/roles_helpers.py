@@ -85,3 +85,10 @@ def listening_url(process: subprocess.Popen, timeout: float = 20) -> str:
         if match:
             return match.group(1)
     raise AssertionError("the role did not start listening")
+
+
+def recording_hub() -> tuple[Hub, list]:
+    """A hub and the list of every event published on it, in order."""
+    hub, events = Hub(), []
+    hub.subscribe(events.append)
+    return hub, events

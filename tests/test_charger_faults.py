@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from inspector.events import FrameLogged, Hub
+from inspector.events import FrameLogged
 from inspector.roles.charger import ChargerOptions, FakeCharger
 from inspector.store import Capture
-from tests.roles_helpers import csms, running
+from tests.roles_helpers import csms, recording_hub, running
 
 
 def calls(events, action):
@@ -24,9 +24,7 @@ def calls(events, action):
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_a_fault_ends_the_transaction_and_faults_the_connector(version):
-    events = []
-    hub = Hub()
-    hub.subscribe(events.append)
+    hub, events = recording_hub()
     async with running(csms()) as server:
         charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-F", version=version))
         await charger.connect()

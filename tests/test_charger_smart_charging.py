@@ -11,8 +11,8 @@ import pytest
 from inspector.events import FrameLogged, Hub
 from inspector.roles.charger import ChargerOptions, FakeCharger
 from inspector.roles.charger_models import BUILT_IN
-from inspector.smart_charging import iso
-from tests.roles_helpers import csms, running
+from inspector.timestamps import iso
+from tests.roles_helpers import csms, recording_hub, running
 
 LIMIT_W = 3700.0
 
@@ -109,9 +109,7 @@ async def test_profiles_a_charger_must_refuse(version):
 
 
 async def test_get_charging_profiles_reports_what_is_installed():
-    events = []
-    hub = Hub()
-    hub.subscribe(events.append)
+    hub, events = recording_hub()
     async with running(csms()) as server:
         charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-GP", version="2.0.1"))
         await charger.connect()
@@ -147,9 +145,7 @@ async def test_get_charging_profiles_reports_what_is_installed():
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_a_full_ev_stops_drawing_and_the_charger_says_suspended_ev(version):
-    events = []
-    hub = Hub()
-    hub.subscribe(events.append)
+    hub, events = recording_hub()
     async with running(csms()) as server:
         # a 10 Wh battery at 50 %, stopping at 60 %: full within a few seconds at 7.36 kW
         charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-EV", version=version,

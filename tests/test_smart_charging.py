@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inspector.smart_charging import (Period, ProfileError, ProfileStore, composite_schedule,
-                                      iso, limit_at, parse_profile)
+                                      limit_at, parse_profile)
+from inspector.timestamps import iso
 
 T0 = 1_795_600_800.0  # 2026-11-25T10:00:00Z, a Wednesday
 

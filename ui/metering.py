@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+
+from inspector.timestamps import parse_time
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 LIMIT_MEASURAND = "Power.Active.Import"  # the charging limit is drawn with the power
@@ -66,19 +67,6 @@ def normalise(value: float, unit: str | None, measurand: str = DEFAULT_MEASURAND
         value = value * 10.0 ** multiplier
     factor, display = _DISPLAY.get(unit, (1.0, unit))
     return value * factor, display
-
-
-def parse_time(text) -> float | None:
-    """Epoch seconds from an OCPP timestamp (RFC 3339, 'Z' or offset; naive means UTC)."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def _number(value) -> float | None:

@@ -14,7 +14,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from inspector.smart_charging import composite_schedule, iso
+from inspector.smart_charging import composite_schedule
+from inspector.timestamps import iso
 
 REFRESH_MS = 1000
 _PROFILE_COLUMNS = ("Id", "Connector", "Purpose", "Stack level", "Kind", "Valid from", "Valid to",

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 
-from ..smart_charging import (ProfileError, ProfileStore, composite_schedule, iso, limit_at,
+from ..smart_charging import (ProfileError, ProfileStore, composite_schedule, limit_at,
                               parse_profile)
+from ..timestamps import iso
 
 _CONFIG_16 = {  # the Smart Charging profile's configuration keys (read-only here)
     "ChargeProfileMaxStackLevel": ("10", True),
