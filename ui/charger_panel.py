@@ -6,8 +6,9 @@ import asyncio
 from urllib.parse import quote
 
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLineEdit, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from inspector.roles.charger_faults import FAULTS
@@ -83,6 +84,32 @@ class ChargerPanel(RolePanel):
         self.form.addRow("Charge point id:", self.charge_point)
         self.form.addRow("OCPP version:", self.version)
         self.form.addRow("Model:", self.model)
+        # the EV: battery, state of charge at plug-in and where it stops drawing (SuspendedEV)
+        self.battery = QDoubleSpinBox()
+        self.battery.setObjectName("chargerBattery")
+        self.battery.setRange(0.1, 1000.0)
+        self.battery.setDecimals(1)
+        self.battery.setSuffix(" kWh")
+        self.battery.setValue(float(settings.value("charger/battery", 60.0)))
+        self.soc = QSpinBox()
+        self.soc.setObjectName("chargerSoc")
+        self.soc.setRange(0, 100)
+        self.soc.setSuffix(" %")
+        self.soc.setValue(int(settings.value("charger/soc", 20)))
+        self.target_soc = QSpinBox()
+        self.target_soc.setObjectName("chargerTargetSoc")
+        self.target_soc.setRange(0, 100)
+        self.target_soc.setSuffix(" %")
+        self.target_soc.setValue(int(settings.value("charger/target_soc", 100)))
+        soc = QHBoxLayout()
+        soc.setContentsMargins(0, 0, 0, 0)
+        for widget, stretch in ((self.soc, 1), (QLabel("at plug-in, stops at"), 0),
+                                (self.target_soc, 1)):
+            soc.addWidget(widget, stretch)
+        soc_row = QWidget()
+        soc_row.setLayout(soc)
+        self.form.addRow("EV battery:", self.battery)
+        self.form.addRow("EV SoC:", soc_row)
         self.form.addRow("Meter values:", self.meter_values)
         self.form.addRow("Interval:", self.interval)
         self.form.addRow("Id tag:", self.id_tag)
@@ -149,6 +176,9 @@ class ChargerPanel(RolePanel):
         s.setValue("charger/charge_point", self.charge_point.text())
         s.setValue("charger/version", self.version.currentText())
         s.setValue("charger/model", self.model.currentData())
+        s.setValue("charger/battery", self.battery.value())
+        s.setValue("charger/soc", self.soc.value())
+        s.setValue("charger/target_soc", self.target_soc.value())
         s.setValue("charger/meter_values", self.meter_values.value())
         s.setValue("charger/interval", self.interval.value())
         s.setValue("charger/id_tag", self.id_tag.text())
@@ -168,7 +198,9 @@ class ChargerPanel(RolePanel):
                                      meter_values=self.meter_values.value(),
                                      interval=self.interval.value(),
                                      password=self.security.password(), tls=tls,
-                                     model=BUILT_IN[self.model.currentData()])
+                                     model=BUILT_IN[self.model.currentData()],
+                                     battery_kwh=self.battery.value(), soc=self.soc.value(),
+                                     target_soc=max(self.soc.value(), self.target_soc.value()))
             charger = FakeCharger(self.host.hub, options)
         except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError)
             self.fail(str(exc))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox
                                QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from inspector.events import Hub
+from inspector.roles.charger_models import BUILT_IN
 from inspector.roles.common import check_ws_url
 from inspector.roles.fleet import SCENARIOS, Fleet, FleetOptions
 from inspector.versions import VERSIONS
@@ -127,12 +128,20 @@ class FleetPanel(RolePanel):
         self.form.addRow("CSMS URL:", self.csms_url)
         self.form.addRow("Chargers:", _pair(self.count, "Prefix:", self.prefix))
         self.form.addRow("OCPP version:", _pair(self.version, "Scenario:", self.scenario))
+        self.model = QComboBox()
+        self.model.setObjectName("fleetModel")
+        for name, model in BUILT_IN.items():
+            self.model.addItem(f"{name} — {model.summary()}", name)
+        self.model.setToolTip("the chargers' model (charger --list-models)")
+        self.model.setCurrentIndex(max(0, self.model.findData(s.value("fleet/model", "ac-7kw"))))
+        self.form.addRow("Model:", self.model)
         self.form.addRow("Ramp-up:", _pair(self.ramp_up, "Duration:", self.duration))
         self.form.addRow("Meter every:", _pair(self.meter_interval, "Heartbeat:", self.heartbeat))
         self.form.addRow("Log every N-th:", self.log_every)
         self.form.addRow("", self.logged_hint)
         self.add_security(client_security(s, "fleet"))
         self.inputs += [self.csms_url, self.count, self.prefix, self.version, self.scenario,
+                        self.model,
                         self.ramp_up, self.duration, self.meter_interval, self.heartbeat,
                         self.log_every]
         self.start_button.setText("Start fleet")
@@ -229,7 +238,8 @@ class FleetPanel(RolePanel):
                             duration=self.duration.value(), scenario=self.scenario.currentText(),
                             meter_interval=self.meter_interval.value(),
                             heartbeat_interval=self.heartbeat_interval(),
-                            password=self.security.password(), tls=tls)
+                            password=self.security.password(), tls=tls,
+                            model=BUILT_IN[self.model.currentData()])
 
     def save_settings(self) -> None:
         s = self.host.settings
@@ -238,6 +248,7 @@ class FleetPanel(RolePanel):
         s.setValue("fleet/prefix", self.prefix.text())
         s.setValue("fleet/version", self.version.currentText())
         s.setValue("fleet/scenario", self.scenario.currentText())
+        s.setValue("fleet/model", self.model.currentData())
         s.setValue("fleet/ramp_up", self.ramp_up.value())
         s.setValue("fleet/duration", self.duration.value())
         s.setValue("fleet/meter_interval", self.meter_interval.value())

@@ -67,3 +67,19 @@ def test_the_model_picked_in_the_panel_is_what_the_charger_is(qtbot, window, run
                        if v.get("measurand") == "Power.Active.Import"]
     assert boot["chargePointModel"] == "AC 11"
     assert powers and min(powers) > 10_500
+
+
+def test_the_ev_set_in_the_panel_fills_and_suspends(qtbot, window, run):
+    panel = window.roles.charger
+    panel.model.setCurrentIndex(panel.model.findData("ac-22kw"))
+    panel.battery.setValue(0.1)  # 2 % = 2 Wh: about 0.3 s at 22 kW
+    panel.soc.setValue(78)
+    panel.target_soc.setValue(80)
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        await start_charger(qtbot, window, "CP-EVUI", meter_values=80)  # 80 x 0.02 s
+
+    run(scenario(), 60)
+    assert ("SuspendedEV", "NoError") in statuses(window, "CP-EVUI")
