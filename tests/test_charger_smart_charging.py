@@ -175,3 +175,34 @@ async def test_a_full_ev_stops_drawing_and_the_charger_says_suspended_ev(version
                   if a == "TransactionEvent"]
         assert "SuspendedEV" in states
     assert all(e.record.valid is not False for e in events if isinstance(e, FrameLogged))
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_meter_values_carry_the_measurands_the_configuration_asks_for(version):
+    hub, events = recording_hub()
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "CP-MV", version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.plug_in()
+            await charger.start_transaction()
+            station = server.stations["CP-MV"]
+            wanted = "Energy.Active.Import.Register,SoC"
+            if version == "1.6":
+                answer = await station.call("ChangeConfiguration", {
+                    "key": "MeterValuesSampledData", "value": wanted})
+                assert answer.payload["status"] == "Accepted"
+            else:
+                answer = await station.call("SetVariables", {"setVariableData": [{
+                    "attributeValue": wanted, "component": {"name": "SampledDataCtrlr"},
+                    "variable": {"name": "TxUpdatedMeasurands"}}]})
+                assert answer.payload["setVariableResult"][0]["attributeStatus"] == "Accepted"
+            await charger.send_meter_values()
+        finally:
+            await charger.close()
+    last = [json.loads(e.record.frame.raw)[3] for e in events if isinstance(e, FrameLogged)
+            and e.record.action in ("MeterValues", "TransactionEvent")
+            and e.record.type.value == "CALL" and e.record.direction == "to_csms"][-1]
+    measurands = {v["measurand"] for v in last["meterValue"][0]["sampledValue"]}
+    assert measurands == {"Energy.Active.Import.Register", "SoC"}

@@ -282,7 +282,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
             await self._ev_full()
         if self.v16:
             payload = {"connectorId": self.options.connector,
-                       "meterValue": [{"timestamp": _now(), "sampledValue": sample.v16()}]}
+                       "meterValue": [{"timestamp": _now(),
+                                       "sampledValue": sample.v16(measurands=self.sampled())}]}
             if self.transaction_id is not None:
                 payload["transactionId"] = self.transaction_id
             await self.call("MeterValues", payload)
@@ -290,11 +291,21 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
             await self._transaction_event(
                 "Updated", "MeterValuePeriodic",
                 {"transactionId": self.transaction_id, "chargingState": "Charging"},
-                meterValue=[{"timestamp": _now(), "sampledValue": sample.v2()}])
+                meterValue=[{"timestamp": _now(),
+                              "sampledValue": sample.v2(measurands=self.sampled())}])
         else:
             await self.call("MeterValues", {"evseId": self.options.connector,
                                             "meterValue": [{"timestamp": _now(),
-                                                            "sampledValue": sample.v2()}]})
+                                                            "sampledValue": sample.v2(
+                                                                measurands=self.sampled())}]})
+
+    def sampled(self) -> set[str] | None:
+        """The measurands the configuration asks for in meter values (1.6
+        MeterValuesSampledData, 2.0.1 SampledDataCtrlr/TxUpdatedMeasurands); None: all."""
+        key = "MeterValuesSampledData" if self.v16 else "SampledDataCtrlr/TxUpdatedMeasurands"
+        value = self.config.get(key, ("", False))[0]
+        asked = {name.strip() for name in value.split(",") if name.strip()}
+        return asked or None
 
     async def _ev_full(self) -> None:
         """The EV reached its target SoC: it stops drawing, the transaction goes on."""

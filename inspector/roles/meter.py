@@ -19,26 +19,31 @@ class Sample:
     current_a: float
     soc: float
 
-    def _values(self):
-        return (("Energy.Active.Import.Register", self.energy_wh, "Wh", 1),
-                ("Power.Active.Import", self.power_w, "W", 1),
-                ("Voltage", self.voltage_v, "V", 1),
-                ("Current.Import", self.current_a, "A", 2),
-                ("SoC", self.soc, "Percent", 1))
+    def _values(self, measurands=None):
+        values = (("Energy.Active.Import.Register", self.energy_wh, "Wh", 1),
+                  ("Power.Active.Import", self.power_w, "W", 1),
+                  ("Voltage", self.voltage_v, "V", 1),
+                  ("Current.Import", self.current_a, "A", 2),
+                  ("SoC", self.soc, "Percent", 1))
+        if measurands is None:
+            return values
+        return tuple(v for v in values if v[0] in measurands)
 
-    def v16(self, context: str = "Sample.Periodic") -> list[dict]:
-        """1.6 sampled values: value is a string."""
+    def v16(self, context: str = "Sample.Periodic", measurands=None) -> list[dict]:
+        """1.6 sampled values: value is a string; only `measurands` when given (the
+        charger's MeterValuesSampledData)."""
         return [{"value": f"{value:.{digits}f}", "measurand": measurand, "unit": unit,
                  "context": context, **({"location": "EV"} if measurand == "SoC" else {})}
-                for measurand, value, unit, digits in self._values()]
+                for measurand, value, unit, digits in self._values(measurands)]
 
-    def v2(self, *, ending: bool = False) -> list[dict]:
-        """2.x sampled values: value is a number, unit in unitOfMeasure."""
+    def v2(self, *, ending: bool = False, measurands=None) -> list[dict]:
+        """2.x sampled values: value is a number, unit in unitOfMeasure; only `measurands`
+        when given (the charger's SampledDataCtrlr TxUpdatedMeasurands)."""
         context = "Transaction.End" if ending else "Sample.Periodic"
         return [{"value": round(value, digits), "measurand": measurand, "context": context,
                  "unitOfMeasure": {"unit": unit},
                  **({"location": "EV"} if measurand == "SoC" else {})}
-                for measurand, value, unit, digits in self._values()]
+                for measurand, value, unit, digits in self._values(measurands)]
 
 
 class Meter:
