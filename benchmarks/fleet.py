@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from inspector.cli_roles import event_loop_factory
+from inspector.loop_thread import event_loop_factory
 from inspector.events import Hub
 from inspector.roles.fleet import Fleet, FleetOptions
 

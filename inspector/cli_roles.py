@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import os
 import signal
 import sys
 import time
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 
 from .cli_parser import EXIT_CAPTURE_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from .events import FrameLogged, Hub, Notice
+from .loop_thread import event_loop_factory
 from .store import CaptureBusy, CaptureWriter, default_capture_path, iso_time
 from .terminal import printable
 
@@ -303,18 +303,6 @@ def run_async(coroutine) -> int:
     gc.freeze()
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(main())
-
-
-def event_loop_factory():
-    """uvloop where it is installed (Linux, macOS): its C transports halve the relay's CPU
-    per frame (benchmarks/proxy.py). OCPP_INSPECTOR_LOOP=asyncio opts out."""
-    if os.environ.get("OCPP_INSPECTOR_LOOP", "").lower() == "asyncio":
-        return None
-    try:
-        import uvloop
-    except ImportError:  # Windows, or a build without it: the standard loop
-        return None
-    return uvloop.new_event_loop
 
 
 def _check_arguments(args) -> None:

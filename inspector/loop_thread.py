@@ -13,18 +13,23 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import threading
 from typing import Any, Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
 
-def fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop where it is installed, else asyncio's default loop."""
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (Linux, macOS): its C transports halve the relay's CPU
+    per frame (benchmarks/proxy.py). OCPP_INSPECTOR_LOOP=asyncio opts out. None: asyncio's
+    standard loop (asyncio.Runner's default)."""
+    if os.environ.get("OCPP_INSPECTOR_LOOP", "").lower() == "asyncio":
+        return None
     try:
         import uvloop
-    except ImportError:
-        return asyncio.new_event_loop
+    except ImportError:  # Windows, or a build without it: the standard loop
+        return None
     return uvloop.new_event_loop
 
 
@@ -34,7 +39,7 @@ class LoopThread:
     def __init__(self, name: str = "roles",
                  loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None):
         self.name = name
-        self._factory = loop_factory or fast_loop_factory()
+        self._factory = loop_factory or event_loop_factory() or asyncio.new_event_loop
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
