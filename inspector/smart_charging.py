@@ -117,6 +117,50 @@ def parse_profile(profile: dict, connector: int) -> Profile:
         min_rate=schedule.get("minChargingRate"), raw=profile)
 
 
+def set_request(payload: dict) -> tuple[int, dict]:
+    """(connector/EVSE, profile) of a SetChargingProfile request, 1.6 or 2.0.1."""
+    where = payload.get("connectorId", payload.get("evseId", 0))
+    return where, payload.get("csChargingProfiles") or payload.get("chargingProfile") or {}
+
+
+def clear_criteria(payload: dict) -> dict:
+    """ProfileStore.clear's arguments from a ClearChargingProfile request, 1.6 (criteria
+    at the top) or 2.0.1 (chargingProfileId, chargingProfileCriteria)."""
+    criteria = payload.get("chargingProfileCriteria") or payload
+    return {"profile_id": payload.get("id", payload.get("chargingProfileId")),
+            "connector": criteria.get("connectorId", criteria.get("evseId")),
+            "purpose": criteria.get("chargingProfilePurpose"),
+            "stack_level": criteria.get("stackLevel")}
+
+
+@dataclass(frozen=True)
+class TransactionChange:
+    started: bool
+    where: int | None  # connector / EVSE, when the message says
+    transaction_id: str | None
+
+
+def transaction_change(action: str | None, request: dict,
+                       answer: dict | None = None) -> TransactionChange | None:
+    """What a message says of a transaction: 1.6 StartTransaction (with its answer, which
+    holds the id and the acceptance) and StopTransaction; 2.x TransactionEvent Started and
+    Ended. None: nothing."""
+    if action == "StartTransaction":
+        if answer is None or (answer.get("idTagInfo") or {}).get("status") != "Accepted" \
+                or answer.get("transactionId") is None:
+            return None
+        return TransactionChange(True, request.get("connectorId", 1), str(answer["transactionId"]))
+    if action == "StopTransaction":
+        transaction = request.get("transactionId")
+        return TransactionChange(False, None, None if transaction is None else str(transaction))
+    if action == "TransactionEvent" and request.get("eventType") in ("Started", "Ended"):
+        transaction = (request.get("transactionInfo") or {}).get("transactionId")
+        return TransactionChange(request["eventType"] == "Started",
+                                 (request.get("evse") or {}).get("id"),
+                                 None if transaction is None else str(transaction))
+    return None
+
+
 class ProfileStore:
     """The profiles installed on one charger."""
 
@@ -297,25 +341,28 @@ class ProfileHistory:
 
     def profile_set(self, payload: dict) -> None:
         self.limited = True
-        connector = payload.get("connectorId", payload.get("evseId", 0))
-        body = payload.get("csChargingProfiles") or payload.get("chargingProfile") or {}
+        connector, body = set_request(payload)
         try:
             self.store.install(parse_profile(body, connector))
         except (ProfileError, KeyError, TypeError, ValueError):
             pass  # the charger accepted what OCPP says to reject: nothing we can draw
 
     def profile_cleared(self, payload: dict) -> None:
-        criteria = payload.get("chargingProfileCriteria") or payload
-        self.store.clear(profile_id=payload.get("id", payload.get("chargingProfileId")),
-                         connector=criteria.get("connectorId", criteria.get("evseId")),
-                         purpose=criteria.get("chargingProfilePurpose"),
-                         stack_level=criteria.get("stackLevel"))
+        self.store.clear(**clear_criteria(payload))
 
-    def transaction_started(self, connector: int, moment: float, transaction_id) -> None:
-        self.transactions[connector] = (moment, str(transaction_id))
+    def transaction_started(self, connector: int, moment: float, transaction_id: str | None) -> None:
+        self.transactions[connector] = (moment, transaction_id)
 
-    def transaction_ended(self, connector: int | None) -> None:
-        for where in ([connector] if connector is not None else list(self.transactions)):
+    def transaction_ended(self, connector: int | None, transaction_id: str | None = None) -> None:
+        """A transaction ended on `connector`; not named (1.6 StopTransaction, a 2.x
+        Ended without its EVSE): the one with this id, else every one of the charger."""
+        if connector is None:
+            named = [where for where, (_start, tx) in self.transactions.items()
+                     if transaction_id is not None and tx == transaction_id]
+            ending = named or list(self.transactions)
+        else:
+            ending = [connector]
+        for where in ending:
             self.transactions.pop(where, None)
             self.store.end_transaction(where)
 

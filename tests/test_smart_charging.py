@@ -158,3 +158,32 @@ def test_a_201_profile_with_its_schedule_list_parses_the_same():
     parsed = parse_profile(v201, 0)
     assert (parsed.id, parsed.purpose, parsed.unit, parsed.periods) == (3, "max", "W",
                                                                          (Period(0, 3700.0),))
+
+
+def test_transaction_changes_read_from_either_version():
+    from inspector.smart_charging import TransactionChange, transaction_change
+    accepted = {"idTagInfo": {"status": "Accepted"}, "transactionId": 7}
+    assert transaction_change("StartTransaction", {"connectorId": 2}, accepted) == \
+        TransactionChange(True, 2, "7")
+    assert transaction_change("StartTransaction", {"connectorId": 2},
+                              {"idTagInfo": {"status": "Blocked"}, "transactionId": 7}) is None
+    assert transaction_change("StartTransaction", {"connectorId": 2}) is None  # not answered yet
+    assert transaction_change("StopTransaction", {"transactionId": 7}) == \
+        TransactionChange(False, None, "7")
+    started = {"eventType": "Started", "evse": {"id": 1}, "transactionInfo": {"transactionId": "t"}}
+    assert transaction_change("TransactionEvent", started) == TransactionChange(True, 1, "t")
+    ended = {"eventType": "Ended", "transactionInfo": {"transactionId": "t"}}
+    assert transaction_change("TransactionEvent", ended) == TransactionChange(False, None, "t")
+    assert transaction_change("TransactionEvent", {**ended, "eventType": "Updated"}) is None
+    assert transaction_change("Heartbeat", {}) is None
+
+
+def test_a_transaction_ended_without_its_connector_ends_the_one_with_its_id():
+    from inspector.smart_charging import ProfileHistory
+    history = ProfileHistory()
+    history.transaction_started(1, T0, "a")
+    history.transaction_started(2, T0, "b")
+    history.transaction_ended(None, "b")
+    assert list(history.transactions) == [1]
+    history.transaction_ended(None, "unknown")  # no id known: every one of the charger
+    assert history.transactions == {}

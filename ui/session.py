@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inspector import flags
-from inspector.smart_charging import ProfileHistory
+from inspector.smart_charging import ProfileHistory, transaction_change
 from inspector.events import (CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged,
                               Notice, opposite)
 
@@ -23,10 +23,10 @@ from .metering import METER_ACTIONS, MeterData
 
 _STATUS_ACTION = "StatusNotification"
 _PAYLOAD_ACTIONS = frozenset((*METER_ACTIONS, _STATUS_ACTION))
-# what the limit line follows: profiles accepted, transactions starting and ending
-_PROFILE_ACTIONS = frozenset(("SetChargingProfile", "ClearChargingProfile", "StartTransaction",
-                              "StopTransaction"))
-_FOLLOWED_ACTIONS = _PAYLOAD_ACTIONS | _PROFILE_ACTIONS
+# what the limit line follows: profiles accepted, transactions starting and ending; the
+# answer decides for these (kept until it comes)
+_ANSWERED_ACTIONS = frozenset(("SetChargingProfile", "ClearChargingProfile", "StartTransaction"))
+_FOLLOWED_ACTIONS = _PAYLOAD_ACTIONS | _ANSWERED_ACTIONS | {"StopTransaction"}
 
 
 @dataclass
@@ -226,14 +226,12 @@ class SessionData:
         if not isinstance(payload, dict):
             return
         if kind == "CALL":
-            if action in _PROFILE_ACTIONS:
+            if action in _ANSWERED_ACTIONS:
                 if len(self._asked) > 10_000:  # calls never answered
                     self._asked.clear()
                 self._asked[seq] = (charge_point_id, action, payload)
-                if action == "StopTransaction" and charge_point_id in self.profiles:
-                    self.profiles[charge_point_id].transaction_ended(None)
-            if action == "TransactionEvent":
-                self._transaction_event(charge_point_id, payload, moment)
+            # StopTransaction and TransactionEvent say it all in the CALL
+            self._transaction(charge_point_id, transaction_change(action, payload), moment)
             if action in _PAYLOAD_ACTIONS:
                 self._payload(connection_id, charge_point_id, role, action, payload, moment)
                 history = self.profiles.get(charge_point_id)
@@ -258,19 +256,19 @@ class SessionData:
             else:
                 history.profile_cleared(asked)
             self._limit_point(charge_point_id, asked, moment)
-        elif action == "StartTransaction" and \
-                (answer.get("idTagInfo") or {}).get("status") == "Accepted":
-            history.transaction_started(asked.get("connectorId", 1), moment,
-                                        answer.get("transactionId"))
+        elif action == "StartTransaction":  # its answer holds the id and the acceptance
+            self._transaction(charge_point_id, transaction_change(action, asked, answer), moment)
 
-    def _transaction_event(self, charge_point_id, payload, moment) -> None:
+    def _transaction(self, charge_point_id, change, moment) -> None:
+        """A transaction started or ended on a charger (for its TxProfiles)."""
+        if change is None:
+            return
         history = self._history(charge_point_id)
-        evse = (payload.get("evse") or {}).get("id") or self.meters.connector_of(charge_point_id) or 1
-        if payload.get("eventType") == "Started":
-            history.transaction_started(evse, moment,
-                                        (payload.get("transactionInfo") or {}).get("transactionId"))
-        elif payload.get("eventType") == "Ended":
-            history.transaction_ended(evse)
+        if change.started:
+            where = change.where or self.meters.connector_of(charge_point_id) or 1
+            history.transaction_started(where, moment, change.transaction_id)
+        else:
+            history.transaction_ended(change.where, change.transaction_id)
 
     def _limit_point(self, charge_point_id, payload, moment) -> None:
         """The limit in force now, on the connector this payload names (or the last one

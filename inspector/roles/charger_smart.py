@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-from ..smart_charging import (ProfileError, ProfileStore, composite_schedule, limit_at,
-                              parse_profile)
+from ..smart_charging import (TX, ProfileError, ProfileStore, clear_criteria, composite_schedule,
+                              limit_at, parse_profile, set_request)
 from ..timestamps import iso
 
 _CONFIG_16 = {  # the Smart Charging profile's configuration keys (read-only here)
@@ -62,10 +62,7 @@ class SmartCharging:
                                                      "additionalInfo": reason[:512]}}
 
     async def _handle_SetChargingProfile(self, payload) -> dict:
-        if self.v16:
-            where, body = payload.get("connectorId", 0), payload.get("csChargingProfiles") or {}
-        else:
-            where, body = payload.get("evseId", 0), payload.get("chargingProfile") or {}
+        where, body = set_request(payload)
         if where not in (0, self.options.connector):
             return self._rejected(f"no connector/EVSE {where}")
         try:
@@ -74,7 +71,7 @@ class SmartCharging:
             return self._rejected(str(exc))
         if profile.stack_level > _MAX_STACK_LEVEL:
             return self._rejected(f"stackLevel above {_MAX_STACK_LEVEL}")
-        if profile.purpose == "tx":
+        if profile.purpose == TX:
             if self.transaction_id is None:
                 return self._rejected("a TxProfile needs a transaction on the connector")
             if profile.transaction_id is not None and profile.transaction_id != str(self.transaction_id):
@@ -87,17 +84,7 @@ class SmartCharging:
         return {"status": "Accepted"}
 
     async def _handle_ClearChargingProfile(self, payload) -> dict:
-        if self.v16:
-            cleared = self.profiles.clear(profile_id=payload.get("id"),
-                                          connector=payload.get("connectorId"),
-                                          purpose=payload.get("chargingProfilePurpose"),
-                                          stack_level=payload.get("stackLevel"))
-        else:
-            criteria = payload.get("chargingProfileCriteria") or {}
-            cleared = self.profiles.clear(profile_id=payload.get("chargingProfileId"),
-                                          connector=criteria.get("evseId"),
-                                          purpose=criteria.get("chargingProfilePurpose"),
-                                          stack_level=criteria.get("stackLevel"))
+        cleared = self.profiles.clear(**clear_criteria(payload))
         self.apply_limit()
         return {"status": "Accepted" if cleared else "Unknown"}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from ..smart_charging import transaction_change
 from ..versions import V16
 
 PROFILE_ID = 9_000  # one TxProfile id per transaction: PROFILE_ID + a running number
@@ -23,7 +24,7 @@ class _Transaction:
     charge_point_id: str
     version: str
     where: int  # 1.6 connectorId, 2.0.1 evseId
-    transaction_id: int | str
+    transaction_id: str  # as transaction_change gives it (1.6's integer as text)
     profile_id: int
 
 
@@ -43,20 +44,13 @@ class SiteLimit:
 
     def answered(self, charge_point_id: str, version: str, frame, response: dict) -> None:
         """The fake CSMS answered `frame` with `response`: follow transactions."""
-        action, payload = frame.action, frame.payload or {}
-        if version == V16 and action == "StartTransaction":
-            if (response.get("idTagInfo") or {}).get("status") == "Accepted":
-                self._started(charge_point_id, version, payload.get("connectorId", 1),
-                              response.get("transactionId"))
-        elif version == V16 and action == "StopTransaction":
-            self._ended(charge_point_id, payload.get("transactionId"))
-        elif action == "TransactionEvent":
-            info = payload.get("transactionInfo") or {}
-            if payload.get("eventType") == "Started":
-                evse = (payload.get("evse") or {}).get("id", 1)
-                self._started(charge_point_id, version, evse, info.get("transactionId"))
-            elif payload.get("eventType") == "Ended":
-                self._ended(charge_point_id, info.get("transactionId"))
+        change = transaction_change(frame.action, frame.payload or {}, response)
+        if change is None or change.transaction_id is None:
+            return
+        if change.started:
+            self._started(charge_point_id, version, change.where or 1, change.transaction_id)
+        else:
+            self._ended(charge_point_id, change.transaction_id)
 
     def disconnected(self, charge_point_id: str) -> None:
         gone = [key for key in self.running if key[0] == charge_point_id]
@@ -65,15 +59,13 @@ class SiteLimit:
         if gone:
             self._rebalance()
 
-    def _started(self, charge_point_id, version, where, transaction_id) -> None:
-        if transaction_id is None:
-            return
-        self.running[(charge_point_id, str(transaction_id))] = _Transaction(
+    def _started(self, charge_point_id, version, where, transaction_id: str) -> None:
+        self.running[(charge_point_id, transaction_id)] = _Transaction(
             charge_point_id, version, where, transaction_id, next(self._profile_ids))
         self._rebalance()
 
-    def _ended(self, charge_point_id, transaction_id) -> None:
-        if self.running.pop((charge_point_id, str(transaction_id)), None) is not None:
+    def _ended(self, charge_point_id, transaction_id: str) -> None:
+        if self.running.pop((charge_point_id, transaction_id), None) is not None:
             self._rebalance()
 
     def _rebalance(self) -> None:
@@ -108,10 +100,11 @@ def tx_profile(transaction: _Transaction, limit_w: float) -> tuple[str, dict]:
     schedule = {"chargingRateUnit": "W",
                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_w}]}
     profile = {"stackLevel": STACK_LEVEL, "chargingProfilePurpose": "TxProfile",
-               "chargingProfileKind": "Relative", "transactionId": transaction.transaction_id}
-    if transaction.version == V16:
+               "chargingProfileKind": "Relative"}
+    if transaction.version == V16:  # an integer transaction id in 1.6
         return "SetChargingProfile", {"connectorId": transaction.where, "csChargingProfiles": {
-            "chargingProfileId": transaction.profile_id, **profile, "chargingSchedule": schedule}}
+            "chargingProfileId": transaction.profile_id, **profile,
+            "transactionId": int(transaction.transaction_id), "chargingSchedule": schedule}}
     return "SetChargingProfile", {"evseId": transaction.where, "chargingProfile": {
-        "id": transaction.profile_id, **profile, "transactionId": str(transaction.transaction_id),
+        "id": transaction.profile_id, **profile, "transactionId": transaction.transaction_id,
         "chargingSchedule": [{"id": 1, **schedule}]}}
