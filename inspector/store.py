@@ -360,6 +360,7 @@ class Capture:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._frame_columns: set[str] | None = None  # read once, when first needed
         if not self.path.is_file():
             raise FileNotFoundError(f"no capture file at {self.path}")
         try:
@@ -406,13 +407,25 @@ class Capture:
 
     # ---- bulk and on-demand reading (File › Open in the window) --------------------------
 
-    def _columns(self) -> set[str]:
-        return {row[1] for row in self._db.execute("PRAGMA table_info(frames)")}
+    def _column(self, name: str, absent: str) -> str:
+        """`name` where the capture has that column, else the SQL of its default (a file
+        from before it was added)."""
+        if self._frame_columns is None:
+            self._frame_columns = {row[1] for row in self._db.execute("PRAGMA table_info(frames)")}
+        return name if name in self._frame_columns else absent
 
     def _plain(self, sql: str, args=()) -> sqlite3.Cursor:
         cursor = self._db.cursor()
         cursor.row_factory = None  # tuples: no Row object per row
         return cursor.execute(sql, args)
+
+    @staticmethod
+    def _chunks(cursor: sqlite3.Cursor, chunk: int) -> Iterator[list[tuple]]:
+        while True:
+            rows = cursor.fetchmany(chunk)
+            if not rows:
+                return
+            yield rows
 
     def index_actions(self) -> list[str | None]:
         """The actions of the capture; `frame_index` gives each frame's as a position in it."""
@@ -425,7 +438,7 @@ class Capture:
         one in `actions` (from `index_actions`). No raw text, no unique id (see `texts`),
         findings only as yes/no (see `findings`): enough to list, filter and pair a
         million frames quickly."""
-        request = "request_id" if "request_id" in self._columns() else "NULL"
+        request = self._column("request_id", "NULL")
 
         def case(column: str, values) -> str:
             arms = " ".join(f"WHEN {_sql_text(v)} THEN {i}" for i, v in enumerate(values)
@@ -436,15 +449,11 @@ class Capture:
             f"SELECT id, connection_id, time, direction = 'to_charger', {case('type', INDEX_TYPES)},"
             f" {case('action', actions)}, latency_ms, valid, flags != '[]', {request}"
             " FROM frames ORDER BY id")
-        while True:
-            rows = cursor.fetchmany(chunk)
-            if not rows:
-                return
-            yield rows
+        return self._chunks(cursor, chunk)
 
     def findings(self) -> Iterator[tuple]:
         """(id, errors, flags, flag codes) of the frames that have any, decoded."""
-        codes = "flag_codes" if "flag_codes" in self._columns() else "'[]'"
+        codes = self._column("flag_codes", "'[]'")
         for frame_id, errors, found, flag_codes in self._plain(
                 f"SELECT id, errors, flags, {codes} FROM frames"
                 " WHERE errors != '[]' OR flags != '[]' ORDER BY id"):
@@ -461,16 +470,12 @@ class Capture:
         CALLs and CALLRESULTs of these actions, by id, a chunk at a time (meter values,
         statuses and charging profiles for the plot)."""
         marks = ",".join("?" * len(actions))
-        request = "request_id" if "request_id" in self._columns() else "NULL"
         cursor = self._plain(
-            f"SELECT id, connection_id, charge_point_id, time, type, action, raw, {request} FROM"
-            f" frames WHERE type IN ('CALL', 'CALLRESULT') AND action IN ({marks}) ORDER BY id",
+            f"SELECT id, connection_id, charge_point_id, time, type, action, raw,"
+            f" {self._column('request_id', 'NULL')} FROM frames"
+            f" WHERE type IN ('CALL', 'CALLRESULT') AND action IN ({marks}) ORDER BY id",
             tuple(actions))
-        while True:
-            rows = cursor.fetchmany(chunk)
-            if not rows:
-                return
-            yield rows
+        return self._chunks(cursor, chunk)
 
     def texts(self, frame_ids) -> dict[int, tuple[str, str | None]]:
         """{id: (raw, unique_id)} for these frames (what a view shows of a row)."""
