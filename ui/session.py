@@ -165,7 +165,6 @@ class SessionData:
         self.store = store if store is not None else FrameStore()
         self.stations = Stations()
         self.meters = MeterData()
-        self._roles: dict[int, str] = {}  # connection id -> role (captures)
         # charge point -> its charging profiles as its frames tell them (the limit line)
         self.profiles: dict[str, ProfileHistory] = {}
         self._asked: dict[int, tuple] = {}  # seq of a profile/transaction CALL -> its facts
@@ -295,7 +294,6 @@ class SessionData:
 
     def add_connections(self, connections: list[dict]) -> None:
         for info in connections:
-            self._roles[info["id"]] = info["role"]
             self.store.connection_roles[info["id"]] = info["role"]
             self.stations.opened(info)
             if info.get("closed_at") is None:
@@ -315,7 +313,7 @@ class SessionData:
         np.maximum.at(last, inverse, np.asarray(times, dtype=np.float64))
         for i, connection in enumerate(unique.tolist()):
             station = self.stations._station(connection, charge_point_of.get(connection, ""),
-                                             self._roles.get(connection, "?"))
+                                             self.store.connection_roles.get(connection, "?"))
             station.frames += int(counts[i])
             station.errors += int(errors[i])
             station.last_frame = float(last[i])
@@ -330,8 +328,9 @@ class SessionData:
                 payload = message[3] if kind == "CALL" else message[2]
             except (ValueError, IndexError, TypeError, KeyError, RecursionError):
                 continue
-            self._follow(connection, charge_point_id, self._roles.get(connection, "?"), moment,
-                         kind, action, payload, frame_id, request)
+            role = self.store.connection_roles.get(connection, "?")
+            self._follow(connection, charge_point_id, role, moment, kind, action, payload,
+                         frame_id, request)
 
 
 class CaptureLoad:
