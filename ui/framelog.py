@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QTimer, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPainter
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
@@ -51,6 +51,16 @@ class FrameTable(QTableView):
         model.modelReset.connect(self._after_reset)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._stick = True
+        self._hint = QLabel(self.viewport())
+        self._hint.setObjectName("emptyLogHint")
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setStyleSheet("color: #777777")
+        self._hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
+                       model.layoutChanged):
+            signal.connect(self._update_hint)
+        self._update_hint()
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -85,22 +95,27 @@ class FrameTable(QTableView):
         self.scrollToBottom()
         self.follow_changed.emit(True)
 
-    def paintEvent(self, event) -> None:  # noqa: N802
-        super().paintEvent(event)
+    # The empty log says what to do in a label over the viewport, not by overriding
+    # paintEvent: a Python paintEvent makes Qt paint the whole table while holding the
+    # interpreter lock, and the roles' thread (answering chargers) waits for every repaint.
+    def _update_hint(self, *_args) -> None:
         model = self.model()
         if model.rowCount():
+            self._hint.hide()
             return
-        # an empty log says what to do
         if model.total:
             text = "No frame matches the filter — ✕ in the filter bar clears it"
         else:
             text = ("No frames yet: start a role in the Roles dock (a fake CSMS, a proxy, a "
                     "fake charger or a fleet), or File › Open capture…")
-        painter = QPainter(self.viewport())
-        painter.setPen(QColor("#777777"))
-        painter.drawText(self.viewport().rect().adjusted(20, 20, -20, -20),
-                         int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
-        painter.end()
+        self._hint.setText(text)
+        self._hint.setGeometry(self.viewport().rect().adjusted(20, 20, -20, -20))
+        self._hint.show()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._hint.isVisible():
+            self._hint.setGeometry(self.viewport().rect().adjusted(20, 20, -20, -20))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         # End resumes following (as in a terminal or Wireshark), rather than selecting the

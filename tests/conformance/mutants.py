@@ -372,6 +372,82 @@ class StartsBeforeTheCable(FakeCharger):
         pass  # never waits, whatever the simulator asks
 
 
+# ---- smart charging (1.6 Smart Charging profile) -----------------------------------------------
+
+def _profile_of(payload: dict) -> dict:
+    return payload.get("csChargingProfiles") or payload.get("chargingProfile") or {}
+
+
+class IgnoresTxDefaultProfile(FakeCharger):
+    """Accepts a TxDefaultProfile but never applies it: the composite shows no limit."""
+
+    async def _handle_SetChargingProfile(self, payload):
+        if _profile_of(payload).get("chargingProfilePurpose") == "TxDefaultProfile":
+            return {"status": "Accepted"}
+        return await super()._handle_SetChargingProfile(payload)
+
+
+class RejectsTxProfile(FakeCharger):
+    """Rejects every TxProfile, even for the transaction in progress."""
+
+    async def _handle_SetChargingProfile(self, payload):
+        if _profile_of(payload).get("chargingProfilePurpose") == "TxProfile":
+            return {"status": "Rejected"}
+        return await super()._handle_SetChargingProfile(payload)
+
+
+class TxProfileWithoutTransaction(FakeCharger):
+    """Accepts a TxProfile when no transaction is in progress."""
+
+    async def _handle_SetChargingProfile(self, payload):
+        if self.transaction_id is None and \
+                _profile_of(payload).get("chargingProfilePurpose") == "TxProfile":
+            return {"status": "Accepted"}
+        return await super()._handle_SetChargingProfile(payload)
+
+
+class TxProfileForAnyTransaction(FakeCharger):
+    """Takes a TxProfile for another transaction id as one for its own transaction."""
+
+    async def _handle_SetChargingProfile(self, payload):
+        profile = _profile_of(payload)
+        if self.transaction_id is not None and profile.get("chargingProfilePurpose") == "TxProfile":
+            payload = {**payload, "csChargingProfiles": {**profile,
+                                                         "transactionId": self.transaction_id}}
+        return await super()._handle_SetChargingProfile(payload)
+
+
+class CompositeFirstPeriodOnly(FakeCharger):
+    """Reports the composite schedule's first period for the whole duration."""
+
+    async def _handle_GetCompositeSchedule(self, payload):
+        answer = await super()._handle_GetCompositeSchedule(payload)
+        schedule = answer.get("chargingSchedule")
+        if schedule:
+            schedule["chargingSchedulePeriod"] = schedule["chargingSchedulePeriod"][:1]
+        return answer
+
+
+class ClearsNothingById(FakeCharger):
+    """Answers Accepted to ClearChargingProfile by id without removing the profile."""
+
+    async def _handle_ClearChargingProfile(self, payload):
+        if "id" in payload:
+            return {"status": "Accepted"}
+        return await super()._handle_ClearChargingProfile(payload)
+
+
+class LowestStackLevelWins(FakeCharger):
+    """Stacks profiles upside down: the lowest stack level overrides the higher ones."""
+
+    async def _handle_SetChargingProfile(self, payload):
+        profile = _profile_of(payload)
+        if "stackLevel" in profile:
+            payload = {**payload, "csChargingProfiles": {**profile,
+                                                         "stackLevel": 9 - profile["stackLevel"]}}
+        return await super()._handle_SetChargingProfile(payload)
+
+
 # ---- CSMSs -----------------------------------------------------------------------------------
 
 class RewritingCsms(FakeCsms):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from datetime import datetime, timezone
 
 from ocpp.routing import after, on
@@ -20,6 +21,94 @@ from suite_helpers import by_id, failures, options
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+# ---- its smart charging, written here from the 1.6 specification (3.13), not from ours ------
+
+LIBRARY_MAX_AMPS = 32.0  # what the library charge point draws without a profile
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+class LibraryProfiles:
+    """TxDefaultProfile and TxProfile on connector 1, stack levels, absolute and relative
+    schedules, for the composite schedule the Smart Charging cases ask for."""
+
+    def __init__(self):
+        self.installed: dict[int, dict] = {}
+
+    def install(self, profile: dict) -> None:
+        for key, other in list(self.installed.items()):  # same purpose and level: replaced
+            if (other["stack_level"], other["charging_profile_purpose"]) == \
+                    (profile["stack_level"], profile["charging_profile_purpose"]):
+                del self.installed[key]
+        self.installed[profile["charging_profile_id"]] = profile
+
+    def clear(self, id=None, charging_profile_purpose=None, stack_level=None, **_) -> bool:
+        gone = [key for key, p in self.installed.items()
+                if (id is None or key == id)
+                and (charging_profile_purpose is None or p["charging_profile_purpose"] == charging_profile_purpose)
+                and (stack_level is None or p["stack_level"] == stack_level)]
+        for key in gone:
+            del self.installed[key]
+        return bool(gone)
+
+    def end_transaction(self) -> None:
+        self.clear(charging_profile_purpose="TxProfile")
+
+    @staticmethod
+    def _span(profile: dict, tx_start):
+        schedule = profile["charging_schedule"]
+        if profile["charging_profile_kind"] == "Relative":
+            if tx_start is None:
+                return None
+            start = tx_start
+        else:
+            start = _epoch(schedule["start_schedule"])
+        length = schedule.get("duration")
+        return start, (start + length if length else float("inf"))
+
+    def _limit(self, profile: dict, when: float, tx_start):
+        span = self._span(profile, tx_start)
+        if span is None or not span[0] <= when < span[1]:
+            return None
+        begun = [period for period in profile["charging_schedule"]["charging_schedule_period"]
+                 if span[0] + period["start_period"] <= when]
+        # the library reads JSON numbers as Decimal, which its own JSON writer cannot write
+        return float(begun[-1]["limit"]) if begun else None
+
+    def limit_at(self, when: float, tx_id, tx_start) -> float:
+        ranked = sorted(self.installed.values(), key=lambda p: -p["stack_level"])
+        for purpose in ("TxProfile", "TxDefaultProfile"):
+            if purpose == "TxProfile" and tx_id is None:
+                continue
+            for profile in ranked:
+                if profile["charging_profile_purpose"] != purpose:
+                    continue
+                if purpose == "TxProfile" and profile.get("transaction_id") not in (None, tx_id):
+                    continue
+                found = self._limit(profile, when, tx_start)
+                if found is not None:
+                    return min(found, LIBRARY_MAX_AMPS)
+        return LIBRARY_MAX_AMPS
+
+    def composite(self, now: float, duration: int, tx_id, tx_start) -> list[dict]:
+        edges = {now}
+        for profile in self.installed.values():
+            span = self._span(profile, tx_start)
+            if span is None:
+                continue
+            edges.update(span[0] + period["start_period"]
+                         for period in profile["charging_schedule"]["charging_schedule_period"])
+            edges.add(span[1])
+        periods: list[dict] = []
+        for edge in sorted(e for e in edges if now <= e < now + duration):
+            limit = self.limit_at(edge, tx_id, tx_start)
+            if not periods or periods[-1]["limit"] != limit:
+                periods.append({"start_period": int(round(edge - now)), "limit": limit})
+        return periods
 
 
 # ---- the ocpp library as the charger under test --------------------------------------------
@@ -45,6 +134,35 @@ class LibraryChargePoint(ChargePoint16):
         if transaction_id == self.driver.transaction_id:
             self.driver.later(self.driver.stop_transaction("Remote"))
 
+    @on("SetChargingProfile")
+    async def on_set_charging_profile(self, connector_id, cs_charging_profiles, **_):
+        profile, driver = cs_charging_profiles, self.driver
+        if connector_id not in (0, 1):
+            return result16.SetChargingProfile(status="Rejected")
+        if profile["charging_profile_purpose"] == "TxProfile" and (
+                driver.transaction_id is None
+                or profile.get("transaction_id") not in (None, driver.transaction_id)):
+            return result16.SetChargingProfile(status="Rejected")
+        driver.profiles.install(profile)
+        return result16.SetChargingProfile(status="Accepted")
+
+    @on("ClearChargingProfile")
+    async def on_clear_charging_profile(self, **criteria):
+        found = self.driver.profiles.clear(**criteria)
+        return result16.ClearChargingProfile(status="Accepted" if found else "Unknown")
+
+    @on("GetCompositeSchedule")
+    async def on_get_composite_schedule(self, connector_id, duration, charging_rate_unit=None, **_):
+        if connector_id not in (0, 1) or charging_rate_unit not in (None, "A"):
+            return result16.GetCompositeSchedule(status="Rejected")
+        driver, now = self.driver, time.time()
+        periods = driver.profiles.composite(now, duration, driver.transaction_id, driver.started_at)
+        return result16.GetCompositeSchedule(
+            status="Accepted", connector_id=connector_id,
+            schedule_start=datetime.fromtimestamp(now, timezone.utc).isoformat(),
+            charging_schedule={"duration": duration, "charging_rate_unit": "A",
+                               "charging_schedule_period": periods})
+
 
 class LibraryDriver:
     """Plays the operator for the library charge point: prompts become its actions."""
@@ -59,6 +177,8 @@ class LibraryDriver:
         self.plugged = False
         self.authorized = None
         self.interval = 300
+        self.profiles = LibraryProfiles()
+        self.started_at: float | None = None
 
     def later(self, coroutine) -> None:
         async def serial():
@@ -100,13 +220,14 @@ class LibraryDriver:
         answer = await self.cp.call(call16.StartTransaction(connector_id=1, id_tag=tag, meter_start=0,
                                                             timestamp=now()))
         if answer.id_tag_info["status"] == "Accepted":
-            self.transaction_id = answer.transaction_id
+            self.transaction_id, self.started_at = answer.transaction_id, time.time()
             await self.status("Charging")
 
     async def stop_transaction(self, reason: str) -> None:
         await self.cp.call(call16.StopTransaction(meter_stop=120, timestamp=now(), reason=reason,
                                                   transaction_id=self.transaction_id))
-        self.transaction_id = None
+        self.transaction_id, self.started_at = None, None
+        self.profiles.end_transaction()
         await self.status("Finishing")
 
     async def present_card(self, tag: str) -> None:
@@ -161,6 +282,29 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)
     assert "LibVendor" in "".join(f.raw for s in result.cases[0].steps for f in s.frames)
+
+
+async def test_ocpp_library_charge_point_passes_the_smart_charging_cases():
+    ids = ["TC_056_CS", "TC_057_CS", "TC_058_1_CS", "TC_058_2_CS", "TC_066_CS", "TC_067_CS",
+           "TC_072_CS"]
+    runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=5))
+    driver = None
+    try:
+        await runner.start()
+        driver = LibraryDriver(runner.endpoint + "LIBCP")
+        runner.prompt = driver.prompt
+        await driver.power_on()
+        result = await runner.run(catalog.select("1.6", "charger", ids))
+    finally:
+        await runner.stop()
+        runner.close()
+        if driver is not None:
+            await driver.close()
+    assert [c.case_id for c in result.cases] == ids
+    assert result.passed, failures(result)
+    composite = [f.raw for s in by_id(result)["TC_072_CS"].steps for f in s.frames
+                 if "chargingSchedulePeriod" in f.raw and "startPeriod" in f.raw]
+    assert composite, "the stacking case saw no composite schedule"
 
 
 # ---- the ocpp library as the CSMS under test ---------------------------------------------------

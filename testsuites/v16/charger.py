@@ -7,7 +7,7 @@ prompts name the physical action; in --auto mode the simulated charger performs 
 
 from __future__ import annotations
 
-from inspector.conformance.model import (Case, CheckSecurity, Connect, Expect, ExpectDisconnect,
+from inspector.conformance.model import (Calc, Case, Check, CheckSecurity, Connect, Expect, ExpectDisconnect,
                                          ExpectNone, IntV, Now, Prompt, Send, StepTimeoutPlus, StrV, V, answer,
                                          contains, eq, eq_or_absent, FloatV, is_datetime, is_int,
                                          nonempty_str, not_before, one_of, present, satisfies)
@@ -93,6 +93,74 @@ def remote_stop() -> list:
 
 def _energy_sampled(values) -> bool:
     return any(isinstance(v, dict) and v.get("measurand", ENERGY) == ENERGY for v in values)
+
+
+# ---- Smart Charging ---------------------------------------------------------------------------
+# Limits in A (every 1.6 charger with Smart Charging takes Current), well below any
+# connector's own maximum, so the composite schedule shows the profile's value and nothing else.
+SMART = {"needs": ("feature:SmartCharging",),
+         "preconditions": "The Smart Charging feature profile is supported (SupportedFeatureProfiles) "
+                          "and no charging profile is installed on the connector."}
+
+
+def charging_profile(profile_id: int, purpose: str, periods: list, *, stack_level: int = 0,
+                     start_offset: float | None = -60, duration: int | None = None,
+                     transaction_id=None) -> dict:
+    """A SetChargingProfile request for the connector: `periods` are (startPeriod s, limit A);
+    Absolute from `start_offset` seconds from now, or Relative (to the transaction) when None."""
+    schedule = {"chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": start, "limit": float(limit)}
+                                           for start, limit in periods]}
+    if start_offset is not None:
+        schedule["startSchedule"] = Now(start_offset)
+    if duration is not None:
+        schedule["duration"] = duration
+    profile = {"chargingProfileId": profile_id, "stackLevel": stack_level,
+               "chargingProfilePurpose": purpose,
+               "chargingProfileKind": "Relative" if start_offset is None else "Absolute",
+               "chargingSchedule": schedule}
+    if transaction_id is not None:
+        profile["transactionId"] = transaction_id
+    return {"connectorId": CONNECTOR, "csChargingProfiles": profile}
+
+
+def set_profile(request: dict, status_value: str = "Accepted", **kw) -> Send:
+    return Send("SetChargingProfile", request, checks=[eq("status", status_value)], **kw)
+
+
+LIMITS = "chargingSchedule.chargingSchedulePeriod[*].limit"
+
+
+def composite(*checks, duration: int = 300, **kw) -> Send:
+    """GetCompositeSchedule for the connector in A, Accepted, with `checks` on its answer."""
+    return Send("GetCompositeSchedule", {"connectorId": CONNECTOR, "duration": duration,
+                                         "chargingRateUnit": "A"},
+                checks=[eq("status", "Accepted"), *checks], **kw)
+
+
+def first_limit(amps: float) -> Check:
+    return eq("chargingSchedule.chargingSchedulePeriod[0].limit", amps)
+
+
+def limits_are(amps: list) -> Check:
+    """The composite's limits, in order, are `amps` (a period may repeat a limit: merged first)."""
+    def merged(values) -> bool:
+        out = []
+        for value in values:
+            if not out or out[-1] != value:
+                out.append(value)
+        return out == amps
+    return satisfies(LIMITS, f"are {' then '.join(f'{a:g} A' for a in amps)}", merged)
+
+
+def clear_profile(profile_id: int) -> dict:
+    return {"id": profile_id}
+
+
+def clean_slate() -> Send:
+    """Profiles a failed earlier case left behind would change this case's composite."""
+    return Send("ClearChargingProfile", {}, checks=[one_of("status", ["Accepted", "Unknown"])],
+                title="ClearChargingProfile without criteria: start with no profile installed")
 
 
 CASES = [
@@ -331,6 +399,91 @@ CASES = [
         *remote_stop(),
     ], description="During a transaction the Charge Point sends sampled meter values every "
                    "MeterValueSampleInterval seconds."),
+
+    case("TC_056_CS", "Central Smart Charging - TxDefaultProfile", "SmartCharging", [
+        clean_slate(),
+        set_profile(charging_profile(56, "TxDefaultProfile", [(0, 10)]),
+                    title="SetChargingProfile TxDefaultProfile 10 A on the connector: Accepted"),
+        composite(first_limit(10.0), title="GetCompositeSchedule shows the 10 A limit"),
+        Send("ClearChargingProfile", clear_profile(56), checks=[eq("status", "Accepted")],
+             title="ClearChargingProfile removes it again"),
+    ], **SMART, description="A TxDefaultProfile is accepted and is what the composite "
+                            "schedule of the connector shows."),
+
+    case("TC_057_CS", "Central Smart Charging - TxProfile", "SmartCharging", [
+        clean_slate(),
+        *plug_in(),
+        *remote_start(),
+        set_profile(charging_profile(57, "TxProfile", [(0, 8)], start_offset=None,
+                                     transaction_id=V("tx")),
+                    title="SetChargingProfile TxProfile 8 A for the transaction: Accepted"),
+        composite(first_limit(8.0), title="GetCompositeSchedule shows the 8 A limit"),
+        *remote_stop(),
+    ], **SMART, description="During a transaction a TxProfile for it is accepted and limits "
+                            "the connector."),
+
+    case("TC_058_1_CS", "Central Smart Charging - No ongoing transaction", "SmartCharging", [
+        clean_slate(),
+        set_profile(charging_profile(581, "TxProfile", [(0, 8)], start_offset=None,
+                                     transaction_id=987654321), "Rejected",
+                    title="SetChargingProfile TxProfile without a transaction: Rejected"),
+    ], **SMART, description="A TxProfile needs a transaction: without one it is rejected."),
+
+    case("TC_058_2_CS", "Central Smart Charging - Wrong transactionId", "SmartCharging", [
+        clean_slate(),
+        *plug_in(),
+        *remote_start(),
+        set_profile(charging_profile(582, "TxProfile", [(0, 8)], start_offset=None,
+                                     transaction_id=Calc(lambda c: int(c.value("tx")) + 1,
+                                                         "<tx + 1>")), "Rejected",
+                    title="SetChargingProfile TxProfile for another transaction id: Rejected"),
+        *remote_stop(),
+    ], **SMART, description="A TxProfile for a transaction that is not the one on the "
+                            "connector is rejected."),
+
+    case("TC_066_CS", "Get Composite Schedule", "SmartCharging", [
+        clean_slate(),
+        set_profile(charging_profile(66, "TxDefaultProfile", [(0, 10), (180, 6)], start_offset=-60),
+                    title="SetChargingProfile TxDefaultProfile: 10 A, then 6 A from 180 s"),
+        composite(first_limit(10.0), limits_are([10.0, 6.0]),
+                  satisfies("chargingSchedule.chargingSchedulePeriod[1].startPeriod",
+                            "is about 120 s (the 6 A period, counted from now)",
+                            lambda value: isinstance(value, (int, float)) and 100 <= value <= 125),
+                  eq("connectorId", CONNECTOR),
+                  title="GetCompositeSchedule for 300 s: 10 A now, 6 A from about 120 s"),
+        Send("ClearChargingProfile", clear_profile(66), checks=[eq("status", "Accepted")]),
+    ], **SMART, description="The composite schedule follows the periods of the profile in "
+                            "force, counted from the moment it is asked for."),
+
+    case("TC_067_CS", "Clear Charging Profile", "SmartCharging", [
+        clean_slate(),
+        set_profile(charging_profile(67, "TxDefaultProfile", [(0, 10)])),
+        Send("ClearChargingProfile", clear_profile(67), checks=[eq("status", "Accepted")],
+             title="ClearChargingProfile with its id: Accepted"),
+        Send("GetCompositeSchedule", {"connectorId": CONNECTOR, "duration": 300,
+                                      "chargingRateUnit": "A"},
+             checks=[one_of("status", ["Accepted", "Rejected"]),
+                     satisfies(LIMITS, "no longer include the cleared 10 A",
+                               lambda values: all(v != 10.0 for v in values))],
+             title="GetCompositeSchedule: the 10 A limit is gone (Rejected: nothing to report)"),
+        Send("ClearChargingProfile", clear_profile(67), checks=[eq("status", "Unknown")],
+             title="ClearChargingProfile for it again: Unknown (nothing matches)"),
+    ], **SMART, description="A cleared profile no longer limits the connector; clearing "
+                            "what is not installed answers Unknown."),
+
+    case("TC_072_CS", "Stacking Charging Profiles", "SmartCharging", [
+        clean_slate(),
+        set_profile(charging_profile(720, "TxDefaultProfile", [(0, 10)], stack_level=0),
+                    title="TxDefaultProfile stack level 0: 10 A, open-ended"),
+        set_profile(charging_profile(721, "TxDefaultProfile", [(0, 6)], stack_level=1,
+                                     duration=300),
+                    title="TxDefaultProfile stack level 1: 6 A for 300 s (from a minute ago)"),
+        composite(first_limit(6.0), limits_are([6.0, 10.0]), duration=600,
+                  title="GetCompositeSchedule: the higher stack level (6 A) first, then 10 A"),
+        Send("ClearChargingProfile", {"chargingProfilePurpose": "TxDefaultProfile"},
+             checks=[eq("status", "Accepted")], title="ClearChargingProfile of every TxDefaultProfile"),
+    ], **SMART, description="Of two profiles of one purpose, the higher stack level rules "
+                            "while it is valid; then the lower one again."),
 
     secured_boot("TC_085_CS", "Basic Authentication - Valid username/password combination", "basic_auth",
                  basic_auth=True),
