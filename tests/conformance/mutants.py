@@ -483,6 +483,21 @@ def wrong_transaction_id(action: str):
     return rewrite
 
 
+def profile_changed(**fields):
+    """A rewrite that sets `fields` in the charging profile of SetChargingProfile."""
+    def rewrite(name, payload):
+        if name == "SetChargingProfile":
+            payload["csChargingProfiles"] = {**payload["csChargingProfiles"], **fields}
+        return payload
+    return rewrite
+
+
+def profile_for_another_transaction(name, payload):
+    if name == "SetChargingProfile" and "transactionId" in payload["csChargingProfiles"]:
+        payload["csChargingProfiles"]["transactionId"] += 1
+    return payload
+
+
 def swapped_reset(name, payload):
     if name == "Reset":
         payload["type"] = {"Hard": "Soft", "Soft": "Hard", "OnIdle": "Immediate"}[payload["type"]]

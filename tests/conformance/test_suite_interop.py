@@ -9,6 +9,7 @@ import itertools
 import time
 from datetime import datetime, timezone
 
+from ocpp.charge_point import camel_to_snake_case
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16, call as call16, call_result as result16
 from websockets.asyncio.client import connect
@@ -314,6 +315,11 @@ REFUSED = {"INVALID01": "Invalid", "BLOCKED01": "Blocked", "EXPIRED01": "Expired
 
 class LibraryCsms16(ChargePoint16):
     transaction_ids = itertools.count(100)
+    connected: dict = {}  # charge point id -> the live instance (for the operator)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        LibraryCsms16.connected[self.id] = self
 
     @on("BootNotification")
     async def on_boot(self, charge_point_vendor, charge_point_model, **_):
@@ -354,12 +360,33 @@ class LibraryCsms201(Csms201):
     unknown_tag = "Accepted"
 
 
-async def _run_against_library_csms(cls, version: str, ids: list):
+class LibraryOperator16:
+    """Plays the operator of the library's Central System: "make it send X" becomes its own
+    `call` of X, built with the library's message classes from the prompt's payload."""
+
+    def __init__(self):
+        self.tasks: set = set()
+
+    async def prompt(self, request) -> PromptReply:
+        if request.action != "csms_call":
+            return PromptReply.skip(f"cannot {request.action}")
+        cp = LibraryCsms16.connected.get("LIBTEST")
+        if cp is None:
+            return PromptReply.skip("the charge point is not connected")
+        message = getattr(call16, request.args["action"])(
+            **camel_to_snake_case(request.args.get("payload", {})))
+        task = asyncio.create_task(cp.call(message))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return PromptReply.done(f"library central system sends {request.args['action']}")
+
+
+async def _run_against_library_csms(cls, version: str, ids: list, prompt=None):
     subprotocol = "ocpp1.6" if version == "1.6" else "ocpp2.0.1"
     async with await serve_csms(cls, subprotocol) as server:
         port = server.sockets[0].getsockname()[1]
         runner = SuiteRunner(options(version, "csms", auto=False, step_timeout=1.5,
-                                     target=f"ws://127.0.0.1:{port}/LIBTEST"))
+                                     target=f"ws://127.0.0.1:{port}/LIBTEST"), prompt=prompt)
         try:
             return await runner.run(catalog.select(version, "csms", ids))
         finally:
@@ -380,6 +407,16 @@ async def test_ocpp_library_central_system_16_passes_boot_authorize_and_transact
     # it processes a CALL with a 37-character id: allowed, the limit binds the sender
     assert cases["RPC_01_CSMS"].passed, failures(result)
     assert "the SUT processed the frame: CALLRESULT" in cases["RPC_01_CSMS"].steps[2].reason
+
+
+async def test_ocpp_library_central_system_16_passes_the_smart_charging_cases():
+    ids = ["TC_056_CSMS", "TC_057_CSMS", "TC_066_CSMS", "TC_067_CSMS"]
+    operator = LibraryOperator16()
+    result = await _run_against_library_csms(LibraryCsms16, "1.6", ids, prompt=operator.prompt)
+    assert result.passed, failures(result)
+    sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
+            if f.from_sut and '"SetChargingProfile"' in f.raw]
+    assert len(sent) == 3, sent  # built by the library, not by our simulator
 
 
 async def test_ocpp_library_csms_201_passes_boot_authorize_and_transaction_cases():

@@ -8,7 +8,7 @@ make the Central System send a request (in --auto mode the simulated CSMS sends 
 from __future__ import annotations
 
 from inspector.conformance.model import (NOW, Case, Connect, Disconnect, Expect, IntV, Now, Prompt,
-                                         Send, V, answer, contains, eq, eq_or_absent, gt,
+                                         Send, V, answer, contains, eq, eq_or_absent, gt, one_of, present,
                                          is_datetime, is_int, nonempty_str, satisfies,
                                          tag_check)
 from inspector.conformance.payloads import boot16, meter16, status16
@@ -77,6 +77,29 @@ def _authorize_refused(case_id: str, title: str, tag: str, expected: str) -> Cas
     ], preconditions=f"The Central System knows the idTag <{tag}> as {expected}.",
         needs=("tag:" + tag.removesuffix("_tag"),),
         auto_csms={"Authorize": {"idTagInfo": {"status": expected}}})
+
+
+# ---- Smart Charging ---------------------------------------------------------------------------
+SMART = {"needs": ("feature:SmartCharging",),
+         "preconditions": "The Central System implements the Smart Charging feature profile."}
+
+
+def tx_default_profile(profile_id: int = 56, amps: float = 10.0) -> dict:
+    """What the simulated Central System sends when asked for a TxDefaultProfile."""
+    return {"connectorId": CONNECTOR, "csChargingProfiles": {
+        "chargingProfileId": profile_id, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {"startSchedule": NOW, "chargingRateUnit": "A",
+                             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}]}}}
+
+
+def expect_profile(purpose: str, *checks, **kw) -> Expect:
+    """SetChargingProfile of `purpose` from the Central System, with a schedule; Accepted."""
+    return Expect("SetChargingProfile",
+                  checks=[eq("csChargingProfiles.chargingProfilePurpose", purpose),
+                          present("csChargingProfiles.chargingSchedule.chargingSchedulePeriod"),
+                          *checks],
+                  reply=answer(status="Accepted"), **kw)
 
 
 CASES = [
@@ -236,4 +259,58 @@ CASES = [
                    "UnknownVendorId"),
     ], description="A Central System answers a DataTransfer from a vendor it does not know "
                    "with UnknownVendorId (as TC_P_02_CSMS checks in 2.0.1)."),
+
+    case("TC_056_CSMS", "Central Smart Charging - TxDefaultProfile", "SmartCharging", [
+        ask_csms("Make the Central System set a TxDefaultProfile on connector {connector} "
+                 "(SetChargingProfile)", "SetChargingProfile", tx_default_profile()),
+        expect_profile("TxDefaultProfile", one_of("connectorId", [0, CONNECTOR]),
+                       title="SetChargingProfile TxDefaultProfile for connector 0 or {connector}; "
+                             "answer Accepted"),
+    ], **SMART, description="The Central System installs a default profile for future "
+                            "transactions."),
+
+    case("TC_057_CSMS", "Central Smart Charging - TxProfile", "SmartCharging", [
+        authorize(),
+        status("Preparing"),
+        start_transaction(),
+        status("Charging"),
+        ask_csms("Make the Central System limit transaction {tx} with a TxProfile "
+                 "(SetChargingProfile)", "SetChargingProfile",
+                 {"connectorId": CONNECTOR, "csChargingProfiles": {
+                     "chargingProfileId": 57, "transactionId": V("tx"), "stackLevel": 0,
+                     "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Relative",
+                     "chargingSchedule": {"chargingRateUnit": "A",
+                                          "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8.0}]}}}),
+        expect_profile("TxProfile", eq("connectorId", CONNECTOR),
+                       eq("csChargingProfiles.transactionId", V("tx")),
+                       title="SetChargingProfile TxProfile for transaction {tx} on connector "
+                             "{connector}; answer Accepted"),
+        stop_transaction(),
+        *finish(),
+    ], needs=("tag:valid", "feature:SmartCharging"), preconditions=SMART["preconditions"],
+        description="A TxProfile names the running transaction and its connector."),
+
+    case("TC_066_CSMS", "Get Composite Schedule", "SmartCharging", [
+        ask_csms("Make the Central System ask for the composite schedule of connector "
+                 "{connector} (GetCompositeSchedule)", "GetCompositeSchedule",
+                 {"connectorId": CONNECTOR, "duration": 3600}),
+        Expect("GetCompositeSchedule", checks=[eq("connectorId", CONNECTOR), gt("duration", 0)],
+               reply=answer(status="Accepted", connectorId=CONNECTOR, scheduleStart=NOW,
+                            chargingSchedule={"duration": 3600, "chargingRateUnit": "A",
+                                              "chargingSchedulePeriod": [{"startPeriod": 0,
+                                                                          "limit": 16.0}]}),
+               title="GetCompositeSchedule for connector {connector} with a duration; answer "
+                     "a 16 A schedule"),
+    ], **SMART),
+
+    case("TC_067_CSMS", "Clear Charging Profile", "SmartCharging", [
+        ask_csms("Make the Central System set a TxDefaultProfile on connector {connector}",
+                 "SetChargingProfile", tx_default_profile(67)),
+        expect_profile("TxDefaultProfile", save={"profile_id": "csChargingProfiles.chargingProfileId"}),
+        ask_csms("Make the Central System clear that profile (ClearChargingProfile, id "
+                 "{profile_id})", "ClearChargingProfile", {"id": V("profile_id")}),
+        Expect("ClearChargingProfile", checks=[eq("id", V("profile_id"))],
+               reply=answer(status="Accepted"),
+               title="ClearChargingProfile with the id of the profile it installed; answer Accepted"),
+    ], **SMART, description="The Central System clears a profile it installed by its id."),
 ]
