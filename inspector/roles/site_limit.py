@@ -3,8 +3,12 @@
 The site's power is shared equally among the transactions running on it. Whenever one
 starts or ends (or its charger disconnects), every running transaction gets a TxProfile
 with its new share, in W: 1.6 SetChargingProfile on the transaction's connector, 2.0.1 on
-its EVSE. With a fleet of fake chargers (which honour profiles) this is a smart-charging
-test bench; against a real charger it shows whether it applies what it is sent.
+its EVSE. At boot each charger gets a TxDefaultProfile (connector/EVSE 0, stack level 0)
+with the share a transaction starting then would get, so a transaction that starts before
+its TxProfile arrives stays within the site; a charger without smart charging refuses it,
+which is a notice, not an error. With a fleet of fake chargers (which honour profiles) this
+is a smart-charging test bench; against a real charger it shows whether it applies what it
+is sent.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ..versions import V16
 
 PROFILE_ID = 9_000  # one TxProfile id per transaction: PROFILE_ID + a running number
 STACK_LEVEL = 1
+DEFAULT_PROFILE_ID = 8_999  # the TxDefaultProfile sent at boot (one per charger)
 
 
 @dataclass
@@ -44,6 +49,10 @@ class SiteLimit:
 
     def answered(self, charge_point_id: str, version: str, frame, response: dict) -> None:
         """The fake CSMS answered `frame` with `response`: follow transactions."""
+        if frame.action == "BootNotification":
+            if response.get("status") == "Accepted":
+                self._later(self._send_default(charge_point_id, version))
+            return
         change = transaction_change(frame.action, frame.payload or {}, response)
         if change is None or change.transaction_id is None:
             return
@@ -70,9 +79,19 @@ class SiteLimit:
 
     def _rebalance(self) -> None:
         """Send every running transaction its share, after the answer that changed it."""
-        task = asyncio.get_running_loop().create_task(self._send_shares())
+        self._later(self._send_shares())
+
+    def _later(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _send_default(self, charge_point_id: str, version: str) -> None:
+        await asyncio.sleep(0)  # after the BootNotification's CALLRESULT
+        share = round(self.limit_w / (len(self.running) + 1), 1)
+        action, payload = default_profile(version, share)
+        await self._send(charge_point_id, action, payload, f"a TxDefaultProfile of {share:g} W",
+                         refusal_level="info")
 
     async def _send_shares(self) -> None:
         await asyncio.sleep(0)  # the CALLRESULT that started or ended a transaction goes first
@@ -81,18 +100,34 @@ class SiteLimit:
             return
         for transaction in list(self.running.values()):
             action, payload = tx_profile(transaction, share)
-            try:
-                answer = await self.csms.call(transaction.charge_point_id, action, payload)
-            except (LookupError, ConnectionError, OSError, asyncio.TimeoutError) as exc:
-                self.csms.hub.notice("warning", f"site limit: {transaction.charge_point_id}: "
-                                                f"{exc}", "csms")
-                continue
-            status = (answer.payload or {}).get("status") if answer.payload else None
-            if status != "Accepted":
-                self.csms.hub.notice(
-                    "warning", f"site limit: {transaction.charge_point_id} answered "
-                               f"{status or answer.type.value} to a TxProfile of {share:g} W",
-                    "csms")
+            await self._send(transaction.charge_point_id, action, payload,
+                             f"a TxProfile of {share:g} W")
+
+    async def _send(self, charge_point_id: str, action: str, payload: dict, what: str, *,
+                    refusal_level: str = "warning") -> None:
+        try:
+            answer = await self.csms.call(charge_point_id, action, payload)
+        except (LookupError, ConnectionError, OSError, asyncio.TimeoutError) as exc:
+            self.csms.hub.notice("warning", f"site limit: {charge_point_id}: {exc}", "csms")
+            return
+        status = (answer.payload or {}).get("status") if answer.payload else None
+        if status != "Accepted":
+            self.csms.hub.notice(refusal_level, f"site limit: {charge_point_id} answered "
+                                                f"{status or answer.type.value} to {what}", "csms")
+
+
+def default_profile(version: str, limit_w: float) -> tuple[str, dict]:
+    """The SetChargingProfile that caps every transaction of a charger at `limit_w` watts
+    from its start, until its own TxProfile arrives."""
+    schedule = {"chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_w}]}
+    profile = {"stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+               "chargingProfileKind": "Relative"}
+    if version == V16:
+        return "SetChargingProfile", {"connectorId": 0, "csChargingProfiles": {
+            "chargingProfileId": DEFAULT_PROFILE_ID, **profile, "chargingSchedule": schedule}}
+    return "SetChargingProfile", {"evseId": 0, "chargingProfile": {
+        "id": DEFAULT_PROFILE_ID, **profile, "chargingSchedule": [{"id": 1, **schedule}]}}
 
 
 def tx_profile(transaction: _Transaction, limit_w: float) -> tuple[str, dict]:

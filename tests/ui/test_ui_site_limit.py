@@ -93,9 +93,11 @@ def test_the_charging_profiles_view_shows_the_installed_profile_and_its_schedule
         window.show_view("profiles")
         view.refresh()
         assert view.charge_point.currentText() == "CP-VIEW"
-        assert view.profiles.rowCount() == 1
-        assert view.profiles.item(0, 2).text() == "TxProfile"
-        assert view.profiles.item(0, 7).text() == "0 s: 3700 W"
+        # the TxDefaultProfile the site limit sent at boot and the transaction's TxProfile
+        rows = {view.profiles.item(row, 2).text(): row for row in range(view.profiles.rowCount())}
+        assert sorted(rows) == ["TxDefaultProfile", "TxProfile"]
+        assert view.profiles.item(rows["TxProfile"], 7).text() == "0 s: 3700 W"
+        assert view.profiles.item(rows["TxDefaultProfile"], 7).text() == "0 s: 3700 W"
         assert view.composite.item(0, 1).text() == "3700"
         run_.task.cancel()
 
