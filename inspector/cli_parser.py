@@ -24,6 +24,19 @@ def _version(text: str) -> str:
 
 
 GUI_VIEWS = ("log", "meter-values", "connections", "profiles", "suites", "fleet")
+# roles.fleet.SCENARIOS, named here so that --help does not import the roles (a test keeps
+# the two equal)
+FLEET_SCENARIOS = ("idle", "charging", "mixed", "arrivals")
+
+
+def _non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected 0 seconds or more, not {text}")
+    return value
 
 
 def _battery(text: str) -> float:
@@ -199,7 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--ramp-up", type=float, default=0.0, metavar="S",
                        help="spread the connections over this many seconds")
     fleet.add_argument("--duration", type=float, default=60.0, metavar="S")
-    fleet.add_argument("--scenario", choices=["idle", "charging", "mixed"], default="mixed")
+    fleet.add_argument("--scenario", choices=list(FLEET_SCENARIOS), default="mixed",
+                       help="idle: boot and heartbeat; charging: every charger runs sessions; "
+                            "mixed: every other one; arrivals: EVs arrive at random (--arrival-"
+                            "mean) with a random battery and SoC, charge and leave when full or "
+                            "when their stay ends")
+    fleet.add_argument("--arrival-mean", type=_non_negative_seconds, default=20.0, metavar="S",
+                       help="arrivals: mean seconds between one EV leaving and the next "
+                            "arriving, per charger (exponential; default 20)")
+    fleet.add_argument("--seed", type=int, metavar="N",
+                       help="arrivals: the same seed gives the same EVs at the same times")
     fleet.add_argument("--meter-interval", type=float, default=10.0, metavar="S")
     fleet.add_argument("--heartbeat", type=float, metavar="S",
                        help="heartbeat interval (default: what the CSMS grants at boot)")

@@ -223,7 +223,8 @@ async def _run_fleet(hub, args) -> None:
         ramp_up=args.ramp_up, duration=args.duration, scenario=args.scenario,
         meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
         password=args.password, tls=client_tls_from(args),
-        model=getattr(args, "charger_model", None)),
+        model=getattr(args, "charger_model", None), arrival_mean=args.arrival_mean,
+        seed=args.seed),
         log_every=0 if args.no_log else args.log_every, log_hub=hub)
     interactive = sys.stderr.isatty()
 

@@ -50,3 +50,70 @@ async def test_an_idle_fleet_holds_its_connections_for_the_whole_duration():
         summary = await run
     assert time.monotonic() - started >= 1.9  # the whole duration, not 0.03 s
     assert summary["booted"] == 5 and summary["errors"] == 0
+
+
+async def test_arrivals_bring_evs_with_their_own_soc_that_leave_when_full(monkeypatch):
+    """The arrivals scenario: EVs come at random, each with its own battery and SoC, and
+    leave when full (tiny batteries here, so they fill within a few samples)."""
+    import json
+
+    from inspector.events import FrameLogged
+    from inspector.roles import fleet as fleet_module
+    monkeypatch.setattr(fleet_module, "BATTERIES_KWH", (0.002, 0.004))
+    hub = Hub()
+    first_soc: list[float] = []  # the SoC of each session's first meter value
+    statuses: list[str] = []
+    seen_in_session: set = set()
+
+    def watch(event):
+        if not isinstance(event, FrameLogged) or event.record.direction != "to_csms":
+            return
+        record = event.record
+        message = json.loads(record.frame.raw)
+        if record.action == "StatusNotification":
+            statuses.append(message[3]["status"])
+            if message[3]["status"] == "Preparing":
+                seen_in_session.discard(record.charge_point_id)
+        elif record.action == "MeterValues" and record.charge_point_id not in seen_in_session:
+            seen_in_session.add(record.charge_point_id)
+            for value in message[3]["meterValue"][0]["sampledValue"]:
+                if value.get("measurand") == "SoC":
+                    first_soc.append(float(value["value"]))
+    hub.subscribe(watch)
+    async with running(csms(overrides={"BootNotification": {"interval": 60}})) as server:
+        fleet = Fleet(Hub(), FleetOptions(url=server.url, count=4, duration=4.0,
+                                          scenario="arrivals", meter_interval=0.1,
+                                          session_samples=20, arrival_mean=0.2, seed=7),
+                      log_every=1, log_hub=hub)
+        summary = await fleet.run()
+    assert summary["booted"] == 4 and summary["errors"] == 0, summary
+    assert summary["sessions_completed"] >= 4, summary
+    assert summary["evs_left_full"] >= 1, summary
+    assert "SuspendedEV" in statuses  # a full EV stops drawing before it leaves
+    assert len(set(first_soc)) >= 3, first_soc  # every EV comes with its own SoC
+    assert all(10 <= soc <= 100 for soc in first_soc)
+
+
+def test_arrivals_are_random_but_repeatable_with_a_seed():
+    import random
+
+    from inspector.roles.fleet import next_arrival
+    one = [next_arrival(random.Random(3), 20.0, 6) for _ in range(1)]
+    again = [next_arrival(random.Random(3), 20.0, 6) for _ in range(1)]
+    assert one == again
+    rng = random.Random(11)
+    many = [next_arrival(rng, 20.0, 6) for _ in range(4000)]
+    mean_gap = sum(a.after_s for a in many) / len(many)
+    assert 18.0 < mean_gap < 22.0  # exponential gaps with the mean asked for
+    assert min(a.soc for a in many) >= 10 and max(a.soc for a in many) <= 60
+    assert all(a.target_soc >= 80 and 3 <= a.stay_samples <= 12 for a in many)
+    assert {a.battery_kwh for a in many} == {40.0, 60.0, 77.0, 100.0}
+
+
+def test_the_cli_names_the_same_scenarios_as_the_fleet():
+    from inspector.cli_parser import FLEET_SCENARIOS, build_parser
+    from inspector.roles.fleet import SCENARIOS
+    assert FLEET_SCENARIOS == SCENARIOS
+    args = build_parser().parse_args(["fleet", "--url", "ws://127.0.0.1:9/", "--scenario",
+                                      "arrivals", "--arrival-mean", "5", "--seed", "2"])
+    assert (args.scenario, args.arrival_mean, args.seed) == ("arrivals", 5.0, 2)

@@ -94,7 +94,9 @@ class FleetPanel(RolePanel):
         self.scenario.setObjectName("fleetScenario")
         self.scenario.addItems(list(SCENARIOS))
         self.scenario.setToolTip("idle: boot and heartbeat only; charging: every charger runs "
-                                 "sessions; mixed: every other charger does")
+                                 "sessions; mixed: every other charger does; arrivals: EVs "
+                                 "arrive at random with a random battery and SoC, charge and "
+                                 "leave when full or when their stay ends")
         self.scenario.setCurrentText(s.value("fleet/scenario", "mixed"))
         self.ramp_up = _seconds(QDoubleSpinBox())
         self.ramp_up.setObjectName("fleetRampUp")
@@ -109,6 +111,11 @@ class FleetPanel(RolePanel):
         self.meter_interval.setDecimals(2)
         self.meter_interval.setMinimum(0.05)
         self.meter_interval.setValue(float(s.value("fleet/meter_interval", 10.0)))
+        self.arrival_mean = _seconds(QDoubleSpinBox())
+        self.arrival_mean.setObjectName("fleetArrivalMean")
+        self.arrival_mean.setToolTip("arrivals: mean time between one EV leaving a charger and "
+                                     "the next arriving (random, exponential)")
+        self.arrival_mean.setValue(float(s.value("fleet/arrival_mean", 20.0)))
         self.heartbeat = QLineEdit(str(s.value("fleet/heartbeat", "")))
         self.heartbeat.setObjectName("fleetHeartbeat")
         self.heartbeat.setPlaceholderText("as granted")
@@ -137,13 +144,14 @@ class FleetPanel(RolePanel):
         self.form.addRow("Model:", self.model)
         self.form.addRow("Ramp-up:", _pair(self.ramp_up, "Duration:", self.duration))
         self.form.addRow("Meter every:", _pair(self.meter_interval, "Heartbeat:", self.heartbeat))
+        self.form.addRow("EVs arrive every:", self.arrival_mean)
         self.form.addRow("Log every N-th:", self.log_every)
         self.form.addRow("", self.logged_hint)
         self.add_security(client_security(s, "fleet"))
         self.inputs += [self.csms_url, self.count, self.prefix, self.version, self.scenario,
                         self.model,
                         self.ramp_up, self.duration, self.meter_interval, self.heartbeat,
-                        self.log_every]
+                        self.arrival_mean, self.log_every]
         self.start_button.setText("Start fleet")
         self._build_figures()
         self.fleet: Fleet | None = None
@@ -239,7 +247,8 @@ class FleetPanel(RolePanel):
                             meter_interval=self.meter_interval.value(),
                             heartbeat_interval=self.heartbeat_interval(),
                             password=self.security.password(), tls=tls,
-                            model=BUILT_IN[self.model.currentData()])
+                            model=BUILT_IN[self.model.currentData()],
+                            arrival_mean=self.arrival_mean.value())
 
     def save_settings(self) -> None:
         s = self.host.settings
@@ -248,6 +257,7 @@ class FleetPanel(RolePanel):
         s.setValue("fleet/prefix", self.prefix.text())
         s.setValue("fleet/version", self.version.currentText())
         s.setValue("fleet/scenario", self.scenario.currentText())
+        s.setValue("fleet/arrival_mean", self.arrival_mean.value())
         s.setValue("fleet/model", self.model.currentData())
         s.setValue("fleet/ramp_up", self.ramp_up.value())
         s.setValue("fleet/duration", self.duration.value())
@@ -386,8 +396,9 @@ def summary_text(summary: dict, count: int) -> str:
     lines = [
         f"Ran {summary['elapsed_s']:,.1f} s: {summary['booted']:,} of {count:,} chargers booted, "
         f"{summary['connected']:,} still connected",
-        f"Sessions completed {summary['sessions_completed']:,}, in a transaction at the end "
-        f"{summary['in_transaction']:,}",
+        f"Sessions completed {summary['sessions_completed']:,}"
+        + (f" ({summary['evs_left_full']:,} EVs left full)" if summary.get("evs_left_full") else "")
+        + f", in a transaction at the end {summary['in_transaction']:,}",
         f"Frames {summary['frames']:,} ({summary['frames_per_s']:,.1f} per second)",
         f"Reply latency p50 {ms(summary['latency_p50_ms'])}, p99 {ms(summary['latency_p99_ms'])}",
         f"Missed intervals {summary['missed_intervals']:,} (at most {summary['max_lateness_s']:.2f} s "

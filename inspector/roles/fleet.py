@@ -17,7 +17,27 @@ from dataclasses import dataclass, field
 from ..events import FrameLogged, Hub, Notice
 from .charger import ChargerError, ChargerOptions, FakeCharger
 
-SCENARIOS = ("idle", "charging", "mixed")
+SCENARIOS = ("idle", "charging", "mixed", "arrivals")
+BATTERIES_KWH = (40.0, 60.0, 77.0, 100.0)  # typical EV batteries, drawn at random per arrival
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One EV at a charger in the `arrivals` scenario."""
+
+    after_s: float  # waiting time since the previous EV left (or since boot)
+    battery_kwh: float
+    soc: float  # at plug-in, %
+    target_soc: float  # it leaves once there (or when its stay ends), %
+    stay_samples: int  # meter values it stays for at most
+
+
+def next_arrival(rng: random.Random, mean_gap_s: float, samples: int) -> Arrival:
+    """EVs arrive as a Poisson process (exponential gaps) with a random battery and SoC."""
+    return Arrival(after_s=rng.expovariate(1.0 / mean_gap_s) if mean_gap_s > 0 else 0.0,
+                   battery_kwh=rng.choice(BATTERIES_KWH), soc=round(rng.uniform(10, 60), 1),
+                   target_soc=round(rng.uniform(80, 100), 1),
+                   stay_samples=rng.randint(max(1, samples // 2), max(1, samples * 2)))
 
 
 @dataclass
@@ -36,12 +56,16 @@ class FleetOptions:
     password: str | None = None
     tls: object = None  # inspector.tls.ClientTls for wss:// URLs
     model: object = None  # inspector.roles.charger_models.ChargerModel; None: the default
+    arrival_mean: float = 20.0  # arrivals: mean seconds between one EV leaving and the next
+    seed: int | None = None  # arrivals: the same seed, the same EVs (None: different each run)
 
     def __post_init__(self):
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}; use one of {', '.join(SCENARIOS)}")
         if self.count < 1:
             raise ValueError("the fleet needs at least one charger (count >= 1)")
+        if self.arrival_mean < 0:
+            raise ValueError("the mean time between arrivals cannot be negative")
 
 
 @dataclass
@@ -51,6 +75,7 @@ class FleetStats:
     booted: int = 0
     in_transaction: int = 0
     sessions: int = 0
+    evs_full: int = 0  # arrivals: EVs that left because they reached their target SoC
     errors: int = 0
     frames: int = 0
     missed_intervals: int = 0
@@ -80,6 +105,7 @@ class FleetStats:
         return {
             "elapsed_s": round(elapsed, 2), "connected": self.connected, "booted": self.booted,
             "in_transaction": self.in_transaction, "sessions_completed": self.sessions,
+            "evs_left_full": self.evs_full,
             "errors": self.errors, "frames": self.frames,
             "frames_per_s": round(self.frames / elapsed, 1) if elapsed else 0.0,
             "latency_p50_ms": None if p50 is None else round(p50, 2),
@@ -168,8 +194,11 @@ class Fleet:
             return
         heartbeat = self.options.heartbeat_interval or charger.heartbeat_interval
         tasks = [asyncio.create_task(self._periodic(charger, heartbeat, charger.heartbeat, deadline))]
-        charging = self.options.scenario == "charging" or (self.options.scenario == "mixed" and index % 2 == 0)
-        if charging:
+        scenario = self.options.scenario
+        if scenario == "arrivals":
+            rng = random.Random(None if self.options.seed is None else self.options.seed * 100_003 + index)
+            tasks.append(asyncio.create_task(self._arrivals(charger, deadline, rng)))
+        elif scenario == "charging" or (scenario == "mixed" and index % 2 == 0):
             tasks.append(asyncio.create_task(self._sessions(charger, deadline)))
         try:
             await asyncio.gather(*tasks)
@@ -186,8 +215,10 @@ class Fleet:
                 task.cancel()
             stats.connected -= 1
 
-    async def _periodic(self, charger, interval: float, send, deadline: float) -> None:
-        """Send at a fixed rate, measuring lateness against the schedule (not drifting)."""
+    async def _periodic(self, charger, interval: float, send, deadline: float,
+                        until=None) -> None:
+        """Send at a fixed rate, measuring lateness against the schedule (not drifting),
+        until `deadline` or, after a send, `until()` is true."""
         # spread the first tick so a ramped fleet does not send in lockstep
         due = time.monotonic() + random.uniform(0, interval)
         while due < deadline:
@@ -202,6 +233,8 @@ class Fleet:
                 await send()
             except ChargerError as exc:
                 self._error(charger, exc)
+                return
+            if until is not None and until():
                 return
             due += interval
 
@@ -226,6 +259,38 @@ class Fleet:
                 self._error(charger, exc)
                 return
             await asyncio.sleep(min(options.pause, max(0.0, deadline - time.monotonic())))
+
+
+    async def _arrivals(self, charger: FakeCharger, deadline: float, rng: random.Random) -> None:
+        """EVs come at random, each with its own battery and SoC, charge (as the model and
+        the profiles allow) and leave when full or when their stay is over."""
+        options, stats = self.options, self.stats
+        while True:
+            ev = next_arrival(rng, options.arrival_mean, options.session_samples)
+            if time.monotonic() + ev.after_s + options.meter_interval >= deadline:
+                return
+            await asyncio.sleep(ev.after_s)
+            charger.meter.connect_ev(battery_wh=ev.battery_kwh * 1000, soc=ev.soc,
+                                     target_soc=ev.target_soc)
+            try:
+                await charger.present_card()
+                await charger.plug_in()
+                await charger.start_transaction()
+                stats.in_transaction += 1
+                try:
+                    stay_end = min(deadline, time.monotonic() + options.meter_interval * ev.stay_samples)
+                    await self._periodic(charger, options.meter_interval, charger.send_meter_values,
+                                         stay_end, until=lambda: charger.meter.full)
+                    if charger.meter.full:
+                        stats.evs_full += 1
+                    await charger.stop_transaction()
+                finally:
+                    stats.in_transaction -= 1
+                await charger.unplug()
+                stats.sessions += 1
+            except ChargerError as exc:
+                self._error(charger, exc)
+                return
 
 
 class _Tee(Hub):

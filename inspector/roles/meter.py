@@ -63,6 +63,10 @@ class Meter:
         self.last: Sample | None = None
         self.limit_w: float | None = None  # the charging limit in force (smart charging)
 
+    def connect_ev(self, *, battery_wh: float, soc: float, target_soc: float) -> None:
+        """Another EV is plugged in: its battery, state of charge and target."""
+        self.battery_wh, self.soc, self.target_soc = battery_wh, soc, max(soc, target_soc)
+
     @property
     def full(self) -> bool:
         """The EV reached its target state of charge and draws nothing more."""
