@@ -180,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="OCPP version: 1.6, 2.0.1 or 2.1 (default 1.6)")
     charger.add_argument("--meter-values", type=int, default=3, metavar="N")
     charger.add_argument("--interval", type=float, default=1.0, metavar="S",
-                         help="seconds between MeterValues (default 1)")
+                         help="seconds between sampled MeterValues: the charger's "
+                              "MeterValueSampleInterval / TxUpdatedInterval, which a CSMS may "
+                              "change (default 1)")
     charger.add_argument("--id-tag", default="TAG0001")
     charger.add_argument("--password", help="HTTP Basic auth password (security profile 1)")
     charger.add_argument("--stay", action="store_true",

@@ -74,6 +74,10 @@ class ChargerPanel(RolePanel):
         self.interval.setDecimals(2)
         self.interval.setSuffix(" s")
         self.interval.setValue(float(settings.value("charger/interval", 1.0)))
+        self.interval.setToolTip("seconds between sampled meter values: the charger's "
+                                 "MeterValueSampleInterval (1.6) / TxUpdatedInterval (2.0.1), "
+                                 "which the CSMS may change; clock-aligned values follow "
+                                 "ClockAlignedDataInterval / AlignedDataCtrlr.Interval")
         self.id_tag = QLineEdit(settings.value("charger/id_tag", "TAG0001"))
         self.id_tag.setObjectName("chargerIdTag")
         self.stay = QCheckBox("stay connected after the session")

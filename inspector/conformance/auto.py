@@ -176,14 +176,6 @@ class AutoCharger(_Driver):
         elif action == "status":
             await c.send_status(args["status"])
 
-    def _meter_interval(self) -> float:
-        key = "MeterValueSampleInterval" if self.version == V16 else "SampledDataCtrlr/TxUpdatedInterval"
-        entry = self.charger.config.get(key) if self.charger else None
-        try:
-            return float(entry[0]) if entry else 0.0
-        except (TypeError, ValueError):
-            return 0.0
-
     async def _heartbeats(self) -> None:
         """Heartbeat at the interval the CSMS granted (checked often, so a new grant applies)."""
         last = time.monotonic()
@@ -209,7 +201,7 @@ class AutoCharger(_Driver):
             if c is None or c.transaction_id is None or not self.connected:
                 last = None
                 continue
-            interval = self._meter_interval()
+            interval = c.sample_interval()  # MeterValueSampleInterval / TxUpdatedInterval
             if interval <= 0:
                 continue
             if last is None:

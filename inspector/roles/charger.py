@@ -30,6 +30,7 @@ from .common import (ChargerError, charge_point_id_from_path, check_station_url,
                      remote_address, transport_limit)
 from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
+from .charger_metering import Metering
 from .charger_faults import Faults
 from .charger_models import BUILT_IN, ChargerModel
 from .charger_smart import SmartCharging, smart_charging_configuration
@@ -42,7 +43,9 @@ class ChargerOptions:
     version: str = V16
     id_tag: str = defaults.TAG
     meter_values: int = 3
-    interval: float = 1.0
+    # seconds between sampled meter values: sets MeterValueSampleInterval / TxUpdatedInterval
+    # (None: the model's, else 10 s); the session paces itself by the configuration's value
+    interval: float | None = None
     connector: int = 1
     password: str | None = None
     max_size: int = 1 << 20
@@ -60,7 +63,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeCharger(AnswersCsms, SmartCharging, Faults):
+class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
@@ -81,6 +84,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
         self.config = initial_configuration(self.v16)
         self.config.update(smart_charging_configuration(self.v16))
         self.config.update({k: (v, False) for k, v in self.model.configuration.items()})
+        if options.interval is not None:  # --interval: its sample interval (MeterValueSampleInterval)
+            self.set_sample_interval(options.interval)
         self.profiles = ProfileStore()  # charging profiles a CSMS installed (charger_smart.py)
         self.transaction_started_at: float | None = None
         self.config.update({k: (str(v), False) for k, v in options.configuration.items()})
@@ -205,6 +210,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
             interval = answer.get("interval") or 300
             if status == "Accepted":
                 self.heartbeat_interval = interval
+                self.start_clock_aligned()
                 return status
             if status == "Rejected":
                 if not retry_rejected:
@@ -299,14 +305,6 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
                                                             "sampledValue": sample.v2(
                                                                 measurands=self.sampled())}]})
 
-    def sampled(self) -> set[str] | None:
-        """The measurands the configuration asks for in meter values (1.6
-        MeterValuesSampledData, 2.0.1 SampledDataCtrlr/TxUpdatedMeasurands); None: all."""
-        key = "MeterValuesSampledData" if self.v16 else "SampledDataCtrlr/TxUpdatedMeasurands"
-        value = self.config.get(key, ("", False))[0]
-        asked = {name.strip() for name in value.split(",") if name.strip()}
-        return asked or None
-
     async def _ev_full(self) -> None:
         """The EV reached its target SoC: it stops drawing, the transaction goes on."""
         if self.v16:
@@ -357,7 +355,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults):
         await self.plug_in()
         await self.start_transaction()
         for _ in range(self.options.meter_values):
-            await asyncio.sleep(self.options.interval)
+            await self.wait_sample_interval()
             await self.send_meter_values()
         await self.stop_transaction()
         await self.unplug()

@@ -12,14 +12,12 @@ import asyncio
 from datetime import datetime, timezone
 
 from .. import defaults
+from .charger_metering import INTERVAL_KEYS, metering_configuration
 from .common import ChargerError
 
 # Configuration keys a 1.6 charger exposes (read-only ones answer Rejected on change)
 _V16_CONFIG = {
     "HeartbeatInterval": ("300", False),
-    "MeterValueSampleInterval": ("10", False),
-    "MeterValuesSampledData": ("Energy.Active.Import.Register,Power.Active.Import,Voltage,"
-                               "Current.Import,SoC", False),
     "ConnectionTimeOut": ("60", False),
     "AuthorizeRemoteTxRequests": ("false", False),
     "LocalAuthorizeOffline": ("true", False),
@@ -30,9 +28,6 @@ _V16_CONFIG = {
 # (component, variable) -> (value, read-only) for 2.x
 _V2_VARIABLES = {
     ("OCPPCommCtrlr", "HeartbeatInterval"): ("300", False),
-    ("SampledDataCtrlr", "TxUpdatedInterval"): ("10", False),
-    ("SampledDataCtrlr", "TxUpdatedMeasurands"): (
-        "Energy.Active.Import.Register,Power.Active.Import,Voltage,Current.Import,SoC", False),
     ("TxCtrlr", "EVConnectionTimeOut"): ("60", False),
     ("AuthCtrlr", "AuthorizeRemoteStart"): ("false", False),
     ("DeviceDataCtrlr", "ItemsPerMessage"): ("10", True),
@@ -43,9 +38,15 @@ _V2_VARIABLES = {
 
 def initial_configuration(v16: bool) -> dict:
     """The configuration store: 1.6 keys, or 2.x "Component/Variable" names -> (value, read-only)."""
-    if v16:
-        return dict(_V16_CONFIG)
-    return {f"{component}/{variable}": value for (component, variable), value in _V2_VARIABLES.items()}
+    config = dict(_V16_CONFIG) if v16 else {
+        f"{component}/{variable}": value for (component, variable), value in _V2_VARIABLES.items()}
+    config.update(metering_configuration(v16))
+    return config
+
+
+def invalid_value(key: str, value: str) -> bool:
+    """A value this key cannot take (intervals are whole seconds, 0 or more)."""
+    return key in INTERVAL_KEYS and not value.isdigit()
 
 
 class AnswersCsms:
@@ -135,7 +136,7 @@ class AnswersCsms:
             return {"status": "NotSupported"}
         if self.config[key][1]:
             return {"status": "Rejected"}
-        if key == "HeartbeatInterval" and not value.isdigit():
+        if invalid_value(key, value):
             return {"status": "Rejected"}
         self.config[key] = (value, False)
         if key == "HeartbeatInterval":
@@ -161,7 +162,7 @@ class AnswersCsms:
             result = {"component": item["component"], "variable": item["variable"]}
             if key not in self.config:
                 result["attributeStatus"] = "UnknownVariable"
-            elif self.config[key][1]:
+            elif self.config[key][1] or invalid_value(key, str(item["attributeValue"])):
                 result["attributeStatus"] = "Rejected"
             else:
                 self.config[key] = (str(item["attributeValue"]), False)

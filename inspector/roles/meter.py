@@ -36,10 +36,10 @@ class Sample:
                  "context": context, **({"location": "EV"} if measurand == "SoC" else {})}
                 for measurand, value, unit, digits in self._values(measurands)]
 
-    def v2(self, *, ending: bool = False, measurands=None) -> list[dict]:
+    def v2(self, *, ending: bool = False, measurands=None, context: str | None = None) -> list[dict]:
         """2.x sampled values: value is a number, unit in unitOfMeasure; only `measurands`
         when given (the charger's SampledDataCtrlr TxUpdatedMeasurands)."""
-        context = "Transaction.End" if ending else "Sample.Periodic"
+        context = context or ("Transaction.End" if ending else "Sample.Periodic")
         return [{"value": round(value, digits), "measurand": measurand, "context": context,
                  "unitOfMeasure": {"unit": unit},
                  **({"location": "EV"} if measurand == "SoC" else {})}
