@@ -92,7 +92,11 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
         self._run_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
         self.reset_requested = asyncio.Event()
-        self.reset_boot_reason: str | None = None  # 2.x boot reason after a Reset (None: PowerUp)
+        # 2.x boot reason after a Reset (None: PowerUp, as 1.6 has no reason)
+        self.reset_boot_reason: str | None = None if self.v16 else "RemoteReset"
+        # what a CSMS asked for while a transaction ran, applied when the connector is free
+        self.scheduled_availability: str | None = None  # "Inoperative" / "Operative"
+        self.scheduled_reset: str | None = None  # 2.x Reset OnIdle
         self.reservation: dict | None = None  # {"id": reservation id, "tag": idTag}
         # a remote start while nothing is plugged in: False plugs in at once (a CLI session
         # with nobody at the cable), True waits for plug_in() as a real charger does
@@ -340,7 +344,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
             await self.send_status("Finishing")
 
     async def unplug(self) -> None:
-        await self.send_status("Available")
+        if not await self.became_idle():
+            await self.send_status("Available")
 
     # ---- the scripted session -------------------------------------------------------------
 

@@ -111,6 +111,10 @@ class AnswersCsms:
 
     async def _handle_Reset(self, payload) -> dict:
         kind = payload.get("type", "Soft")
+        if kind == "OnIdle" and self.transaction_id is not None:
+            # 2.x: reset once the transaction is over (and the cable is out), not now
+            self.scheduled_reset = kind
+            return {"status": "Scheduled"}
         self._later(self._reboot(kind))
         return {"status": "Accepted"}
 
@@ -214,15 +218,30 @@ class AnswersCsms:
         return {"status": "Accepted"}
 
     async def _handle_ChangeAvailability(self, payload) -> dict:
-        """1.6 type / 2.x operationalStatus; Scheduled while a transaction runs."""
+        """1.6 type / 2.x operationalStatus; while a transaction runs it is Scheduled and
+        applied when the connector is free again (`became_idle`)."""
         wanted = payload.get("type", payload.get("operationalStatus"))
         if self.transaction_id is not None:
+            self.scheduled_availability = wanted
             return {"status": "Scheduled"}
         if wanted == "Inoperative" and self.status != "Unavailable":
             self._later(self.send_status("Unavailable"))
         elif wanted == "Operative" and self.status == "Unavailable":
             self._later(self.send_status("Available"))
         return {"status": "Accepted"}
+
+    async def became_idle(self) -> bool:
+        """The transaction is over and the cable out: apply what was Scheduled meanwhile
+        (a reset after this status goes out). True when it sent the connector's status
+        (Unavailable), so the caller does not report it Available."""
+        wanted, self.scheduled_availability = self.scheduled_availability, None
+        reset, self.scheduled_reset = self.scheduled_reset, None
+        if reset is not None:
+            self._later(self._reboot(reset))
+        if wanted == "Inoperative":
+            await self.send_status("Unavailable")
+            return True
+        return False
 
     async def _handle_DataTransfer(self, payload) -> dict:
         return {"status": "UnknownVendorId"}
