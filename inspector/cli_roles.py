@@ -177,8 +177,9 @@ def _passwords(args):
 
 
 async def _run_charger(hub, args) -> None:
-    from .roles.charger import ChargerOptions, FakeCharger
-    charger = FakeCharger(hub, ChargerOptions(
+    from .roles.charger import ChargerOptions
+    from .roles.station import make_charger
+    charger = make_charger(hub, ChargerOptions(
         url=args.url, version=args.ocpp_version, id_tag=args.id_tag, meter_values=args.meter_values,
         interval=args.interval, password=args.password, max_size=args.max_size,
         call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import os
 
@@ -29,6 +31,55 @@ def pytest_asyncio_loop_factories(config, item):
         return factories
     factories["uvloop"] = uvloop.new_event_loop
     return factories
+
+
+# No test may hang the suite: an async test still running after this long is cancelled and
+# fails with the stack of every task on its loop (what it was waiting for), instead of CI
+# waiting for its own timeout with nothing to show.
+ASYNC_TEST_LIMIT_S = float(os.environ.get("OCPP_INSPECTOR_TEST_LIMIT", 300))
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        function = getattr(item, "obj", None)
+        if inspect.iscoroutinefunction(function) and not hasattr(function, "limited_to"):
+            item.obj = _time_limited(function)
+
+
+def _time_limited(test):
+    @functools.wraps(test)
+    async def limited(*args, **kwargs):
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        stacks: list[str] = []
+
+        def expired() -> None:
+            for other in asyncio.all_tasks(loop):
+                stacks.append(f"{other.get_name()}:\n" + _awaiting(other.get_coro()))
+            task.cancel()
+        alarm = loop.call_later(ASYNC_TEST_LIMIT_S, expired)
+        try:
+            return await test(*args, **kwargs)
+        except asyncio.CancelledError:
+            if stacks:
+                raise AssertionError(f"the test was still running after {ASYNC_TEST_LIMIT_S} s; "
+                                     "its loop's tasks:\n" + "\n".join(stacks)) from None
+            raise
+        finally:
+            alarm.cancel()
+    limited.limited_to = ASYNC_TEST_LIMIT_S
+    return limited
+
+
+def _awaiting(coroutine) -> str:
+    """Where a suspended coroutine waits, down its chain of awaits (a task's own stack
+    shows only its outermost frame)."""
+    lines = []
+    while coroutine is not None and len(lines) < 40:
+        frame = getattr(coroutine, "cr_frame", None) or getattr(coroutine, "gi_frame", None)
+        if frame is not None:
+            lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        coroutine = getattr(coroutine, "cr_await", None) or getattr(coroutine, "gi_yieldfrom", None)
+    return "\n".join(lines)
 
 
 class Recorder:

@@ -16,7 +16,7 @@ from tests.roles_helpers import csms, running
 
 def test_built_in_models_and_their_power():
     assert {name: round(model.power_w) for name, model in BUILT_IN.items()} == {
-        "ac-7kw": 7360, "ac-11kw": 11040, "ac-22kw": 22080, "dc-150kw": 150000}
+        "ac-7kw": 7360, "ac-11kw": 11040, "ac-22kw": 22080, "ac-22kw-2c": 22080, "dc-150kw": 150000}
     assert load_model("ac-22kw") is BUILT_IN["ac-22kw"]
 
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from inspector.roles.charger_faults import FAULTS
 from inspector.roles.charger_models import BUILT_IN
+from inspector.roles.station import make_charger
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel, SendTarget
@@ -205,7 +206,7 @@ class ChargerPanel(RolePanel):
                                      model=BUILT_IN[self.model.currentData()],
                                      battery_kwh=self.battery.value(), soc=self.soc.value(),
                                      target_soc=max(self.soc.value(), self.target_soc.value()))
-            charger = FakeCharger(self.host.hub, options)
+            charger = make_charger(self.host.hub, options)
         except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError)
             self.fail(str(exc))
             return

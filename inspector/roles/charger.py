@@ -354,6 +354,10 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
         await self.boot()
         await self.send_status("Available")
         await self.heartbeat()
+        await self.run_transaction()
+
+    async def run_transaction(self) -> None:
+        """Authorize, plug in, start, N sampled meter values, stop, unplug."""
         status = await self.present_card()
         if status != "Accepted":
             raise ChargerError(f"CSMS did not accept idTag {self.options.id_tag!r}: {status}")

@@ -36,7 +36,8 @@ class ChargerModel:
     phases: int = 1
     voltage: float = 230.0
     max_current_a: float = 32.0
-    max_power_w: float | None = None
+    max_power_w: float | None = None  # per connector
+    connectors: int = 1  # each its own EVSE, each able to deliver the full power
     configuration: dict = field(default_factory=dict)
     description: str = ""
 
@@ -49,7 +50,8 @@ class ChargerModel:
     def summary(self) -> str:
         supply = (f"AC {self.phases}-phase {self.voltage:g} V, {self.max_current_a:g} A"
                   if self.current == "AC" else f"DC {self.voltage:g} V")
-        return f"{self.vendor} {self.model}: {self.power_w / 1000:g} kW, {supply}"
+        outlets = f"{self.connectors} x " if self.connectors > 1 else ""
+        return f"{self.vendor} {self.model}: {outlets}{self.power_w / 1000:g} kW, {supply}"
 
 
 BUILT_IN = {
@@ -58,6 +60,10 @@ BUILT_IN = {
                             max_current_a=16, description="a three-phase 16 A wallbox"),
     "ac-22kw": ChargerModel("ac-22kw", vendor="OCPP Inspector", model="AC 22", phases=3,
                             max_current_a=32, description="a three-phase 32 A post"),
+    "ac-22kw-2c": ChargerModel("ac-22kw-2c", vendor="OCPP Inspector", model="AC 22 Twin",
+                               phases=3, max_current_a=32, connectors=2,
+                               description="a three-phase 32 A post with two connectors, each "
+                                           "its own EVSE"),
     "dc-150kw": ChargerModel("dc-150kw", vendor="OCPP Inspector", model="DC 150", current="DC",
                              phases=3, voltage=400.0, max_current_a=375.0, max_power_w=150_000.0,
                              description="a DC fast charger (limits in A read as the DC "
@@ -65,7 +71,8 @@ BUILT_IN = {
 }
 _FIELDS = {"vendor": str, "model": str, "firmware": str, "current": str, "phases": int,
            "voltage": (int, float), "max_current_a": (int, float), "max_power_w": (int, float),
-           "configuration": dict, "description": str}
+           "connectors": int, "configuration": dict, "description": str}
+MAX_CONNECTORS = 8
 
 
 def load_model(name_or_path: str) -> ChargerModel:
@@ -93,6 +100,8 @@ def load_model(name_or_path: str) -> ChargerModel:
         raise ModelError(f"model {path}: current must be AC or DC")
     if not 1 <= data.get("phases", 1) <= 3:
         raise ModelError(f"model {path}: phases must be 1, 2 or 3")
+    if not 1 <= data.get("connectors", 1) <= MAX_CONNECTORS:
+        raise ModelError(f"model {path}: connectors must be 1 to {MAX_CONNECTORS}")
     if data.get("current") == "DC" and "max_power_w" not in data:
         raise ModelError(f"model {path}: a DC model needs max_power_w")
     for key in ("voltage", "max_current_a", "max_power_w"):

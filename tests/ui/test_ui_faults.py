@@ -83,3 +83,27 @@ def test_the_ev_set_in_the_panel_fills_and_suspends(qtbot, window, run):
 
     run(scenario(), 60)
     assert ("SuspendedEV", "NoError") in statuses(window, "CP-EVUI")
+
+
+def test_a_two_connector_model_charges_on_both_connectors_from_the_panel(qtbot, window, run):
+    panel = window.roles.charger
+    panel.model.setCurrentIndex(panel.model.findData("ac-22kw-2c"))
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        await start_charger(qtbot, window, "CP-TWIN", meter_values=2)
+
+    run(scenario(), 60)
+    store = window.live.store
+    boots, connectors = 0, set()
+    for i in range(store.count):
+        row = store.row(i)
+        if row.charge_point_id != "CP-TWIN" or row.role != "charger" or row.type != "CALL":
+            continue
+        if row.action == "BootNotification":
+            boots += 1
+        elif row.action == "StartTransaction":
+            connectors.add(json.loads(store.raw(i))[3]["connectorId"])
+    assert boots == 1 and connectors == {1, 2}
+    assert "2 x 22.08 kW" in panel.model.currentText()

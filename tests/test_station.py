@@ -1,0 +1,141 @@
+"""A station with two connectors (model ac-22kw-2c) on one connection, over real sockets
+against our fake CSMS: one boot, a status per connector, a transaction on each at once,
+and CSMS calls routed to the connector they name."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.events import Hub
+from inspector.roles.charger import ChargerOptions, FakeCharger
+from inspector.roles.charger_models import BUILT_IN, ModelError, load_model
+from inspector.roles.station import ChargingStation, make_charger
+from tests.roles_helpers import csms, running
+from tests.test_charger_metering import Frames
+
+TWIN = BUILT_IN["ac-22kw-2c"]
+
+
+def station_options(url: str, version: str, **kw) -> ChargerOptions:
+    return ChargerOptions(url=url, version=version, model=TWIN, interval=0.05, meter_values=3, **kw)
+
+
+def where(payload: dict) -> int | None:
+    return payload.get("connectorId") if "connectorId" in payload and "evseId" not in payload \
+        else payload.get("evseId", (payload.get("evse") or {}).get("id"))
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_two_connectors_boot_once_and_charge_at_the_same_time(version):
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        station = make_charger(hub, station_options(server.url + "TWIN", version))
+        assert isinstance(station, ChargingStation) and len(station.connectors) == 2
+        await station.connect()
+        try:
+            await station.run_session()
+        finally:
+            await station.close()
+    actions = [a for a, _ in frames.calls]
+    assert actions.count("BootNotification") == 1
+    statuses = [p for a, p in frames.calls if a == "StatusNotification"]
+    assert {where(p) for p in statuses} == {1, 2}
+    if version == "1.6":
+        starts = [p for a, p in frames.calls if a == "StartTransaction"]
+        assert sorted(p["connectorId"] for p in starts) == [1, 2]
+        meters = [p for a, p in frames.calls if a == "MeterValues"]
+        assert sorted({p["connectorId"] for p in meters}) == [1, 2]
+        assert len({p["transactionId"] for p in meters}) == 2  # one transaction each
+    else:
+        started = [p for a, p in frames.calls
+                   if a == "TransactionEvent" and p["eventType"] == "Started"]
+        assert sorted(p["evse"]["id"] for p in started) == [1, 2]
+        assert len({p["transactionInfo"]["transactionId"] for p in started}) == 2
+    # both were charging at once: the second transaction started before the first ended
+    events = [("start" if a == "StartTransaction" or (a == "TransactionEvent" and p["eventType"] == "Started")
+               else "end") for a, p in frames.calls
+              if a in ("StartTransaction", "StopTransaction")
+              or (a == "TransactionEvent" and p["eventType"] in ("Started", "Ended"))]
+    assert events[:2] == ["start", "start"], events
+
+
+async def test_csms_calls_reach_the_connector_they_name():
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        station = make_charger(hub, station_options(server.url + "ROUTE", "1.6"))
+        await station.connect()
+        try:
+            await station.boot()
+            await station.report_connectors()
+            config = await server.call("ROUTE", "GetConfiguration", {"key": ["NumberOfConnectors"]})
+            assert config.payload["configurationKey"][0]["value"] == "2"
+            # a remote start without a connector takes the first free one; the next, the other
+            for expected in (1, 2):
+                answer = await server.call("ROUTE", "RemoteStartTransaction", {"idTag": "TAG1"})
+                assert answer.payload == {"status": "Accepted"}
+                start = await frames.wait_for(lambda a, p: a == "StartTransaction", expected)
+                assert start[-1]["connectorId"] == expected
+            answer = await server.call("ROUTE", "RemoteStartTransaction", {"idTag": "TAG1"})
+            assert answer.payload == {"status": "Rejected"}  # nothing free
+            unlock = await server.call("ROUTE", "UnlockConnector", {"connectorId": 3})
+            assert unlock.payload == {"status": "NotSupported"}
+            # a profile for connector 2 limits connector 2 only
+            profile = {"connectorId": 2, "csChargingProfiles": {
+                "chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
+                "transactionId": station.connector(2).transaction_id,
+                "chargingProfileKind": "Relative", "chargingSchedule": {
+                    "chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 3700}]}}}
+            answer = await server.call("ROUTE", "SetChargingProfile", profile)
+            assert answer.payload == {"status": "Accepted"}
+            assert station.connector(2).limit_now_w() == 3700
+            assert station.connector(1).limit_now_w() is None
+            # a remote stop finds the connector of its transaction
+            second = station.connector(2).transaction_id
+            answer = await server.call("ROUTE", "RemoteStopTransaction", {"transactionId": second})
+            assert answer.payload == {"status": "Accepted"}
+            stops = await frames.wait_for(lambda a, p: a == "StopTransaction")
+            assert stops[0]["transactionId"] == second
+            assert station.connector(1).transaction_id is not None  # still charging
+            # Inoperative for the whole station: the busy connector is Scheduled
+            answer = await server.call("ROUTE", "ChangeAvailability",
+                                       {"connectorId": 0, "type": "Inoperative"})
+            assert answer.payload == {"status": "Scheduled"}
+        finally:
+            await station.close()
+
+
+async def test_a_reset_stops_every_transaction_and_boots_the_station_once():
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        station = make_charger(hub, station_options(server.url + "RESET", "1.6"))
+        await station.connect()
+        try:
+            await station.boot()
+            await station.report_connectors()
+            for connector in station.connectors:
+                await connector.plug_in()
+                await connector.start_transaction()
+            answer = await server.call("RESET", "Reset", {"type": "Soft"})
+            assert answer.payload == {"status": "Accepted"}
+            await frames.wait_for(lambda a, p: a == "BootNotification", 2)
+            after_boot = await frames.wait_for(lambda a, p: a == "StatusNotification"
+                                               and p["status"] == "Available", 4)
+            stops = [p for a, p in frames.calls if a == "StopTransaction"]
+            assert sorted(p["reason"] for p in stops) == ["SoftReset", "SoftReset"]
+            assert {p["connectorId"] for p in after_boot[-2:]} == {1, 2}
+        finally:
+            await station.close()
+
+
+def test_a_single_connector_model_stays_a_fake_charger(tmp_path):
+    assert type(make_charger(Hub(), ChargerOptions(url="ws://127.0.0.1:9/X"))) is FakeCharger
+    model = tmp_path / "quad.json"
+    model.write_text('{"connectors": 4, "phases": 3, "max_current_a": 16}')
+    assert load_model(str(model)).connectors == 4
+    model.write_text('{"connectors": 0}')
+    with pytest.raises(ModelError, match="connectors must be 1 to 8"):
+        load_model(str(model))
+    assert "2 x 22.08 kW" in TWIN.summary()
