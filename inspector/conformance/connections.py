@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import ssl
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -29,10 +28,10 @@ from .. import defaults
 from .. import flags
 from ..codec import FrameType
 from ..flags import Flag
-from ..events import TO_CHARGER, TO_CSMS, ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
-from ..monitor import ConnectionMonitor
-from ..roles.common import (Listen, charge_point_id_from_path, check_station_url, close_info,
-                            refuse_handshake, remote_address)
+from ..events import TO_CHARGER, TO_CSMS
+from ..roles.common import (Listen, charge_point_id_from_path, check_station_url,
+                            end_websocket_connection, open_connection, refuse_handshake,
+                            remote_address)
 from ..roles.tls_accept import tls_connection_class
 from ..rpc import CallError, CallTimeout, Endpoint, NoReply
 from ..tls import (ClientTls, TlsError, basic_auth_header, certificate_serial_problem,
@@ -176,13 +175,11 @@ class SutConnections:
             self.case.on_close(endpoint, was_current)
 
     def _new_endpoint(self, websocket, cp_id: str, side: str) -> Endpoint:
-        info = self.hub.new_connection(cp_id, "suite", subprotocol=websocket.subprotocol,
-                                       version=version_of(websocket.subprotocol) or self.version,
-                                       remote_address=remote_address(websocket),
-                                       opened_at=time.time())
-        self.hub.publish(ConnectionOpened(info))
-        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.options.max_size,
-                                    call_timeout=max(self.options.step_timeout, 1.0))
+        monitor = open_connection(self.hub, cp_id, "suite", subprotocol=websocket.subprotocol,
+                                  version=version_of(websocket.subprotocol) or self.version,
+                                  remote_address=remote_address(websocket),
+                                  max_size=self.options.max_size,
+                                  call_timeout=max(self.options.step_timeout, 1.0))
         endpoint = Endpoint(websocket, monitor, self.hub, side=side,
                             response_timeout=self.options.step_timeout)
         endpoint.handler = lambda frame: self._handle_call(frame, endpoint)
@@ -265,8 +262,7 @@ class SutConnections:
         try:
             await endpoint.run()
         finally:
-            close_info(endpoint.connection, websocket)
-            self.hub.publish(ConnectionClosedEvent(endpoint.connection))
+            end_websocket_connection(self.hub, endpoint.connection, websocket)
             self._detach(endpoint)
 
     # ---- closing --------------------------------------------------------------------------

@@ -21,13 +21,12 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 from .. import defaults
 from ..codec import FrameType
-from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
-from ..monitor import ConnectionMonitor
 from ..rpc import CallError, Endpoint
 from ..versions import SUBPROTOCOLS, V16, version_of
 from ..tls import ClientTls, TlsError, basic_auth_header, certificate_common_name
-from .common import (ChargerError, charge_point_id_from_path, check_station_url, close_info,
-                     remote_address, transport_limit)
+from .common import (ChargerError, charge_point_id_from_path, check_station_url,
+                     end_websocket_connection, open_connection, remote_address,
+                     transport_limit)
 from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
 from .charger_metering import Metering
@@ -141,13 +140,14 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
         if websocket.subprotocol != SUBPROTOCOLS[self.version]:
             await websocket.close(1002, "subprotocol not accepted")
             raise ChargerError(f"CSMS at {url} did not accept subprotocol {SUBPROTOCOLS[self.version]}")
-        info = self.hub.new_connection(self.charge_point_id, "charger", subprotocol=websocket.subprotocol,
-                                       version=version_of(websocket.subprotocol),
-                                       remote_address=remote_address(websocket), opened_at=time.time())
-        self.hub.publish(ConnectionOpened(info))
-        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.options.max_size,
-                                    call_timeout=self.options.call_timeout,
-                                    validate_schemas=self.options.validate)
+        monitor = open_connection(self.hub, self.charge_point_id, "charger",
+                                  subprotocol=websocket.subprotocol,
+                                  version=version_of(websocket.subprotocol),
+                                  remote_address=remote_address(websocket),
+                                  max_size=self.options.max_size,
+                                  call_timeout=self.options.call_timeout,
+                                  validate_schemas=self.options.validate)
+        info = monitor.connection
         self.endpoint = Endpoint(websocket, monitor, self.hub, side="charger", handler=self._on_call,
                                  response_timeout=self.options.call_timeout)
         self._run_task = asyncio.create_task(self._receive(info, websocket))
@@ -157,8 +157,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
         try:
             await self.endpoint.run()
         finally:
-            close_info(info, websocket)
-            self.hub.publish(ConnectionClosedEvent(info))
+            end_websocket_connection(self.hub, info, websocket)
 
     async def close(self) -> None:
         for task in list(self._background):

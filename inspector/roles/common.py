@@ -71,10 +71,31 @@ def remote_address(websocket) -> str | None:
     return f"{address[0]}:{address[1]}"
 
 
-def close_info(info, websocket) -> None:
+def open_connection(hub, charge_point_id: str, role: str, *, subprotocol: str | None,
+                    version: str | None, remote_address: str | None, **monitor_options):
+    """A connection's life begins: its record (numbered by the hub) is published and its
+    monitor, which numbers, pairs and checks its frames, is returned (`monitor.connection`
+    is the record). Every role and the suite engine open connections here."""
+    from ..events import ConnectionOpened
+    from ..monitor import ConnectionMonitor
+    info = hub.new_connection(charge_point_id, role, subprotocol=subprotocol, version=version,
+                              remote_address=remote_address, opened_at=time.time())
+    hub.publish(ConnectionOpened(info))
+    return ConnectionMonitor(info, hub.next_seq, **monitor_options)
+
+
+def end_connection(hub, info, code: int | None, reason: str | None) -> None:
+    """A connection's life ends: when, how (close code and reason), published."""
+    from ..events import ConnectionClosed
     info.closed_at = time.time()
-    info.close_code = websocket.close_code
-    info.close_reason = websocket.close_reason or None
+    info.close_code = code
+    info.close_reason = reason or None
+    hub.publish(ConnectionClosed(info))
+
+
+def end_websocket_connection(hub, info, websocket) -> None:
+    """`end_connection` with the close code and reason the WebSocket ended with."""
+    end_connection(hub, info, websocket.close_code, websocket.close_reason)
 
 
 def record_refusal(hub, charge_point_id: str, role: str, remote: str | None, note: str,

@@ -20,7 +20,6 @@ import difflib
 import functools
 import itertools
 import json
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,16 +27,14 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 from .. import defaults, schemas
-from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened
 from ..memory import IdleRelease
 from .site_limit import SiteLimit
-from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
 from ..tls import ServerTls, certificate_serial_problem, check_basic_auth, peer_common_name
 from .tls_accept import tls_connection_class
-from .common import (Listen, ListeningRole, charge_point_id_from_path, close_info,
-                     record_refusal, refuse_handshake, remote_address, transport_limit)
+from .common import (Listen, ListeningRole, charge_point_id_from_path, end_websocket_connection,
+                     open_connection, record_refusal, refuse_handshake, remote_address, transport_limit)
 
 SUPPORTED = tuple(SUBPROTOCOLS[v] for v in reversed(VERSIONS))  # newest first
 
@@ -189,12 +186,11 @@ class FakeCsms(ListeningRole):
             await websocket.close(1002, "no supported OCPP subprotocol offered")
             return
         version = version_of(websocket.subprotocol) or self.default_version
-        info = self.hub.new_connection(cp_id, "csms", subprotocol=websocket.subprotocol,
-                                       version=version, remote_address=remote_address(websocket),
-                                       opened_at=time.time())
-        self.hub.publish(ConnectionOpened(info))
-        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
-                                    call_timeout=self.call_timeout, validate_schemas=self.validate)
+        monitor = open_connection(self.hub, cp_id, "csms", subprotocol=websocket.subprotocol,
+                                  version=version, remote_address=remote_address(websocket),
+                                  max_size=self.max_size, call_timeout=self.call_timeout,
+                                  validate_schemas=self.validate)
+        info = monitor.connection
         respond = functools.partial(self._respond, version)
         if common_name is not None and self.cert_check != "off":
             respond = functools.partial(self._respond_checking_serial, version, common_name, info)
@@ -214,8 +210,7 @@ class FakeCsms(ListeningRole):
                 if self.site is not None:
                     self.site.disconnected(cp_id)
             self.idle.connections_now(len(self.stations))
-            close_info(info, websocket)
-            self.hub.publish(ConnectionClosedEvent(info))
+            end_websocket_connection(self.hub, info, websocket)
 
     def _following_transactions(self, respond, cp_id: str, version: str):
         """`respond`, telling the site limit of each answer (transactions starting, ending)."""

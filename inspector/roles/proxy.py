@@ -20,7 +20,7 @@ import ssl
 import time
 from urllib.parse import unquote, urlsplit
 
-from ..events import ConnectionClosed as ConnectionClosedEvent, ConnectionOpened, FrameLogged
+from ..events import FrameLogged
 from ..events import TO_CHARGER, TO_CSMS
 from ..memory import IdleRelease
 from ..monitor import ConnectionMonitor
@@ -32,8 +32,7 @@ from ..flags import Flag
 from ..wsframes import Close, FrameReader, Message, Oversize, StreamError, close_frame
 from .tls_accept import recording_acceptor, start_stream_server
 from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
-                     record_refusal,
-                     transport_limit)
+                     end_connection, open_connection, record_refusal, transport_limit)
 
 _PASSED_STATUSES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 _HEAD_LIMIT = 64 * 1024
@@ -231,12 +230,10 @@ class Proxy(ListeningRole):
         writer.write(response)  # the CSMS's 101, unchanged
         _keepalive(writer, self.keepalive)
         _keepalive(upstream_writer, self.keepalive)
-        info = self.hub.new_connection(cp_id, "proxy", subprotocol=subprotocol,
-                                       version=version_of(subprotocol), remote_address=remote,
-                                       opened_at=time.time())
-        self.hub.publish(ConnectionOpened(info))
-        monitor = ConnectionMonitor(info, self.hub.next_seq, max_size=self.max_size,
-                                    call_timeout=self.call_timeout, validate_schemas=self.validate)
+        monitor = open_connection(self.hub, cp_id, "proxy", subprotocol=subprotocol,
+                                  version=version_of(subprotocol), remote_address=remote,
+                                  max_size=self.max_size, call_timeout=self.call_timeout,
+                                  validate_schemas=self.validate)
         self.active += 1
         self.idle.connections_now(self.active)
         lost = asyncio.get_running_loop().create_future()
@@ -264,10 +261,8 @@ class Proxy(ListeningRole):
             self.active -= 1
             self.idle.connections_now(self.active)
             first_close = legs[0].close or legs[1].close
-            info.closed_at = time.time()
-            info.close_code = first_close.code if first_close else 1006
-            info.close_reason = (first_close.reason or None) if first_close else "connection lost"
-            self.hub.publish(ConnectionClosedEvent(info))
+            end_connection(self.hub, monitor.connection, first_close.code if first_close else 1006,
+                           first_close.reason if first_close else "connection lost")
 
     async def _expire(self, monitor: ConnectionMonitor) -> None:
         while True:
