@@ -69,6 +69,18 @@ def _fault(text: str) -> tuple[float, str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _offline(text: str) -> tuple[float, float]:
+    start, _, duration = text.partition(":")
+    try:
+        values = (float(start), float(duration))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad offline window {text!r}: expected START:DURATION "
+                                         "in seconds, e.g. 60:120") from None
+    if not (0 <= values[0] < float("inf") and 0 < values[1] < float("inf")):
+        raise argparse.ArgumentTypeError(f"bad offline window {text!r}: START >= 0, DURATION > 0")
+    return values
+
+
 def _kilowatts(text: str) -> float:
     try:
         value = float(text)
@@ -198,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "30:GroundFailure; also HighTemperature, OverCurrentFailure, "
                               "PowerMeterFailure, ConnectorLockFailure, EVCommunicationError, ...): "
                               "a running transaction ends, the status is Faulted")
+    charger.add_argument("--offline", type=_offline, metavar="S:D",
+                         help="lose the connection S seconds after connecting, for D seconds "
+                              "(no close frame, as a network loss): transactions go on, their "
+                              "messages are queued and delivered in order after reconnecting")
+    charger.add_argument("--reconnect", action="store_true",
+                         help="when the connection is lost (the CSMS went away), carry on "
+                              "offline and reconnect with back-off (implied by --offline)")
     charger.add_argument("--fault-for", type=float, default=10.0, metavar="S",
                          help="how long the fault lasts before the connector is Available again "
                               "(default 10)")

@@ -184,9 +184,11 @@ async def _run_charger(hub, args) -> None:
         interval=args.interval, password=args.password, max_size=args.max_size,
         call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args),
         model=getattr(args, "charger_model", None), soc=args.soc[0], target_soc=args.soc[1],
-        battery_kwh=args.battery))
+        battery_kwh=args.battery, reconnect=args.reconnect or args.offline is not None))
     await charger.connect()
     try:
+        if args.offline is not None:
+            _go_offline_later(charger, *args.offline)
         session = asyncio.create_task(charger.run_session())
         if args.fault is None:
             await session
@@ -196,6 +198,16 @@ async def _run_charger(hub, args) -> None:
             await charger.keep_alive()
     finally:
         await charger.close()
+
+
+def _go_offline_later(charger, after: float, lasting: float) -> None:
+    """--offline S:D: the connection is lost S s after connecting, for D s."""
+    async def later() -> None:
+        await asyncio.sleep(after)
+        await charger.go_offline(lasting)  # it says so on the console (a hub notice)
+    task = asyncio.get_running_loop().create_task(later())
+    charger._background.add(task)
+    task.add_done_callback(charger._background.discard)
 
 
 async def _fault_during(charger, session: asyncio.Task, after: float, code: str, *,

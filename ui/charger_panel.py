@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import quote
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -155,17 +156,63 @@ class ChargerPanel(RolePanel):
         faults.addWidget(self.fault_code, 1)
         faults.addWidget(self.fault_button)
         faults.addWidget(self.recover_button)
+        # a network loss on the selected charger (inspector/roles/charger_offline.py)
+        self.offline_for = QSpinBox()
+        self.offline_for.setObjectName("chargerOfflineFor")
+        self.offline_for.setRange(1, 86_400)
+        self.offline_for.setValue(30)
+        self.offline_for.setSuffix(" s")
+        self.offline_for.setToolTip("how long the selected charger stays offline")
+        self.offline_button = QPushButton("Go offline")
+        self.offline_button.setObjectName("chargerOffline")
+        self.offline_button.setToolTip(
+            "cut the selected charger's connection as a network loss does: its transaction "
+            "goes on, transaction messages are queued, then it reconnects and delivers them")
+        self.online_button = QPushButton("Back online")
+        self.online_button.setObjectName("chargerOnline")
+        self.online_button.setToolTip("end the offline time now: reconnect and deliver the queue")
+        network = QHBoxLayout()
+        network.addWidget(QLabel("Network loss:"))
+        network.addWidget(self.offline_for, 1)
+        network.addWidget(self.offline_button)
+        network.addWidget(self.online_button)
         box = QVBoxLayout(group)
         box.addWidget(self.runs_table)
         box.addLayout(row)
         box.addLayout(faults)
+        box.addLayout(network)
         self.layout_.addWidget(group, 1)
         self.runs: dict[str, ChargerRun] = {}
         self.send_button.clicked.connect(self._send)
         self.fault_button.clicked.connect(self._fault)
         self.recover_button.clicked.connect(self._recover)
+        self.offline_button.clicked.connect(self._go_offline)
+        self.online_button.clicked.connect(self._come_online)
         self.stop_all.clicked.connect(lambda: self.host.spawn(self.shutdown(), "stop chargers"))
         self.runs_table.itemSelectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+        # an offline charger comes back by itself: its row and the buttons follow
+        self._network_timer = QTimer(self)
+        self._network_timer.setInterval(1000)
+        self._network_timer.timeout.connect(self._follow_network)
+        self._network_timer.start()
+
+    def _follow_network(self) -> None:
+        changed = False
+        for run in self.runs.values():
+            charger = run.charger
+            if not isinstance(charger, FakeCharger) or not charger.options.reconnect or not run.running:
+                continue
+            if not run.connected:
+                state = f"offline: {len(charger.queue)} message(s) queued"
+            elif run.state.startswith(("offline", "reconnecting")):
+                state = f"back online: {charger.delivered} queued message(s) delivered"
+            else:
+                continue
+            if state != run.state:
+                run.state, changed = state, True
+        if changed:
+            self._show_runs()
         self._update_buttons()
 
     def full_url(self) -> str:
@@ -289,6 +336,10 @@ class ChargerPanel(RolePanel):
         self.fault_button.setEnabled(run is not None and run.connected)
         self.recover_button.setEnabled(run is not None and run.connected
                                        and run.charger.fault_code is not None)
+        single = run is not None and isinstance(run.charger, FakeCharger)
+        self.offline_button.setEnabled(single and run.connected)
+        self.online_button.setEnabled(single and run.running and not run.connected
+                                      and run.charger.options.reconnect)
         self.stop_all.setEnabled(any(r.running for r in self.runs.values()))
         running = sum(r.running for r in self.runs.values())
         self.state.setText(f"{running} running" if running else "none running")
@@ -322,6 +373,22 @@ class ChargerPanel(RolePanel):
             self.host.spawn(self._on_charger(run, run.charger.recover(), None),
                             f"recovery of {run.charge_point_id}")
 
+    def _go_offline(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.connected:
+            seconds = self.offline_for.value()
+            self.host.spawn(self._on_charger(run, run.charger.go_offline(seconds),
+                                             f"offline for {seconds} s (queueing)"),
+                            f"network loss on {run.charge_point_id}")
+
+    def _come_online(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            async def now():
+                run.charger.come_online()
+            self.host.spawn(self._on_charger(run, now(), "reconnecting…"),
+                            f"reconnection of {run.charge_point_id}")
+
     async def _on_charger(self, run: ChargerRun, coroutine, state: str | None) -> None:
         await self.host.on_roles(coroutine)
         if state:
@@ -344,13 +411,18 @@ class ChargerPanel(RolePanel):
 
 
 async def _stay_connected(charger) -> None:
-    """Heartbeats until the CSMS closes the connection (on the roles' loop)."""
+    """Heartbeats until the CSMS closes the connection (on the roles' loop); a charger that
+    went offline on purpose (or reconnects) waits to be back and carries on."""
     keep_alive = asyncio.ensure_future(charger.keep_alive())
-    closed = asyncio.ensure_future(charger.endpoint.closed.wait())
     try:
-        await asyncio.wait({keep_alive, closed}, return_when=asyncio.FIRST_COMPLETED)
+        while not keep_alive.done():
+            closed = asyncio.ensure_future(charger.endpoint.closed.wait())
+            await asyncio.wait({keep_alive, closed}, return_when=asyncio.FIRST_COMPLETED)
+            closed.cancel()
+            if keep_alive.done() or not charger.options.reconnect:
+                break
+            await charger.back_online.wait()  # offline: reconnecting, delivering its queue
     finally:
         keep_alive.cancel()
-        closed.cancel()
     if keep_alive.done() and not keep_alive.cancelled() and keep_alive.exception():
         raise keep_alive.exception()

@@ -30,6 +30,7 @@ from .common import (ChargerError, charge_point_id_from_path, check_station_url,
 from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
 from .charger_metering import Metering
+from .charger_offline import Offline, offline_configuration
 from .charger_faults import Faults
 from .charger_models import BUILT_IN, ChargerModel
 from .charger_smart import SmartCharging, smart_charging_configuration
@@ -53,6 +54,8 @@ class ChargerOptions:
     configuration: dict = field(default_factory=dict)
     tls: ClientTls | None = None  # wss:// trust and client certificate (profiles 2 and 3)
     model: ChargerModel | None = None  # None: the default single-phase 7.36 kW wallbox
+    reconnect: bool = False  # a lost connection: carry on offline, reconnect, deliver the queue
+    deliver_timeout: float = 300.0  # the session's end waits this long for the queue's delivery
     battery_kwh: float = 60.0  # the EV: its battery, state of charge at plug-in and target
     soc: float = 20.0
     target_soc: float = 100.0
@@ -62,7 +65,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
+class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
@@ -82,6 +85,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
         self.heartbeat_interval = 300
         self.config = initial_configuration(self.v16)
         self.config.update(smart_charging_configuration(self.v16))
+        self.config.update(offline_configuration(self.v16))
+        self._init_offline()
         self.config.update({k: (v, False) for k, v in self.model.configuration.items()})
         if options.interval is not None:  # --interval: its sample interval (MeterValueSampleInterval)
             self.set_sample_interval(options.interval)
@@ -158,8 +163,10 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
             await self.endpoint.run()
         finally:
             end_websocket_connection(self.hub, info, websocket)
+            self.connection_lost()
 
     async def close(self) -> None:
+        self._closing = True
         for task in list(self._background):
             task.cancel()
         if self.endpoint is not None:
@@ -168,12 +175,17 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
                 await asyncio.wait({self._run_task}, timeout=5)
 
     async def call(self, action: str, payload: dict) -> dict:
-        """CALL the CSMS; returns the CALLRESULT payload, raises ChargerError otherwise."""
+        """CALL the CSMS; returns the CALLRESULT payload, raises ChargerError otherwise.
+        Offline (with `reconnect`) the charger answers itself (charger_offline.py)."""
         if self.endpoint is None or self.endpoint.closed.is_set():
+            if self.options.reconnect and not self._closing:
+                return self.answer_offline(action, payload)
             raise ChargerError(f"not connected when sending {action}")
         try:
             frame = await self.endpoint.call(action, payload)
         except ConnectionError as exc:
+            if self.options.reconnect and not self._closing:  # lost on the way: kept for later
+                return self.answer_offline(action, payload)
             raise ChargerError(f"CSMS closed the connection during {action}: {exc}") from None
         except Exception as exc:
             raise ChargerError(f"{action} failed: {exc}") from None
@@ -243,11 +255,16 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
     async def present_card(self, id_tag: str | None = None) -> str:
         """Authorize a card; returns the CSMS's status (Accepted, Invalid, Blocked, ...)."""
         tag = id_tag or self.options.id_tag
+        online = self.online
         if self.v16:
             answer = await self.call("Authorize", {"idTag": tag})
-            return answer.get("idTagInfo", {}).get("status", "?")
-        answer = await self.call("Authorize", {"idToken": self._id_token(tag)})
-        return answer.get("idTokenInfo", {}).get("status", "?")
+            status = answer.get("idTagInfo", {}).get("status", "?")
+        else:
+            answer = await self.call("Authorize", {"idToken": self._id_token(tag)})
+            status = answer.get("idTokenInfo", {}).get("status", "?")
+        if online:
+            self.remember_authorization(tag, status)
+        return status
 
     async def plug_in(self) -> None:
         await self.send_status("Preparing")
@@ -367,10 +384,13 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering):
             await self.send_meter_values()
         await self.stop_transaction()
         await self.unplug()
+        if self.options.reconnect:  # what was queued offline reaches the CSMS before we end
+            await self.wait_delivered(self.options.deliver_timeout)
 
     async def keep_alive(self) -> None:
-        """Heartbeat at the granted interval until cancelled or disconnected."""
-        while self.endpoint is not None and not self.endpoint.closed.is_set():
+        """Heartbeat at the granted interval until cancelled or disconnected (with
+        `reconnect`, a lost connection is only a pause: it carries on offline)."""
+        while not self._closing and (self.online or self.options.reconnect):
             await asyncio.sleep(self.heartbeat_interval)
             await self.heartbeat()
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from .. import defaults
 from .charger_metering import INTERVAL_KEYS, metering_configuration
+from .charger_offline import INTEGER_KEYS as OFFLINE_INTEGER_KEYS
 from .common import ChargerError
 
 # Configuration keys a 1.6 charger exposes (read-only ones answer Rejected on change)
@@ -46,7 +47,7 @@ def initial_configuration(v16: bool) -> dict:
 
 def invalid_value(key: str, value: str) -> bool:
     """A value this key cannot take (intervals are whole seconds, 0 or more)."""
-    return key in INTERVAL_KEYS and not value.isdigit()
+    return key in INTERVAL_KEYS | OFFLINE_INTEGER_KEYS and not value.isdigit()
 
 
 class AnswersCsms:
@@ -121,9 +122,13 @@ class AnswersCsms:
     async def _reboot(self, kind: str) -> None:
         if self.transaction_id is not None:
             await self.stop_transaction(f"{kind}Reset" if kind in ("Soft", "Hard", "Immediate") else "Reboot")
-        await self.endpoint.close(1000, "reset")
-        self.reset_requested.set()
-        await self.connect()
+        self._closing = True  # a reboot, not a connection loss
+        try:
+            await self.endpoint.close(1000, "reset")
+            self.reset_requested.set()
+            await self.connect()
+        finally:
+            self._closing = False
         await self.boot(reason=self.reset_boot_reason)
         await self.send_status("Available")
 

@@ -111,6 +111,15 @@ class ChargingStation:
         if failures:
             raise failures[0]
 
+    @property
+    def _background(self) -> set:
+        return self.lead._background
+
+    async def go_offline(self, seconds: float) -> None:
+        # each connector would queue its own messages and only the lead reconnects: not yet
+        raise ChargerError("going offline is simulated for single-connector chargers only "
+                           "(this model has several connectors)")
+
     async def keep_alive(self) -> None:
         await self.lead.keep_alive()
 
@@ -218,9 +227,13 @@ class ChargingStation:
         for connector in self.connectors:
             if connector.transaction_id is not None:
                 await connector.stop_transaction(reason)
-        await self.lead.endpoint.close(1000, "reset")
-        self.lead.reset_requested.set()
-        await self.connect()
+        self.lead._closing = True  # a reboot, not a connection loss
+        try:
+            await self.lead.endpoint.close(1000, "reset")
+            self.lead.reset_requested.set()
+            await self.connect()
+        finally:
+            self.lead._closing = False
         await self.boot(reason=self.lead.reset_boot_reason)
         for connector in self.connectors:
             await connector.send_status("Available")

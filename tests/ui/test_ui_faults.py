@@ -107,3 +107,41 @@ def test_a_two_connector_model_charges_on_both_connectors_from_the_panel(qtbot, 
             connectors.add(json.loads(store.raw(i))[3]["connectorId"])
     assert boots == 1 and connectors == {1, 2}
     assert "2 x 22.08 kW" in panel.model.currentText()
+
+
+def test_go_offline_and_back_online_from_the_panel(qtbot, window, run):
+    """The selected charger loses its network from the panel: its transaction messages are
+    queued (the row says how many), Back online reconnects and delivers them."""
+    panel = window.roles.charger
+    panel.stay.setChecked(True)
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        panel.interval.setValue(0.05)
+        await start_charger(qtbot, window, "CP-NET", meter_values=2)
+        panel.runs_table.selectRow(0)
+        charger = panel.runs["CP-NET"].charger
+        await until(lambda: panel.offline_button.isEnabled(), 10, "Go offline")
+        panel.offline_for.setValue(3600)
+        click(qtbot, panel.offline_button)
+        await until(lambda: not charger.online and panel.online_button.isEnabled(), 10,
+                    "offline")
+        await window.on_roles(_queue_a_transaction(charger))
+        await until(lambda: "2 message(s) queued" in panel.runs["CP-NET"].state, 10, "the row")
+        click(qtbot, panel.online_button)
+        await until(lambda: charger.online and not charger.queue, 20, "the delivery")
+        await until(lambda: "back online" in panel.runs["CP-NET"].state, 10, "the row again")
+
+    run(scenario(), 90)
+    store = window.live.store
+    delivered = [json.loads(store.raw(i))[3] for i in range(store.count)
+                 if store.row(i).charge_point_id == "CP-NET" and store.row(i).role == "csms"
+                 and store.row(i).type == "CALL" and store.row(i).action == "StartTransaction"]
+    assert len(delivered) == 2  # the online session's and the one queued offline
+
+
+async def _queue_a_transaction(charger):
+    await charger.plug_in()
+    await charger.start_transaction()
+    await charger.stop_transaction()

@@ -1,0 +1,255 @@
+"""A charger that loses its connection and carries on, as a real one does.
+
+A mixin of `FakeCharger`. While offline (the CSMS went away, or `go_offline(seconds)` cut
+the connection without a close frame, as a network loss does):
+
+- transactions go on and meter: the transaction messages (1.6 StartTransaction,
+  MeterValues of a transaction, StopTransaction; 2.0.1 TransactionEvent, marked
+  `offline: true`, its seqNo running on) are queued, in order, and answered locally (1.6: a
+  StartTransaction gets a local, negative transaction id);
+- a card is authorized locally: accepted when the authorization cache knows it (filled from
+  the CSMS's Accepted answers) and offline authorization is on (1.6 LocalAuthorizeOffline,
+  AuthorizationCacheEnabled; 2.0.1 AuthCtrlr.LocalAuthorizeOffline, AuthCacheCtrlr.Enabled),
+  or when unknown cards are allowed (AllowOfflineTxForUnknownId /
+  AuthCtrlr.OfflineTxForUnknownIdEnabled); otherwise Invalid;
+- StatusNotification and Heartbeat are not sent (the current status goes out on return).
+
+It reconnects with back-off (2.0.1 OCPPCommCtrlr RetryBackOffWaitMinimum, ...RandomRange,
+...RepeatTimes; the same names in 1.6's configuration): the wait doubles per failed attempt,
+RepeatTimes times at most, plus a random part. Back online it does not boot again (only a
+reboot does), reports its connector's status and delivers the queue in order: a 1.6
+StartTransaction's real transaction id replaces the local one in everything after it. A
+message the CSMS answers with a CALLERROR is retried (TransactionMessageAttempts /
+OCPPCommCtrlr.MessageAttemptsTransactionEvent times, TransactionMessageRetryInterval /
+MessageAttemptIntervalTransactionEvent apart), then dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+
+from .common import ChargerError
+
+_QUEUED_16 = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
+_QUEUED_2 = frozenset({"TransactionEvent"})
+_SKIPPED = frozenset({"StatusNotification", "Heartbeat"})
+_MIN_RETRY_S = 0.1
+_KEYS = {  # what -> (1.6 key, 2.0.1 Component/Variable, default)
+    "wait_min": ("RetryBackOffWaitMinimum", "OCPPCommCtrlr/RetryBackOffWaitMinimum", "2"),
+    "random": ("RetryBackOffRandomRange", "OCPPCommCtrlr/RetryBackOffRandomRange", "2"),
+    "repeat": ("RetryBackOffRepeatTimes", "OCPPCommCtrlr/RetryBackOffRepeatTimes", "5"),
+    "attempts": ("TransactionMessageAttempts", "OCPPCommCtrlr/MessageAttemptsTransactionEvent", "3"),
+    "retry_interval": ("TransactionMessageRetryInterval",
+                       "OCPPCommCtrlr/MessageAttemptIntervalTransactionEvent", "2"),
+    "authorize_offline": ("LocalAuthorizeOffline", "AuthCtrlr/LocalAuthorizeOffline", "true"),
+    "cache": ("AuthorizationCacheEnabled", "AuthCacheCtrlr/Enabled", "true"),
+    "unknown_offline": ("AllowOfflineTxForUnknownId", "AuthCtrlr/OfflineTxForUnknownIdEnabled",
+                        "false"),
+}
+_INTEGER = ("wait_min", "random", "repeat", "attempts", "retry_interval")
+INTEGER_KEYS = frozenset(key for what in _INTEGER for key in _KEYS[what][:2])
+
+
+def offline_configuration(v16: bool) -> dict:
+    """The offline keys of the initial configuration: (value, read-only)."""
+    return {spec[0 if v16 else 1]: (spec[2], False) for spec in _KEYS.values()}
+
+
+def back_off(attempt: int, wait_min: float, random_range: float, repeat: int) -> float:
+    """Seconds before reconnection attempt `attempt` (0 = the first, after the loss)."""
+    return wait_min * 2 ** min(attempt, max(0, repeat)) + random.uniform(0, random_range)
+
+
+class Offline:
+    """Needs FakeCharger's endpoint, connect, config, version, status and transaction."""
+
+    def _init_offline(self) -> None:
+        self.queue: list[list] = []  # [action, payload, local transaction id or None]
+        self.delivered = 0  # queued messages the CSMS has taken
+        self.auth_cache: set[str] = set()
+        self._local_ids = itertools.count(-1, -1)
+        self._remap: dict = {}  # local transaction id -> the CSMS's
+        self._offline_until = 0.0  # monotonic: go_offline keeps the charger away until then
+        self._closing = False  # close() or a reset: not a loss
+        self._reconnecting: asyncio.Task | None = None
+        self.back_online = asyncio.Event()
+        self._come_back = asyncio.Event()  # come_online(): end the offline window now
+
+    # ---- state -----------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        return self.endpoint is not None and not self.endpoint.closed.is_set()
+
+    def _setting(self, what: str):
+        key = _KEYS[what][0 if self.v16 else 1]
+        value = self.config.get(key, (_KEYS[what][2], False))[0]
+        if what in _INTEGER:
+            try:
+                return max(0, int(value))
+            except ValueError:
+                return int(_KEYS[what][2])
+        return value.strip().lower() == "true"
+
+    # ---- going offline and coming back ---------------------------------------------------
+
+    async def go_offline(self, seconds: float) -> None:
+        """Cut the connection as a network loss does (no close frame) and stay away for
+        `seconds`; then reconnect (with back-off) and deliver what was queued."""
+        self.options.reconnect = True
+        self._offline_until = time.monotonic() + seconds
+        self.back_online.clear()
+        if self.online:
+            self.hub.notice("info", f"{self.charge_point_id}: offline for {seconds:g} s", "charger")
+            endpoint = self.endpoint
+            endpoint.ws.transport.abort()
+            try:  # offline from here on: wait until the receive loop has seen the loss
+                await asyncio.wait_for(endpoint.closed.wait(), 10)
+            except asyncio.TimeoutError:
+                pass
+
+    def come_online(self) -> None:
+        """End an offline window early: reconnect now."""
+        self._offline_until = 0.0
+        self._come_back.set()
+
+    def connection_lost(self) -> None:
+        """The connection ended without us closing it: carry on offline, reconnect."""
+        if self._closing or not self.options.reconnect:
+            return
+        self.back_online.clear()
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.create_task(self._reconnect())
+            self._background.add(self._reconnecting)
+            self._reconnecting.add_done_callback(self._background.discard)
+
+    async def _reconnect(self) -> None:
+        lost = time.monotonic()
+        attempt = 0
+        while not self._closing:
+            away = self._offline_until - time.monotonic()
+            # a back-off of 0 still leaves a moment between refused attempts
+            wait = max(away, _MIN_RETRY_S if attempt else 0.0,
+                       back_off(attempt, self._setting("wait_min"), self._setting("random"),
+                                self._setting("repeat")))
+            self._come_back.clear()
+            try:
+                await asyncio.wait_for(self._come_back.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+            try:
+                await self.connect()
+            except ChargerError as exc:
+                attempt += 1
+                if attempt & (attempt - 1) == 0:  # 1st, 2nd, 4th, 8th... failure: not a flood
+                    self.hub.notice("info", f"{self.charge_point_id}: still offline after "
+                                            f"{attempt} attempt(s) ({exc})", "charger")
+                continue
+            self.hub.notice("info", f"{self.charge_point_id}: back online after "
+                                    f"{time.monotonic() - lost:.1f} s; delivering "
+                                    f"{len(self.queue)} queued message(s)", "charger")
+            try:
+                await self.send_status(self.status)
+                await self.deliver_queue()
+            except ChargerError:
+                continue  # lost again while delivering: the next loss restarts this
+            self.back_online.set()
+            return
+
+    async def wait_delivered(self, timeout: float) -> None:
+        """At the end of a session: every queued message delivered, or ChargerError."""
+        if not self.queue and self.online:
+            return
+        try:
+            await asyncio.wait_for(self._until_delivered(), timeout)
+        except asyncio.TimeoutError:
+            raise ChargerError(f"{len(self.queue)} queued message(s) not delivered within "
+                               f"{timeout:g} s: the CSMS is still unreachable") from None
+
+    async def _until_delivered(self) -> None:
+        while self.queue or not self.online:
+            await self.back_online.wait()
+            if self.queue or not self.online:
+                self.back_online.clear()
+
+    # ---- the queue -----------------------------------------------------------------------
+
+    def queues(self, action: str, payload: dict) -> bool:
+        """Whether `action` is a transaction message, kept for later while offline."""
+        if self.v16:
+            return action in _QUEUED_16 and (action != "MeterValues" or "transactionId" in payload)
+        return action in _QUEUED_2
+
+    def answer_offline(self, action: str, payload: dict) -> dict:
+        """What the charger does with a CALL while offline, and the answer it goes on with."""
+        if self.queues(action, payload):
+            local = None
+            if action == "TransactionEvent":
+                payload = {**payload, "offline": True}
+            if action == "StartTransaction":
+                local = next(self._local_ids)
+            self.queue.append([action, payload, local])
+            if action == "StartTransaction":
+                return {"transactionId": local, "idTagInfo": {"status": "Accepted"}}
+            return {"idTagInfo": {"status": "Accepted"}} if action == "StopTransaction" else {}
+        if action in _SKIPPED:
+            return {}
+        if action == "Authorize":
+            return self._authorize_offline(payload)
+        raise ChargerError(f"offline: {action} cannot be sent")
+
+    def _authorize_offline(self, payload: dict) -> dict:
+        tag = payload.get("idTag") or (payload.get("idToken") or {}).get("idToken")
+        known = self._setting("cache") and tag in self.auth_cache
+        accepted = (self._setting("authorize_offline") and known) or self._setting("unknown_offline")
+        status = "Accepted" if accepted else "Invalid"
+        return {"idTagInfo": {"status": status}} if self.v16 else {"idTokenInfo": {"status": status}}
+
+    def remember_authorization(self, tag: str, status: str | None) -> None:
+        """The CSMS's verdict on a card, for the authorization cache."""
+        if status == "Accepted":
+            self.auth_cache.add(tag)
+        else:
+            self.auth_cache.discard(tag)
+
+    def _remapped(self, payload: dict) -> dict:
+        local = payload.get("transactionId")
+        if local in self._remap:
+            return {**payload, "transactionId": self._remap[local]}
+        return payload
+
+    async def deliver_queue(self) -> None:
+        """Send what was queued, in order; a CALLERROR is retried, then dropped."""
+        while self.queue:
+            action, payload, local = self.queue[0]
+            payload = self._remapped(payload)
+            answer = await self._deliver(action, payload)
+            self.queue.pop(0)
+            if answer is None:
+                continue
+            self.delivered += 1
+            if local is not None:
+                real = answer.get("transactionId")
+                self._remap[local] = real
+                if self.transaction_id == local:
+                    self.transaction_id = real
+
+    async def _deliver(self, action: str, payload: dict) -> dict | None:
+        attempts = max(1, self._setting("attempts"))
+        for attempt in range(attempts):
+            if not self.online:
+                raise ChargerError(f"offline again while delivering {action}")
+            try:
+                frame = await self.endpoint.call(action, payload)
+            except Exception as exc:  # noqa: BLE001 - lost again, timed out: stays queued
+                raise ChargerError(f"delivering {action}: {exc}") from None
+            if frame.type.value != "CALLERROR":
+                return frame.payload
+            if attempt + 1 < attempts:
+                await asyncio.sleep(self._setting("retry_interval"))
+        self.hub.notice("warning", f"{self.charge_point_id}: {action} answered with "
+                                   f"{frame.error_code} {attempts} time(s): dropped", "charger")
+        return None

@@ -1,0 +1,150 @@
+"""A charger that loses its CSMS mid-transaction carries on offline, reconnects with
+back-off and delivers what it queued, in order, over real sockets: a network loss
+(`go_offline`), a CSMS that is killed and started again on the same port, in 1.6 and 2.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from inspector.events import Hub
+from inspector.roles.charger import ChargerOptions, FakeCharger
+from inspector.roles.charger_offline import back_off
+from inspector.roles.common import Listen
+from inspector.roles.csms import FakeCsms
+from tests.roles_helpers import csms, running
+from tests.test_charger_metering import Frames
+
+QUICK = {"RetryBackOffWaitMinimum": "0", "RetryBackOffRandomRange": "0",
+         "OCPPCommCtrlr/RetryBackOffWaitMinimum": "0", "OCPPCommCtrlr/RetryBackOffRandomRange": "0"}
+
+
+def options(url: str, version: str, **kw) -> ChargerOptions:
+    config = {k: v for k, v in QUICK.items() if ("/" in k) != (version == "1.6")}
+    return ChargerOptions(url=url, version=version, reconnect=True, interval=0.05,
+                          configuration=config, deliver_timeout=30, **kw)
+
+
+def energy_16(payload: dict) -> float:
+    return float(payload["meterStop"])
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_network_loss_mid_transaction_is_queued_and_delivered_in_order(version):
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + f"OFF{version[0]}", version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.send_status("Available")
+            await charger.present_card()
+            await charger.plug_in()
+            await charger.start_transaction()
+            online_tx = charger.transaction_id
+            await charger.go_offline(600)  # until come_online(): no race with a busy host
+            assert not charger.online
+            for _ in range(3):
+                await charger.send_meter_values()  # metering goes on, into the queue
+            await charger.stop_transaction()
+            await charger.unplug()
+            assert len(charger.queue) == 4 and not charger.online
+            charger.come_online()
+            await charger.wait_delivered(30)
+        finally:
+            await charger.close()
+    actions = [a for a, _ in frames.calls]
+    assert actions.count("BootNotification") == 1  # a connection loss is not a reboot
+    if version == "1.6":
+        after = [(a, p) for a, p in frames.calls if a in ("MeterValues", "StopTransaction")]
+        assert [a for a, _ in after] == ["MeterValues"] * 3 + ["StopTransaction"]
+        assert all(p["transactionId"] == online_tx for _, p in after)
+        assert energy_16(after[-1][1]) >= float(
+            after[-2][1]["meterValue"][0]["sampledValue"][0]["value"]) - 1
+    else:
+        events = [p for a, p in frames.calls if a == "TransactionEvent"]
+        assert [e["seqNo"] for e in events] == list(range(len(events)))  # no gap, no repeat
+        queued = [e for e in events if e.get("offline")]
+        assert [e["eventType"] for e in queued] == ["Updated"] * 3 + ["Ended"]
+        assert all(not e.get("offline") for e in events[:-4])
+    assert charger.delivered == 4 and not charger.queue
+
+
+async def test_a_transaction_started_offline_gets_its_real_id_when_delivered():
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + "REMAP", "1.6"))
+        await charger.connect()
+        try:
+            await charger.boot()
+            assert await charger.present_card() == "Accepted"  # now in the cache
+            await charger.go_offline(600)
+            assert await charger.present_card() == "Accepted"  # offline: from the cache
+            assert await charger.present_card("NEVERSEEN") == "Invalid"  # unknown: refused
+            await charger.plug_in()
+            local = await charger.start_transaction()
+            assert local < 0  # a local id until the CSMS gives one
+            await charger.send_meter_values()
+            charger.come_online()
+            await charger.wait_delivered(30)
+            real = charger.transaction_id
+            assert real > 0
+            await charger.send_meter_values()
+            await charger.stop_transaction()
+        finally:
+            await charger.close()
+    ids = [p.get("transactionId") for a, p in frames.calls if a in ("MeterValues", "StopTransaction")]
+    assert ids == [real, real, real]  # the queued one remapped, the later ones with it
+
+
+async def test_a_csms_killed_mid_transaction_and_restarted_receives_everything():
+    """The done-means of issue 15, in small: the CSMS process goes away mid-transaction and
+    comes back on the same port; the charger delivers the queue and the CSMS sees the full
+    energy in StopTransaction."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hub, csms_hub = Hub(), Hub()
+    frames, seen_by_csms = Frames(hub), Frames(csms_hub)
+    first = FakeCsms(csms_hub, Listen("127.0.0.1", port))
+    await first.start()
+    charger = FakeCharger(hub, options(f"ws://127.0.0.1:{port}/KILLED", "1.6"))
+    await charger.connect()
+    second = None
+    try:
+        await charger.boot()
+        await charger.present_card()
+        await charger.plug_in()
+        await charger.start_transaction()
+        await first.stop()  # the CSMS dies
+        await asyncio.wait_for(_until(lambda: not charger.online), 10)
+        for _ in range(3):
+            await charger.send_meter_values()
+        await charger.stop_transaction()
+        await charger.unplug()
+        second = FakeCsms(csms_hub, Listen("127.0.0.1", port))
+        await second.start()  # and comes back
+        await charger.wait_delivered(30)
+    finally:
+        await charger.close()
+        if second is not None:
+            await second.stop()
+    stops = await seen_by_csms.wait_for(lambda a, p: a == "StopTransaction")
+    meters = [p for a, p in seen_by_csms.calls if a == "MeterValues"]
+    register = max(float(v["value"]) for p in meters for v in p["meterValue"][0]["sampledValue"]
+                   if v.get("measurand", "Energy.Active.Import.Register") == "Energy.Active.Import.Register")
+    assert len(meters) == 3 and stops[0]["meterStop"] >= int(register)
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
+
+
+def test_back_off_doubles_up_to_the_repeat_limit():
+    assert [back_off(n, 2, 0, 3) for n in range(6)] == [2, 4, 8, 16, 16, 16]
+    assert 2 <= back_off(0, 2, 1, 3) <= 3
