@@ -109,7 +109,7 @@ async def test_a_csms_killed_mid_transaction_and_restarted_receives_everything()
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     hub, csms_hub = Hub(), Hub()
-    frames, seen_by_csms = Frames(hub), Frames(csms_hub)
+    seen_by_csms = Frames(csms_hub)
     first = FakeCsms(csms_hub, Listen("127.0.0.1", port))
     await first.start()
     charger = FakeCharger(hub, options(f"ws://127.0.0.1:{port}/KILLED", "1.6"))
@@ -148,3 +148,101 @@ async def _until(condition) -> None:
 def test_back_off_doubles_up_to_the_repeat_limit():
     assert [back_off(n, 2, 0, 3) for n in range(6)] == [2, 4, 8, 16, 16, 16]
     assert 2 <= back_off(0, 2, 1, 3) <= 3
+
+
+# ---- a CSMS that is not ours: the ocpp library's ---------------------------------------------
+
+class LibraryCsms:
+    """A 1.6 central system on the `ocpp` library that records what it receives."""
+
+    def __init__(self):
+        self.received: list[tuple[str, dict]] = []
+        self.transaction_ids = iter(range(500, 600))
+
+    def charge_point(self, cp_id, ws):
+        from ocpp.routing import on
+        from ocpp.v16 import ChargePoint, call_result
+        from datetime import datetime, timezone
+        csms = self
+
+        def now():
+            return datetime.now(timezone.utc).isoformat()
+
+        class Cp(ChargePoint):
+            @on("BootNotification")
+            async def on_boot(self, **kw):
+                csms.received.append(("BootNotification", kw))
+                return call_result.BootNotification(current_time=now(), interval=300,
+                                                    status="Accepted")
+
+            @on("StatusNotification")
+            async def on_status(self, **kw):
+                csms.received.append(("StatusNotification", kw))
+                return call_result.StatusNotification()
+
+            @on("Heartbeat")
+            async def on_heartbeat(self):
+                return call_result.Heartbeat(current_time=now())
+
+            @on("Authorize")
+            async def on_authorize(self, id_tag):
+                return call_result.Authorize(id_tag_info={"status": "Accepted"})
+
+            @on("StartTransaction")  # not named `start`: that is ChargePoint's receive loop
+            async def on_start_transaction(self, **kw):
+                csms.received.append(("StartTransaction", kw))
+                return call_result.StartTransaction(transaction_id=next(csms.transaction_ids),
+                                                    id_tag_info={"status": "Accepted"})
+
+            @on("MeterValues")
+            async def on_meter_values(self, **kw):
+                csms.received.append(("MeterValues", kw))
+                return call_result.MeterValues()
+
+            @on("StopTransaction")
+            async def on_stop(self, **kw):
+                csms.received.append(("StopTransaction", kw))
+                return call_result.StopTransaction(id_tag_info={"status": "Accepted"})
+        return Cp(cp_id, ws)
+
+    async def serve(self, port: int):
+        from websockets.asyncio.server import serve
+        from websockets.exceptions import ConnectionClosed
+
+        async def handler(ws):
+            try:
+                await self.charge_point(ws.request.path.strip("/"), ws).start()
+            except ConnectionClosed:
+                pass
+        return await serve(handler, "127.0.0.1", port, subprotocols=["ocpp1.6"])
+
+
+async def test_the_ocpp_librarys_csms_receives_the_queue_after_it_was_down():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    library = LibraryCsms()
+    server = await library.serve(port)
+    charger = FakeCharger(Hub(), options(f"ws://127.0.0.1:{port}/LIBOFF", "1.6"))
+    await charger.connect()
+    try:
+        await charger.boot()
+        await charger.present_card()
+        await charger.plug_in()
+        await charger.start_transaction()
+        server.close()  # the CSMS goes down, its connections with it
+        await server.wait_closed()
+        await asyncio.wait_for(_until(lambda: not charger.online), 10)
+        for _ in range(2):
+            await charger.send_meter_values()
+        await charger.stop_transaction()
+        server = await library.serve(port)  # and comes back
+        await charger.wait_delivered(30)
+    finally:
+        await charger.close()
+        server.close()
+        await server.wait_closed()
+    after = [(action, kw) for action, kw in library.received if action in ("MeterValues", "StopTransaction")]
+    assert [a for a, _ in after] == ["MeterValues", "MeterValues", "StopTransaction"]
+    assert {kw["transaction_id"] for _, kw in after} == {500}
+    assert [a for a, _ in library.received].count("BootNotification") == 1
