@@ -31,6 +31,7 @@ from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, initial_configuration
 from .charger_metering import Metering
 from .charger_offline import Offline, offline_configuration
+from .charger_local_auth import LocalAuthorization, local_auth_configuration
 from .charger_faults import Faults
 from .charger_models import BUILT_IN, ChargerModel
 from .charger_smart import SmartCharging, smart_charging_configuration
@@ -65,7 +66,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline):
+class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAuthorization):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
@@ -86,7 +87,9 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline):
         self.config = initial_configuration(self.v16)
         self.config.update(smart_charging_configuration(self.v16))
         self.config.update(offline_configuration(self.v16))
+        self.config.update(local_auth_configuration(self.v16))
         self._init_offline()
+        self._init_local_auth()
         self.config.update({k: (v, False) for k, v in self.model.configuration.items()})
         if options.interval is not None:  # --interval: its sample interval (MeterValueSampleInterval)
             self.set_sample_interval(options.interval)
@@ -258,12 +261,13 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline):
         online = self.online
         if self.v16:
             answer = await self.call("Authorize", {"idTag": tag})
-            status = answer.get("idTagInfo", {}).get("status", "?")
+            info = answer.get("idTagInfo", {})
         else:
             answer = await self.call("Authorize", {"idToken": self._id_token(tag)})
-            status = answer.get("idTokenInfo", {}).get("status", "?")
+            info = answer.get("idTokenInfo", {})
+        status = info.get("status", "?")
         if online:
-            self.remember_authorization(tag, status)
+            self.remember_authorization(tag, status, info)
         return status
 
     async def plug_in(self) -> None:

@@ -21,10 +21,10 @@ _V16_CONFIG = {
     "HeartbeatInterval": ("300", False),
     "ConnectionTimeOut": ("60", False),
     "AuthorizeRemoteTxRequests": ("false", False),
-    "LocalAuthorizeOffline": ("true", False),
     "StopTransactionOnEVSideDisconnect": ("true", False),
     "NumberOfConnectors": ("1", True),
-    "SupportedFeatureProfiles": ("Core,RemoteTrigger,Reservation,SmartCharging", True),
+    "SupportedFeatureProfiles": ("Core,LocalAuthListManagement,RemoteTrigger,Reservation,"
+                                 "SmartCharging", True),
 }
 # (component, variable) -> (value, read-only) for 2.x
 _V2_VARIABLES = {

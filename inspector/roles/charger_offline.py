@@ -7,11 +7,12 @@ the connection without a close frame, as a network loss does):
   MeterValues of a transaction, StopTransaction; 2.0.1 TransactionEvent, marked
   `offline: true`, its seqNo running on) are queued, in order, and answered locally (1.6: a
   StartTransaction gets a local, negative transaction id);
-- a card is authorized locally: accepted when the authorization cache knows it (filled from
-  the CSMS's Accepted answers) and offline authorization is on (1.6 LocalAuthorizeOffline,
-  AuthorizationCacheEnabled; 2.0.1 AuthCtrlr.LocalAuthorizeOffline, AuthCacheCtrlr.Enabled),
-  or when unknown cards are allowed (AllowOfflineTxForUnknownId /
-  AuthCtrlr.OfflineTxForUnknownIdEnabled); otherwise Invalid;
+- a card is authorized locally (1.6 LocalAuthorizeOffline; 2.0.1
+  AuthCtrlr.LocalAuthorizeOffline): with the status the Local Authorization List gives it,
+  else the authorization cache's (AuthorizationCacheEnabled / AuthCacheCtrlr.Enabled; both
+  in charger_local_auth.py); a card neither knows is Accepted only when unknown cards may
+  charge offline (AllowOfflineTxForUnknownId / AuthCtrlr.OfflineTxForUnknownIdEnabled),
+  otherwise Invalid;
 - StatusNotification and Heartbeat are not sent (the current status goes out on return).
 
 It reconnects with back-off (2.0.1 OCPPCommCtrlr RetryBackOffWaitMinimum, ...RandomRange,
@@ -69,7 +70,6 @@ class Offline:
     def _init_offline(self) -> None:
         self.queue: list[list] = []  # [action, payload, local transaction id or None]
         self.delivered = 0  # queued messages the CSMS has taken
-        self.auth_cache: set[str] = set()
         self._local_ids = itertools.count(-1, -1)
         self._remap: dict = {}  # local transaction id -> the CSMS's
         self._offline_until = 0.0  # monotonic: go_offline keeps the charger away until then
@@ -202,18 +202,17 @@ class Offline:
         raise ChargerError(f"offline: {action} cannot be sent")
 
     def _authorize_offline(self, payload: dict) -> dict:
+        """The Local Authorization List first, then the cache (charger_local_auth.py); a
+        card neither knows is accepted only when unknown cards may charge offline."""
         tag = payload.get("idTag") or (payload.get("idToken") or {}).get("idToken")
-        known = self._setting("cache") and tag in self.auth_cache
-        accepted = (self._setting("authorize_offline") and known) or self._setting("unknown_offline")
-        status = "Accepted" if accepted else "Invalid"
+        status = None
+        if self._setting("authorize_offline"):
+            status = self.listed_status(tag)
+            if status is None and self._setting("cache"):
+                status = self.cached_status(tag)
+        if status is None:
+            status = "Accepted" if self._setting("unknown_offline") else "Invalid"
         return {"idTagInfo": {"status": status}} if self.v16 else {"idTokenInfo": {"status": status}}
-
-    def remember_authorization(self, tag: str, status: str | None) -> None:
-        """The CSMS's verdict on a card, for the authorization cache."""
-        if status == "Accepted":
-            self.auth_cache.add(tag)
-        else:
-            self.auth_cache.discard(tag)
 
     def _remapped(self, payload: dict) -> dict:
         local = payload.get("transactionId")

@@ -1,0 +1,124 @@
+"""The charger's local authorization: the Local Authorization List and the cache.
+
+A mixin of `FakeCharger` (1.6 LocalAuthListManagement; 2.0.1 blocks C and D):
+
+- SendLocalList, Full (replaces the list) or Differential (entries with an idTagInfo /
+  idTokenInfo are added or updated, entries without one removed; a version not above the
+  current one is a VersionMismatch); GetLocalListVersion (0: no list; 1.6 -1 when the
+  list is disabled); ClearCache;
+- the authorization cache, filled from the CSMS's answers (Authorize, StartTransaction /
+  TransactionEvent idTagInfo), with their expiryDate / cacheExpiryDateTime;
+- offline, a card is looked up in the list first, then in the cache (charger_offline.py).
+
+Configuration: 1.6 LocalAuthListEnabled, LocalAuthListMaxLength, SendLocalListMaxLength;
+2.0.1 LocalAuthListCtrlr Enabled, Entries, ItemsPerMessage.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..timestamps import parse_time
+
+MAX_ENTRIES = 1000
+_KEYS = {  # what -> (1.6 key, 2.0.1 Component/Variable)
+    "enabled": ("LocalAuthListEnabled", "LocalAuthListCtrlr/Enabled"),
+    "max_length": ("LocalAuthListMaxLength", "LocalAuthListCtrlr/Entries"),
+    "per_message": ("SendLocalListMaxLength", "LocalAuthListCtrlr/ItemsPerMessage"),
+}
+
+
+def local_auth_configuration(v16: bool) -> dict:
+    column = 0 if v16 else 1
+    return {_KEYS["enabled"][column]: ("true", False),
+            _KEYS["max_length"][column]: (str(MAX_ENTRIES), True),
+            _KEYS["per_message"][column]: (str(MAX_ENTRIES), True)}
+
+
+def _status_and_expiry(info: dict | None) -> tuple[str | None, float | None]:
+    if not isinstance(info, dict):
+        return None, None
+    expiry = info.get("expiryDate", info.get("cacheExpiryDateTime"))
+    return info.get("status"), parse_time(expiry) if expiry else None
+
+
+class LocalAuthorization:
+    """Needs FakeCharger's config and version."""
+
+    def _init_local_auth(self) -> None:
+        self.local_list: dict[str, dict] = {}  # tag -> idTagInfo / idTokenInfo
+        self.local_list_version = 0
+        self.auth_cache: dict[str, tuple[str, float | None]] = {}  # tag -> (status, expiry)
+
+    def _local_list_enabled(self) -> bool:
+        key = _KEYS["enabled"][0 if self.v16 else 1]
+        return self.config.get(key, ("true", False))[0].strip().lower() == "true"
+
+    # ---- the cache -------------------------------------------------------------------------
+
+    def remember_authorization(self, tag: str, status: str | None, info: dict | None = None) -> None:
+        """The CSMS's verdict on a card (with its idTagInfo / idTokenInfo), for the cache."""
+        _, expiry = _status_and_expiry(info)
+        if status:
+            self.auth_cache[tag] = (status, expiry)
+
+    def cached_status(self, tag: str, now: float | None = None) -> str | None:
+        """What the cache says of a card (None: nothing, or it expired)."""
+        entry = self.auth_cache.get(tag)
+        if entry is None:
+            return None
+        status, expiry = entry
+        if expiry is not None and expiry <= (time.time() if now is None else now):
+            return None
+        return status
+
+    def listed_status(self, tag: str, now: float | None = None) -> str | None:
+        """What the Local Authorization List says of a card (None: not on it, expired, or
+        the list is disabled)."""
+        if not self._local_list_enabled() or tag not in self.local_list:
+            return None
+        status, expiry = _status_and_expiry(self.local_list[tag])
+        if expiry is not None and expiry <= (time.time() if now is None else now):
+            return None
+        return status
+
+    # ---- CSMS-initiated calls --------------------------------------------------------------
+
+    async def _handle_SendLocalList(self, payload) -> dict:
+        version = payload.get("listVersion", payload.get("versionNumber", 0))
+        update = payload.get("updateType")
+        entries = payload.get("localAuthorizationList") or []
+        if self.v16 and not self._local_list_enabled():
+            return {"status": "NotSupported"}
+        if update == "Differential" and version <= self.local_list_version:
+            return {"status": "VersionMismatch"}
+        tags = {}
+        for entry in entries:
+            token = entry.get("idTag") if self.v16 else (entry.get("idToken") or {}).get("idToken")
+            if not token:
+                return {"status": "Failed"}
+            tags[token] = entry.get("idTagInfo" if self.v16 else "idTokenInfo")
+        if update == "Full":
+            if any(info is None for info in tags.values()):
+                return {"status": "Failed"}  # a full list names every card's status
+            new = dict(tags)
+        else:
+            new = dict(self.local_list)
+            for token, info in tags.items():
+                if info is None:
+                    new.pop(token, None)
+                else:
+                    new[token] = info
+        if len(new) > MAX_ENTRIES:
+            return {"status": "Failed"}
+        self.local_list, self.local_list_version = new, version
+        return {"status": "Accepted"}
+
+    async def _handle_GetLocalListVersion(self, payload) -> dict:
+        if self.v16:
+            return {"listVersion": self.local_list_version if self._local_list_enabled() else -1}
+        return {"versionNumber": self.local_list_version}
+
+    async def _handle_ClearCache(self, payload) -> dict:
+        self.auth_cache.clear()
+        return {"status": "Accepted"}
