@@ -239,22 +239,11 @@ class Fleet:
             due += interval
 
     async def _sessions(self, charger: FakeCharger, deadline: float) -> None:
-        options, stats = self.options, self.stats
+        options = self.options
         while time.monotonic() + options.meter_interval < deadline:
             try:
-                await charger.present_card()
-                await charger.plug_in()
-                await charger.start_transaction()
-                stats.in_transaction += 1
-                try:
-                    await self._periodic(charger, options.meter_interval, charger.send_meter_values,
-                                         min(deadline, time.monotonic() + options.meter_interval
-                                             * options.session_samples))
-                    await charger.stop_transaction()
-                finally:
-                    stats.in_transaction -= 1
-                await charger.unplug()
-                stats.sessions += 1
+                await self._session(charger, min(deadline, time.monotonic() + options.meter_interval
+                                                 * options.session_samples))
             except ChargerError as exc:
                 self._error(charger, exc)
                 return
@@ -273,24 +262,31 @@ class Fleet:
             charger.meter.connect_ev(battery_wh=ev.battery_kwh * 1000, soc=ev.soc,
                                      target_soc=ev.target_soc)
             try:
-                await charger.present_card()
-                await charger.plug_in()
-                await charger.start_transaction()
-                stats.in_transaction += 1
-                try:
-                    stay_end = min(deadline, time.monotonic() + options.meter_interval * ev.stay_samples)
-                    await self._periodic(charger, options.meter_interval, charger.send_meter_values,
-                                         stay_end, until=lambda: charger.meter.full)
-                    if charger.meter.full:
-                        stats.evs_full += 1
-                    await charger.stop_transaction()
-                finally:
-                    stats.in_transaction -= 1
-                await charger.unplug()
-                stats.sessions += 1
+                await self._session(charger, min(deadline, time.monotonic()
+                                                 + options.meter_interval * ev.stay_samples),
+                                    until=lambda: charger.meter.full)
             except ChargerError as exc:
                 self._error(charger, exc)
                 return
+            if charger.meter.full:
+                stats.evs_full += 1
+
+    async def _session(self, charger: FakeCharger, end: float, until=None) -> None:
+        """One charging session: card, plug, start, meter values until `end` (or `until()`),
+        stop, unplug; the counters follow it."""
+        stats = self.stats
+        await charger.present_card()
+        await charger.plug_in()
+        await charger.start_transaction()
+        stats.in_transaction += 1
+        try:
+            await self._periodic(charger, self.options.meter_interval, charger.send_meter_values,
+                                 end, until=until)
+            await charger.stop_transaction()
+        finally:
+            stats.in_transaction -= 1
+        await charger.unplug()
+        stats.sessions += 1
 
 
 class _Tee(Hub):

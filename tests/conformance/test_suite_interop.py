@@ -265,8 +265,7 @@ class LibraryDriver:
         return PromptReply.done(f"library charge point: {request.action}")
 
 
-async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_cases():
-    ids = ["TC_001_CS", "TC_003_CS", "TC_004_1_CS", "TC_023_4_CS", "TC_010_CS", "TC_012_CS"]
+async def _run_against_library_charge_point(ids: list):
     runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=5))
     driver = None
     try:
@@ -274,12 +273,17 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
         driver = LibraryDriver(runner.endpoint + "LIBCP")
         runner.prompt = driver.prompt
         await driver.power_on()
-        result = await runner.run(catalog.select("1.6", "charger", ids))
+        return await runner.run(catalog.select("1.6", "charger", ids))
     finally:
         await runner.stop()
         runner.close()
         if driver is not None:
             await driver.close()
+
+
+async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_cases():
+    ids = ["TC_001_CS", "TC_003_CS", "TC_004_1_CS", "TC_023_4_CS", "TC_010_CS", "TC_012_CS"]
+    result = await _run_against_library_charge_point(ids)
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)
     assert "LibVendor" in "".join(f.raw for s in result.cases[0].steps for f in s.frames)
@@ -288,19 +292,7 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
 async def test_ocpp_library_charge_point_passes_the_smart_charging_cases():
     ids = ["TC_056_CS", "TC_057_CS", "TC_058_1_CS", "TC_058_2_CS", "TC_066_CS", "TC_067_CS",
            "TC_072_CS"]
-    runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=5))
-    driver = None
-    try:
-        await runner.start()
-        driver = LibraryDriver(runner.endpoint + "LIBCP")
-        runner.prompt = driver.prompt
-        await driver.power_on()
-        result = await runner.run(catalog.select("1.6", "charger", ids))
-    finally:
-        await runner.stop()
-        runner.close()
-        if driver is not None:
-            await driver.close()
+    result = await _run_against_library_charge_point(ids)
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)
     composite = [f.raw for s in by_id(result)["TC_072_CS"].steps for f in s.frames
