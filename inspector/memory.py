@@ -31,14 +31,35 @@ def _malloc_trim():
 _TRIM = _malloc_trim()
 
 
+def _collect_and_trim() -> None:
+    gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+# How the release runs. A process whose cyclic collections must all run on one thread (the
+# desktop application: a Qt object freed on the roles' thread deadlocks against the Qt
+# thread, see ui/collector.py) installs its own with `release_with`.
+_release = _collect_and_trim
+
+
+def release_with(function=None) -> None:
+    """Install how idle memory is released (None: collect and trim here, the default)."""
+    global _release
+    _release = function or _collect_and_trim
+
+
+def collect_and_trim() -> None:
+    """A full collection, then freed heap back to the system, on the calling thread."""
+    _collect_and_trim()
+
+
 def release_idle_memory() -> None:
     """Collect the cycles departed connections left and return freed heap to the system.
 
     Call it only when nothing is connected: a full collection takes a few milliseconds
     per ten thousand live objects, time no charger should wait for."""
-    gc.collect()
-    if _TRIM is not None:
-        _TRIM(0)
+    _release()
 
 
 class IdleRelease:

@@ -33,6 +33,7 @@ from inspector.store import CaptureWriter, default_capture_path
 
 from .app import app_icon
 from .captures import CaptureActions, backup_capture
+from .collector import QtThreadCollector
 from .connections import ConnectionsView
 from .detail import DetailPane
 from .framelog import FrameLog
@@ -78,6 +79,8 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.send_dialog: SendFrameDialog | None = None
         self._loading: asyncio.Task | None = None
         self._unsubscribe = self.hub.subscribe(self._on_event)
+        # before the roles' thread exists: no cyclic collection may run there (ui/collector.py)
+        self.collector = QtThreadCollector(self)
         self.engine = LoopThread("ocpp-roles").start()  # where every role runs
         self.engine.on_error = call_in(self.loop, lambda text: self.report_error(
             f"Unexpected error: {text}"))
@@ -423,6 +426,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
                 if box is not None:
                     box.close()
         finally:
+            self.collector.stop()
             self._closed = True
             self.finished.emit()
 

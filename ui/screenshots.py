@@ -1,6 +1,9 @@
-"""Render the documentation screenshots from a real session, offscreen.
+"""Render the documentation screenshots from a real session, offscreen or on an X server.
 
     QT_QPA_PLATFORM=offscreen python -m ui.screenshots [OUTPUT_DIR]   (default: docs/)
+    QT_QPA_PLATFORM=xcb DISPLAY=:99 python -m ui.screenshots [OUTPUT_DIR]   (e.g. under Xvfb :99)
+
+The images in docs/ were rendered the second way, under Xvfb (Debian's xvfb package).
 
 Starts a fake CSMS, a proxy in front of it and two fake chargers (1.6 direct, 2.0.1 via
 the proxy) on 127.0.0.1, sends one deliberately invalid frame, then grabs the main views;
