@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     csms.add_argument("--site-limit", type=_kilowatts, metavar="KW",
                       help="share a site limit among the running transactions: each gets a "
                            "TxProfile of KW / N (in W), resent when one starts or ends")
+    csms.add_argument("--files", type=Path, metavar="DIR",
+                      help="serve DIR over HTTP for chargers: GET a firmware image, PUT/POST "
+                           "diagnostics and logs into it (UpdateFirmware, GetDiagnostics, GetLog)")
+    csms.add_argument("--files-listen", metavar="HOST:PORT",
+                      help="where --files listens (default: the --listen host, a free port; "
+                           "the URL is printed)")
     csms.add_argument("--calls", action="store_true",
                       help='read CSMS-initiated calls from stdin, one per line: '
                            '<charge point id> <Action> [JSON payload], e.g. CP001 Reset {"type":"Soft"}')

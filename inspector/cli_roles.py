@@ -264,6 +264,12 @@ async def _run_fleet(hub, args) -> None:
                         + (f"; last error: {summary['last_errors'][-1]}" if summary["last_errors"] else ""))
 
 
+def _files_folder(folder):
+    if folder is not None and not folder.is_dir():
+        raise UserError(f"--files {folder}: no such folder")
+    return folder
+
+
 def _role_coroutine(args, hub):
     from .roles.common import Listen
     if args.verb == "proxy":
@@ -281,7 +287,9 @@ def _role_coroutine(args, hub):
                                passwords=_passwords(args), write_timeout=args.write_timeout or None,
                                cert_check=args.cert_check,
                                require_subprotocol=not args.accept_no_subprotocol,
-                               site_limit_w=args.site_limit * 1000 if args.site_limit else None),
+                               site_limit_w=args.site_limit * 1000 if args.site_limit else None,
+                               files=_files_folder(args.files),
+                               files_listen=Listen.parse(args.files_listen) if args.files_listen else None),
                       calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)

@@ -55,6 +55,15 @@ class CsmsPanel(ServerPanel):
         self.site_limit.setValue(float(settings.value("csms/site_limit", 0.0)))
         self.form.addRow("Site limit:", self.site_limit)
         self.inputs.append(self.site_limit)
+        # --files: a folder served over HTTP for firmware downloads and log uploads
+        self.files = QLineEdit(settings.value("csms/files", ""))
+        self.files.setObjectName("csmsFiles")
+        self.files.setPlaceholderText("optional: folder for firmware and uploaded logs")
+        self.files.setToolTip("serve this folder over HTTP on a port of its own: chargers GET "
+                              "firmware images from it and PUT diagnostics / logs into it; the "
+                              "URL is in the Messages tab and below")
+        self.form.addRow("Files folder:", self.files)
+        self.inputs.append(self.files)
         self._add_url_rows()
         self.add_security(server_security(settings, "csms"))
         # profile 3: how a client certificate is held to the charger presenting it
@@ -97,20 +106,34 @@ class CsmsPanel(ServerPanel):
                         tls=self.security.server_tls(), passwords=self.security.password(),
                         cert_check=self.cert_check.currentData(),
                         require_subprotocol=not self.lenient.isChecked(),
-                        site_limit_w=self.site_limit.value() * 1000 or None)
+                        site_limit_w=self.site_limit.value() * 1000 or None,
+                        files=self._files_folder())
         return csms
+
+    def _files_folder(self) -> Path | None:
+        text = self.files.text().strip()
+        if not text:
+            return None
+        folder = Path(text).expanduser()
+        if not folder.is_dir():
+            raise ValueError(f"the files folder {text} does not exist")
+        return folder
 
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
         self.host.settings.setValue("csms/cert_check", self.cert_check.currentData())
         self.host.settings.setValue("csms/site_limit", self.site_limit.value())
+        self.host.settings.setValue("csms/files", self.files.text())
         self.host.settings.setValue("csms/accept_no_subprotocol",
                                     "true" if self.lenient.isChecked() else "false")
         self.security.save_settings()
 
     def started(self) -> None:
         self.refresh_stations()
+        files = getattr(self.role, "files", None)
+        if files is not None:
+            self.set_running(True, f"listening on port {self.role.port}; files at {files.url}")
 
     def stopped(self) -> None:
         self.refresh_stations()

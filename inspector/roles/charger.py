@@ -32,6 +32,7 @@ from .charger_answers import AnswersCsms, initial_configuration
 from .charger_metering import Metering
 from .charger_offline import Offline, offline_configuration
 from .charger_local_auth import LocalAuthorization, local_auth_configuration
+from .charger_files import FirmwareAndLogs
 from .charger_faults import Faults
 from .charger_models import BUILT_IN, ChargerModel
 from .charger_smart import SmartCharging, smart_charging_configuration
@@ -66,7 +67,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAuthorization):
+class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAuthorization,
+                  FirmwareAndLogs):
     def __init__(self, hub, options: ChargerOptions):
         self.hub = hub
         self.options = options
@@ -90,6 +92,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         self.config.update(local_auth_configuration(self.v16))
         self._init_offline()
         self._init_local_auth()
+        self._init_files()
         self.config.update({k: (v, False) for k, v in self.model.configuration.items()})
         if options.interval is not None:  # --interval: its sample interval (MeterValueSampleInterval)
             self.set_sample_interval(options.interval)
@@ -216,12 +219,12 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         serial = self.serial_number()
         model = self.model
         payload = ({"chargePointVendor": model.vendor[:20], "chargePointModel": model.model[:20],
-                    "chargePointSerialNumber": serial[:25], "firmwareVersion": model.firmware[:50]}
+                    "chargePointSerialNumber": serial[:25], "firmwareVersion": self.firmware[:50]}
                    if self.v16 else
                    {"reason": reason or "PowerUp",
                     "chargingStation": {"model": model.model[:20], "vendorName": model.vendor[:50],
                                         "serialNumber": serial[:25],
-                                        "firmwareVersion": model.firmware[:50]}})
+                                        "firmwareVersion": self.firmware[:50]}})
         for _ in range(retries + 1):
             answer = await self.call("BootNotification", payload)
             status = answer.get("status")

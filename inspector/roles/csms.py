@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 from .. import defaults, schemas
 from ..memory import IdleRelease
 from .site_limit import SiteLimit
+from .file_server import FileServer
 from ..rpc import WRITE_STALL_TIMEOUT, CallError, Endpoint, NoReply
 from ..versions import SUBPROTOCOLS, V16, VERSIONS, version_of
 from ..tls import ServerTls, certificate_serial_problem, check_basic_auth, peer_common_name
@@ -110,7 +111,8 @@ class FakeCsms(ListeningRole):
                  tls: ServerTls | None = None, passwords: dict[str, str] | str | None = None,
                  ping_interval: float | None = 30.0, require_subprotocol: bool = True,
                  write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial",
-                 site_limit_w: float | None = None):
+                 site_limit_w: float | None = None, files: Path | None = None,
+                 files_listen: Listen | None = None):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -139,6 +141,10 @@ class FakeCsms(ListeningRole):
         self.idle = IdleRelease()  # memory back to the system once every charger has left
         # --site-limit: share the site's power among running transactions (TxProfiles)
         self.site = SiteLimit(self, site_limit_w) if site_limit_w else None
+        # --files: firmware to download and logs to upload, over HTTP on a port of its own
+        self.files_folder = files
+        self.files_listen = files_listen
+        self.files: FileServer | None = None
 
     async def start(self) -> None:
         self._server = await serve(
@@ -152,6 +158,19 @@ class FakeCsms(ListeningRole):
             # a half-open peer never completes the closing handshake either
             close_timeout=min(10.0, self.ping_interval) if self.ping_interval else 10.0)
         self.hub.notice("info", f"fake CSMS listening on {self.url}<charge point id>", "csms")
+        if self.files_folder is not None:
+            where = self.files_listen or Listen(self.listen.host, 0)
+            self.files = FileServer(self.files_folder, where.host, where.port,
+                                    notice=lambda level, text: self.hub.notice(level, text, "csms"))
+            self.files.start()
+            self.hub.notice("info", f"files: {self.files_folder} at {self.files.url}<name> "
+                                    "(GET firmware, PUT/POST logs)", "csms")
+
+    async def stop(self) -> None:
+        if self.files is not None:
+            self.files.stop()
+            self.files = None
+        await super().stop()
 
     def _authenticate(self, connection, request):
         """HTTP Basic auth: the user is the charge point id of the path, the password ours."""

@@ -102,3 +102,23 @@ def test_the_charging_profiles_view_shows_the_installed_profile_and_its_schedule
         run_.task.cancel()
 
     run(scenario(), 60)
+
+
+def test_the_files_folder_from_the_panel_serves_firmware_to_a_charger(qtbot, window, run, tmp_path):
+    import urllib.request
+    (tmp_path / "fw-9.bin").write_bytes(b"image")
+    panel = window.roles.csms
+    panel.files.setText(str(tmp_path))
+
+    async def scenario():
+        await start_csms(qtbot, window)
+        await until(lambda: panel.role is not None and panel.role.files is not None, 10, "files")
+        assert "files at http://127.0.0.1:" in panel.state.text()
+        url = panel.role.files.url + "fw-9.bin"
+        loop = asyncio.get_running_loop()
+        body = await loop.run_in_executor(None, lambda: urllib.request.urlopen(url, timeout=10).read())
+        assert body == b"image"
+        assert not panel.files.isEnabled()  # what runs is what the form shows
+
+    import asyncio
+    run(scenario(), 60)

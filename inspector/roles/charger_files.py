@@ -1,0 +1,193 @@
+"""Firmware updates and log uploads in the fake charger, with real HTTP transfers.
+
+A mixin of `FakeCharger`:
+
+- **UpdateFirmware** (1.6; 2.0.1 block L): at the retrieve date the charger downloads the
+  image from its location (http:// or https://, trusting the CA of its TLS options) and
+  reports every stage in FirmwareStatusNotification: Downloading, Downloaded (or
+  DownloadFailed, after `retries` attempts `retryInterval` s apart), Installing, then 1.6
+  Installed and a reboot; 2.0.1 InstallRebooting, the reboot (BootNotification reason
+  FirmwareUpdate) and Installed, with the request's requestId. A transaction in progress
+  is left to end first. The new firmwareVersion is the image's file name without its
+  extension (`.../fw-2.4.1.bin` -> `fw-2.4.1`), and the next BootNotification says so.
+- **GetDiagnostics** (1.6) / **GetLog** (2.0.1): the charger writes a log file (its
+  identity, state and configuration) and uploads it with HTTP PUT to the location (a URL
+  ending in `/` gets the file name appended), reporting DiagnosticsStatusNotification /
+  LogStatusNotification Uploading, then Uploaded or UploadFailed (2.0.1 UploadFailure).
+
+`csms --files DIR` serves both ends (roles/file_server.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from ..timestamps import iso, parse_time
+
+TRANSFER_TIMEOUT = 30.0  # seconds for one download or upload
+MAX_IMAGE = 256 << 20  # bytes
+
+
+class TransferError(Exception):
+    """A download or upload that did not work, in one line."""
+
+
+class FirmwareAndLogs:
+    """Needs FakeCharger's version, options (tls), model, call, _later, _reboot, transaction."""
+
+    def _init_files(self) -> None:
+        self.firmware = self.model.firmware
+        self.firmware_status = "Idle"
+        self.uploads = 0
+
+    # ---- transfers (blocking; run in the default executor) ---------------------------------
+
+    def _ssl_context(self, url: str):
+        if urlsplit(url).scheme != "https":
+            return None
+        tls = self.options.tls
+        if tls is None:
+            import ssl
+            return ssl.create_default_context()
+        return tls.context()
+
+    def _download(self, url: str) -> bytes:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise TransferError(f"cannot download {url}: only http:// and https:// are supported")
+        try:
+            with urllib.request.urlopen(url, timeout=TRANSFER_TIMEOUT,
+                                        context=self._ssl_context(url)) as answer:
+                data = answer.read(MAX_IMAGE + 1)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise TransferError(f"download of {url} failed: {getattr(exc, 'reason', exc)}") from None
+        if len(data) > MAX_IMAGE:
+            raise TransferError(f"download of {url} failed: larger than {MAX_IMAGE >> 20} MB")
+        return data
+
+    def _upload(self, url: str, body: bytes) -> None:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise TransferError(f"cannot upload to {url}: only http:// and https:// are supported")
+        request = urllib.request.Request(url, data=body, method="PUT",
+                                         headers={"Content-Type": "text/plain"})
+        try:
+            with urllib.request.urlopen(request, timeout=TRANSFER_TIMEOUT,
+                                        context=self._ssl_context(url)) as answer:
+                answer.read()
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise TransferError(f"upload to {url} failed: {getattr(exc, 'reason', exc)}") from None
+
+    async def _in_thread(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+    # ---- firmware --------------------------------------------------------------------------
+
+    async def _handle_UpdateFirmware(self, payload) -> dict:
+        if self.v16:
+            location, retrieve = payload["location"], payload["retrieveDate"]
+            request_id = None
+        else:
+            firmware = payload["firmware"]
+            location, retrieve = firmware["location"], firmware["retrieveDateTime"]
+            request_id = payload["requestId"]
+        retries = max(1, int(payload.get("retries") or 1))
+        interval = max(0, int(payload.get("retryInterval") or 0))
+        self._later(self._update_firmware(location, parse_time(retrieve) or time.time(),
+                                          retries, interval, request_id))
+        return {} if self.v16 else {"status": "Accepted"}
+
+    async def _firmware_status(self, status: str, request_id) -> None:
+        self.firmware_status = status
+        payload = {"status": status}
+        if not self.v16 and request_id is not None:
+            payload["requestId"] = request_id
+        await self.call("FirmwareStatusNotification", payload)
+
+    async def _update_firmware(self, location: str, retrieve_at: float, retries: int,
+                               interval: int, request_id) -> None:
+        await asyncio.sleep(max(0.0, retrieve_at - time.time()))
+        for attempt in range(retries):
+            await self._firmware_status("Downloading", request_id)
+            try:
+                await self._in_thread(self._download, location)
+                break
+            except TransferError as exc:
+                self.hub.notice("warning", f"{self.charge_point_id}: {exc}", "charger")
+                await self._firmware_status("DownloadFailed", request_id)
+                if attempt + 1 == retries:
+                    return
+                await asyncio.sleep(interval)
+        await self._firmware_status("Downloaded", request_id)
+        while self.transaction_id is not None:  # install once the transaction is over
+            await asyncio.sleep(1.0)
+        await self._firmware_status("Installing", request_id)
+        self.firmware = PurePosixPath(urlsplit(location).path).stem or self.firmware
+        if self.v16:
+            await self._firmware_status("Installed", request_id)
+            await self._reboot("Hard")
+            return
+        await self._firmware_status("InstallRebooting", request_id)
+        reason, self.reset_boot_reason = self.reset_boot_reason, "FirmwareUpdate"
+        try:
+            await self._reboot("Immediate")
+        finally:
+            self.reset_boot_reason = reason
+        await self._firmware_status("Installed", request_id)
+
+    # ---- diagnostics and logs --------------------------------------------------------------
+
+    def log_file(self) -> bytes:
+        """What the charger uploads: who it is, its state and its configuration."""
+        lines = [f"OCPP Inspector fake charger {self.charge_point_id}",
+                 f"written {iso(time.time())}",
+                 f"model {self.model.vendor} {self.model.model}, firmware {self.firmware}",
+                 f"OCPP {self.version}, status {self.status}, transaction {self.transaction_id}",
+                 "configuration:"]
+        lines += [f"  {key} = {value}" for key, (value, _) in sorted(self.config.items())]
+        return ("\n".join(lines) + "\n").encode()
+
+    def _file_name(self, kind: str) -> str:
+        return f"{self.charge_point_id}-{kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.log"
+
+    async def _handle_GetDiagnostics(self, payload) -> dict:
+        name = self._file_name("diagnostics")
+        self._later(self._send_log(payload["location"], name, "DiagnosticsStatusNotification",
+                                   None, max(1, int(payload.get("retries") or 1)),
+                                   max(0, int(payload.get("retryInterval") or 0))))
+        return {"fileName": name}
+
+    async def _handle_GetLog(self, payload) -> dict:
+        kind = "security" if payload.get("logType") == "SecurityLog" else "diagnostics"
+        name = self._file_name(kind)
+        self._later(self._send_log(payload["log"]["remoteLocation"], name, "LogStatusNotification",
+                                   payload["requestId"], max(1, int(payload.get("retries") or 1)),
+                                   max(0, int(payload.get("retryInterval") or 0))))
+        return {"status": "Accepted", "filename": name}
+
+    async def _send_log(self, location: str, name: str, action: str, request_id,
+                        retries: int, interval: int) -> None:
+        url = location + name if location.endswith("/") else location
+        failed = "UploadFailed" if self.v16 else "UploadFailure"
+
+        async def status(value: str) -> None:
+            payload = {"status": value}
+            if request_id is not None:
+                payload["requestId"] = request_id
+            await self.call(action, payload)
+        for attempt in range(retries):
+            await status("Uploading")
+            try:
+                await self._in_thread(self._upload, url, self.log_file())
+            except TransferError as exc:
+                self.hub.notice("warning", f"{self.charge_point_id}: {exc}", "charger")
+                await status(failed)
+                if attempt + 1 < retries:
+                    await asyncio.sleep(interval)
+                continue
+            self.uploads += 1
+            await status("Uploaded")
+            return

@@ -1,0 +1,110 @@
+"""Firmware and logs end to end over real sockets and real HTTP, against `csms --files`:
+the charger downloads the image, reports each stage, reboots with the new firmware version;
+it uploads its log where the CSMS asks; a missing image is DownloadFailed (1.6 and 2.0.1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.events import Hub
+from inspector.roles.charger import ChargerOptions, FakeCharger
+from tests.roles_helpers import csms, running
+from tests.test_charger_metering import Frames
+
+NOW = "2026-01-01T00:00:00Z"  # a retrieve date in the past: at once
+
+
+def update_firmware(version: str, url: str) -> dict:
+    if version == "1.6":
+        return {"location": url, "retrieveDate": NOW, "retries": 2, "retryInterval": 0}
+    return {"requestId": 42, "retries": 2, "retryInterval": 0,
+            "firmware": {"location": url, "retrieveDateTime": NOW}}
+
+
+def statuses(frames: Frames, action: str) -> list[str]:
+    return [p["status"] for a, p in frames.calls if a == action]
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_firmware_update_downloads_installs_and_reboots_with_the_new_version(version, tmp_path):
+    (tmp_path / "fw-2.4.1.bin").write_bytes(b"\x7fFIRMWARE" * 1000)
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms(files=tmp_path)) as server:
+        cp = f"FW{version[0]}"
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            answer = await server.call(cp, "UpdateFirmware",
+                                       update_firmware(version, server.files.url + "fw-2.4.1.bin"))
+            assert answer.payload == ({} if version == "1.6" else {"status": "Accepted"})
+            boots = await frames.wait_for(lambda a, p: a == "BootNotification", 2, timeout=30)
+            final = "Installed"
+            await frames.wait_for(lambda a, p: a == "FirmwareStatusNotification"
+                                  and p["status"] == final, timeout=30)
+        finally:
+            await charger.close()
+    expected = (["Downloading", "Downloaded", "Installing", "Installed"] if version == "1.6"
+                else ["Downloading", "Downloaded", "Installing", "InstallRebooting", "Installed"])
+    assert statuses(frames, "FirmwareStatusNotification") == expected
+    if version == "1.6":
+        assert boots[-1]["firmwareVersion"] == "fw-2.4.1"
+    else:
+        assert boots[-1]["chargingStation"]["firmwareVersion"] == "fw-2.4.1"
+        assert boots[-1]["reason"] == "FirmwareUpdate"
+        assert {p.get("requestId") for a, p in frames.calls if a == "FirmwareStatusNotification"} == {42}
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_missing_image_is_download_failed_after_the_retries(version, tmp_path):
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms(files=tmp_path)) as server:
+        cp = f"NOFW{version[0]}"
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            await server.call(cp, "UpdateFirmware",
+                              update_firmware(version, server.files.url + "missing.bin"))
+            await frames.wait_for(lambda a, p: a == "FirmwareStatusNotification"
+                                  and p["status"] == "DownloadFailed", 2, timeout=30)
+        finally:
+            await charger.close()
+    assert statuses(frames, "FirmwareStatusNotification") == ["Downloading", "DownloadFailed"] * 2
+    assert [a for a, _ in frames.calls].count("BootNotification") == 1  # no reboot
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_the_log_is_uploaded_where_the_csms_asks(version, tmp_path):
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms(files=tmp_path)) as server:
+        cp = f"LOG{version[0]}"
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            if version == "1.6":
+                answer = await server.call(cp, "GetDiagnostics", {"location": server.files.url})
+                name, action, done = answer.payload["fileName"], "DiagnosticsStatusNotification", "Uploaded"
+            else:
+                answer = await server.call(cp, "GetLog", {"logType": "DiagnosticsLog", "requestId": 7,
+                                                          "log": {"remoteLocation": server.files.url}})
+                assert answer.payload["status"] == "Accepted"
+                name, action, done = answer.payload["filename"], "LogStatusNotification", "Uploaded"
+            await frames.wait_for(lambda a, p: a == action and p["status"] == done, timeout=30)
+            # a location that refuses the upload (a folder path the server does not have)
+            if version == "1.6":
+                await server.call(cp, "GetDiagnostics", {"location": server.files.url + "no/such/"})
+            else:
+                await server.call(cp, "GetLog", {"logType": "DiagnosticsLog", "requestId": 8,
+                                                 "log": {"remoteLocation": server.files.url + "no/such/"}})
+            failed = "UploadFailed" if version == "1.6" else "UploadFailure"
+            await frames.wait_for(lambda a, p: a == action and p["status"] == failed, timeout=30)
+        finally:
+            await charger.close()
+    uploaded = (tmp_path / name).read_text()
+    assert f"fake charger {cp}" in uploaded and "configuration:" in uploaded
+    assert statuses(frames, action) == ["Uploading", "Uploaded", "Uploading", failed]
