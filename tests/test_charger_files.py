@@ -108,3 +108,62 @@ async def test_the_log_is_uploaded_where_the_csms_asks(version, tmp_path):
     uploaded = (tmp_path / name).read_text()
     assert f"fake charger {cp}" in uploaded and "configuration:" in uploaded
     assert statuses(frames, action) == ["Uploading", "Uploaded", "Uploading", failed]
+
+
+def _signed_image(tmp_path):
+    """An image, an EC key's self-signed certificate and the image's signature (base64)."""
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "firmware signer")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(1)
+                   .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    image = b"SIGNED-FIRMWARE" * 100
+    (tmp_path / "fw-3.0.bin").write_bytes(image)
+    signature = base64.b64encode(key.sign(image, ec.ECDSA(hashes.SHA256()))).decode()
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return signature, pem
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+async def test_a_signed_201_image_is_verified_for_real(tmp_path, tampered):
+    signature, certificate = _signed_image(tmp_path)
+    if tampered:
+        (tmp_path / "fw-3.0.bin").write_bytes(b"TAMPERED" * 100)
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms(files=tmp_path)) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "SIGNED", version="2.0.1"))
+        await charger.connect()
+        try:
+            await charger.boot()
+            request = update_firmware("2.0.1", server.files.url + "fw-3.0.bin")
+            request["firmware"].update(signature=signature, signingCertificate=certificate)
+            await server.call("SIGNED", "UpdateFirmware", request)
+            last = "InvalidSignature" if tampered else "Installed"
+            await frames.wait_for(lambda a, p: a == "FirmwareStatusNotification"
+                                  and p["status"] == last, timeout=30)
+            event = "InvalidFirmwareSignature" if tampered else "FirmwareUpdated"
+            await frames.wait_for(lambda a, p: a == "SecurityEventNotification"
+                                  and p["type"] == event, timeout=30)
+        finally:
+            await charger.close()
+    seen = statuses(frames, "FirmwareStatusNotification")
+    events = [p["type"] for a, p in frames.calls if a == "SecurityEventNotification"]
+    if tampered:
+        assert seen == ["Downloading", "Downloaded", "InvalidSignature"]
+        assert events == ["InvalidFirmwareSignature"]
+        assert charger.firmware != "fw-3.0"  # nothing installed
+    else:
+        assert seen == ["Downloading", "Downloaded", "SignatureVerified", "Installing",
+                        "InstallRebooting", "Installed"]
+        assert events == ["ResetOrReboot", "FirmwareUpdated"]
+        assert charger.firmware == "fw-3.0"

@@ -131,6 +131,8 @@ class AnswersCsms:
             self._closing = False
         await self.boot(reason=self.reset_boot_reason)
         await self.send_status("Available")
+        if not self.v16:  # a 2.0.1 station reports every reboot as a security event
+            await self.security_event("ResetOrReboot", f"{kind} reset")
 
     async def _handle_GetConfiguration(self, payload) -> dict:
         keys = payload.get("key") or list(self.config)

@@ -8,7 +8,10 @@ A mixin of `FakeCharger`:
   DownloadFailed, after `retries` attempts `retryInterval` s apart), Installing, then 1.6
   Installed and a reboot; 2.0.1 InstallRebooting, the reboot (BootNotification reason
   FirmwareUpdate) and Installed, with the request's requestId. A transaction in progress
-  is left to end first. The new firmwareVersion is the image's file name without its
+  is left to end first. A 2.0.1 image sent with a signature and signingCertificate is
+  checked for real (SHA-256 with the certificate's EC or RSA key): SignatureVerified, or
+  InvalidSignature and a SecurityEventNotification InvalidFirmwareSignature, and nothing is
+  installed. After the reboot the charger reports SecurityEventNotification FirmwareUpdated. The new firmwareVersion is the image's file name without its
   extension (`.../fw-2.4.1.bin` -> `fw-2.4.1`), and the next BootNotification says so.
 - **GetDiagnostics** (1.6) / **GetLog** (2.0.1): the charger writes a log file (its
   identity, state and configuration) and uploads it with HTTP PUT to the location (a URL
@@ -21,6 +24,8 @@ A mixin of `FakeCharger`:
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +40,29 @@ MAX_IMAGE = 256 << 20  # bytes
 
 class TransferError(Exception):
     """A download or upload that did not work, in one line."""
+
+
+def signature_valid(image: bytes, signature: str, certificate_pem: str) -> bool:
+    """Whether `signature` (base64) signs `image` (SHA-256) with the certificate's key."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    try:
+        key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+        raw = base64.b64decode(signature, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(raw, image, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(raw, image, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
 
 
 class FirmwareAndLogs:
@@ -94,10 +122,12 @@ class FirmwareAndLogs:
             firmware = payload["firmware"]
             location, retrieve = firmware["location"], firmware["retrieveDateTime"]
             request_id = payload["requestId"]
+        signed = None if self.v16 else (firmware.get("signature"), firmware.get("signingCertificate"))
         retries = max(1, int(payload.get("retries") or 1))
         interval = max(0, int(payload.get("retryInterval") or 0))
         self._later(self._update_firmware(location, parse_time(retrieve) or time.time(),
-                                          retries, interval, request_id))
+                                          retries, interval, request_id,
+                                          signed if signed and signed[0] else None))
         return {} if self.v16 else {"status": "Accepted"}
 
     async def _firmware_status(self, status: str, request_id) -> None:
@@ -107,13 +137,21 @@ class FirmwareAndLogs:
             payload["requestId"] = request_id
         await self.call("FirmwareStatusNotification", payload)
 
+    async def security_event(self, kind: str, info: str | None = None) -> None:
+        """SecurityEventNotification (2.0.1; the 1.6 security extension)."""
+        payload = {"type": kind, "timestamp": iso(time.time())}
+        if info:
+            payload["techInfo"] = info[:255]
+        await self.call("SecurityEventNotification", payload)
+
     async def _update_firmware(self, location: str, retrieve_at: float, retries: int,
-                               interval: int, request_id) -> None:
+                               interval: int, request_id, signed=None) -> None:
         await asyncio.sleep(max(0.0, retrieve_at - time.time()))
+        image = b""
         for attempt in range(retries):
             await self._firmware_status("Downloading", request_id)
             try:
-                await self._in_thread(self._download, location)
+                image = await self._in_thread(self._download, location)
                 break
             except TransferError as exc:
                 self.hub.notice("warning", f"{self.charge_point_id}: {exc}", "charger")
@@ -122,6 +160,13 @@ class FirmwareAndLogs:
                     return
                 await asyncio.sleep(interval)
         await self._firmware_status("Downloaded", request_id)
+        if signed is not None:
+            signature, certificate = signed
+            if not certificate or not signature_valid(image, signature, certificate):
+                await self._firmware_status("InvalidSignature", request_id)
+                await self.security_event("InvalidFirmwareSignature", location)
+                return
+            await self._firmware_status("SignatureVerified", request_id)
         while self.transaction_id is not None:  # install once the transaction is over
             await asyncio.sleep(1.0)
         await self._firmware_status("Installing", request_id)
@@ -129,14 +174,15 @@ class FirmwareAndLogs:
         if self.v16:
             await self._firmware_status("Installed", request_id)
             await self._reboot("Hard")
-            return
-        await self._firmware_status("InstallRebooting", request_id)
-        reason, self.reset_boot_reason = self.reset_boot_reason, "FirmwareUpdate"
-        try:
-            await self._reboot("Immediate")
-        finally:
-            self.reset_boot_reason = reason
-        await self._firmware_status("Installed", request_id)
+        else:
+            await self._firmware_status("InstallRebooting", request_id)
+            reason, self.reset_boot_reason = self.reset_boot_reason, "FirmwareUpdate"
+            try:
+                await self._reboot("Immediate")
+            finally:
+                self.reset_boot_reason = reason
+            await self._firmware_status("Installed", request_id)
+        await self.security_event("FirmwareUpdated", f"firmware {self.firmware}")
 
     # ---- diagnostics and logs --------------------------------------------------------------
 
