@@ -26,7 +26,7 @@ def _version(text: str) -> str:
 GUI_VIEWS = ("log", "meter-values", "connections", "profiles", "suites", "fleet")
 # roles.fleet.SCENARIOS, named here so that --help does not import the roles (a test keeps
 # the two equal)
-FLEET_SCENARIOS = ("idle", "charging", "mixed", "arrivals")
+FLEET_SCENARIOS = ("idle", "charging", "mixed", "arrivals", "field")
 
 
 def _non_negative_seconds(text: str) -> float:
@@ -243,12 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="idle: boot and heartbeat; charging: every charger runs sessions; "
                             "mixed: every other one; arrivals: EVs arrive at random (--arrival-"
                             "mean) with a random battery and SoC, charge and leave when full or "
-                            "when their stay ends")
+                            "when their stay ends; field: charging sessions that now and then "
+                            "lose the network (--offline-chance, --offline-for), queue, try an "
+                            "unknown card offline, reconnect and deliver")
     fleet.add_argument("--arrival-mean", type=_non_negative_seconds, default=20.0, metavar="S",
                        help="arrivals: mean seconds between one EV leaving and the next "
                             "arriving, per charger (exponential; default 20)")
     fleet.add_argument("--seed", type=int, metavar="N",
-                       help="arrivals: the same seed gives the same EVs at the same times")
+                       help="arrivals, field: the same seed gives the same run")
+    fleet.add_argument("--offline-chance", type=float, default=0.3, metavar="P",
+                       help="field: the chance a session loses the network (0 to 1, default 0.3)")
+    fleet.add_argument("--offline-for", type=float, default=10.0, metavar="S",
+                       help="field: mean seconds offline, 0.5x to 1.5x (default 10)")
     fleet.add_argument("--meter-interval", type=float, default=10.0, metavar="S")
     fleet.add_argument("--heartbeat", type=float, metavar="S",
                        help="heartbeat interval (default: what the CSMS grants at boot)")

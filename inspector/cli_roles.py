@@ -237,7 +237,7 @@ async def _run_fleet(hub, args) -> None:
         meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
         password=args.password, tls=client_tls_from(args),
         model=getattr(args, "charger_model", None), arrival_mean=args.arrival_mean,
-        seed=args.seed),
+        seed=args.seed, offline_chance=args.offline_chance, offline_for=args.offline_for),
         log_every=0 if args.no_log else args.log_every, log_hub=hub)
     interactive = sys.stderr.isatty()
 

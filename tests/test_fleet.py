@@ -117,3 +117,21 @@ def test_the_cli_names_the_same_scenarios_as_the_fleet():
     args = build_parser().parse_args(["fleet", "--url", "ws://127.0.0.1:9/", "--scenario",
                                       "arrivals", "--arrival-mean", "5", "--seed", "2"])
     assert (args.scenario, args.arrival_mean, args.seed) == ("arrivals", 5.0, 2)
+
+
+async def test_field_chargers_lose_the_network_queue_and_deliver_everything():
+    """The field scenario: sessions lose the network halfway, queue their transaction
+    messages, refuse an unknown card offline, reconnect and deliver every queued message."""
+    from inspector.roles.fleet import Fleet as FieldFleet
+    async with running(csms(overrides={"BootNotification": {"interval": 60}})) as server:
+        fleet = FieldFleet(Hub(), FleetOptions(
+            url=server.url, count=4, duration=6.0, scenario="field", meter_interval=0.1,
+            session_samples=10, pause=0.1, offline_chance=1.0, offline_for=0.4, seed=3,
+            # back at once after the offline time: a busy host leaves room for every loss
+            configuration={"RetryBackOffWaitMinimum": "0", "RetryBackOffRandomRange": "0"}))
+        summary = await fleet.run()
+    assert summary["booted"] == 4 and summary["errors"] == 0, summary
+    assert summary["offline_periods"] >= 4, summary
+    assert summary["refused_offline"] == summary["offline_periods"]  # unknown cards, offline
+    assert summary["queued"] > 0 and summary["delivered"] == summary["queued"], summary
+    assert summary["sessions_completed"] >= 4

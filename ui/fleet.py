@@ -96,7 +96,9 @@ class FleetPanel(RolePanel):
         self.scenario.setToolTip("idle: boot and heartbeat only; charging: every charger runs "
                                  "sessions; mixed: every other charger does; arrivals: EVs "
                                  "arrive at random with a random battery and SoC, charge and "
-                                 "leave when full or when their stay ends")
+                                 "leave when full or when their stay ends; field: sessions that "
+                                 "now and then lose the network (30 %, about 10 s), queue, try an "
+                                 "unknown card offline, reconnect and deliver")
         self.scenario.setCurrentText(s.value("fleet/scenario", "mixed"))
         self.ramp_up = _seconds(QDoubleSpinBox())
         self.ramp_up.setObjectName("fleetRampUp")
@@ -396,6 +398,9 @@ def summary_text(summary: dict, count: int) -> str:
     lines = [
         f"Ran {summary['elapsed_s']:,.1f} s: {summary['booted']:,} of {count:,} chargers booted, "
         f"{summary['connected']:,} still connected",
+        *([f"Offline {summary['offline_periods']:,} time(s): {summary['queued']:,} message(s) "
+           f"queued, {summary['delivered']:,} delivered, {summary['refused_offline']:,} unknown "
+           f"card(s) refused"] if summary.get("offline_periods") else []),
         f"Sessions completed {summary['sessions_completed']:,}"
         + (f" ({summary['evs_left_full']:,} EVs left full)" if summary.get("evs_left_full") else "")
         + f", in a transaction at the end {summary['in_transaction']:,}",

@@ -70,6 +70,7 @@ class Offline:
     def _init_offline(self) -> None:
         self.queue: list[list] = []  # [action, payload, local transaction id or None]
         self.delivered = 0  # queued messages the CSMS has taken
+        self.queued_total = 0  # messages ever queued (a fleet's summary adds them up)
         self._local_ids = itertools.count(-1, -1)
         self._remap: dict = {}  # local transaction id -> the CSMS's
         self._offline_until = 0.0  # monotonic: go_offline keeps the charger away until then
@@ -110,6 +111,10 @@ class Offline:
                 await asyncio.wait_for(endpoint.closed.wait(), 10)
             except asyncio.TimeoutError:
                 pass
+
+    def first_reconnect_wait(self) -> float:
+        """The longest the first reconnection attempt can wait after a loss (back-off)."""
+        return float(self._setting("wait_min") + self._setting("random"))
 
     def come_online(self) -> None:
         """End an offline window early: reconnect now."""
@@ -192,6 +197,7 @@ class Offline:
             if action == "StartTransaction":
                 local = next(self._local_ids)
             self.queue.append([action, payload, local])
+            self.queued_total += 1
             if action == "StartTransaction":
                 return {"transactionId": local, "idTagInfo": {"status": "Accepted"}}
             return {"idTagInfo": {"status": "Accepted"}} if action == "StopTransaction" else {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..events import FrameLogged, Hub, Notice
 from .charger import ChargerError, ChargerOptions, FakeCharger
 
-SCENARIOS = ("idle", "charging", "mixed", "arrivals")
+SCENARIOS = ("idle", "charging", "mixed", "arrivals", "field")
 BATTERIES_KWH = (40.0, 60.0, 77.0, 100.0)  # typical EV batteries, drawn at random per arrival
 
 
@@ -57,7 +57,10 @@ class FleetOptions:
     tls: object = None  # inspector.tls.ClientTls for wss:// URLs
     model: object = None  # inspector.roles.charger_models.ChargerModel; None: the default
     arrival_mean: float = 20.0  # arrivals: mean seconds between one EV leaving and the next
-    seed: int | None = None  # arrivals: the same seed, the same EVs (None: different each run)
+    seed: int | None = None  # arrivals, field: the same seed, the same run (None: different)
+    offline_chance: float = 0.3  # field: the chance a session loses the network on the way
+    offline_for: float = 10.0  # field: mean seconds offline (0.5x to 1.5x)
+    configuration: dict = field(default_factory=dict)  # every member's keys / variables
 
     def __post_init__(self):
         if self.scenario not in SCENARIOS:
@@ -66,6 +69,8 @@ class FleetOptions:
             raise ValueError("the fleet needs at least one charger (count >= 1)")
         if self.arrival_mean < 0:
             raise ValueError("the mean time between arrivals cannot be negative")
+        if not 0 <= self.offline_chance <= 1 or self.offline_for <= 0:
+            raise ValueError("the offline chance is 0 to 1 and the offline time above 0 s")
 
 
 @dataclass
@@ -76,6 +81,10 @@ class FleetStats:
     in_transaction: int = 0
     sessions: int = 0
     evs_full: int = 0  # arrivals: EVs that left because they reached their target SoC
+    offline_periods: int = 0  # field: network losses
+    refused_offline: int = 0  # field: unknown cards refused while offline
+    queued: int = 0  # field: transaction messages queued offline (summed at the end)
+    delivered: int = 0  # field: ...and delivered after reconnecting
     errors: int = 0
     frames: int = 0
     missed_intervals: int = 0
@@ -106,6 +115,8 @@ class FleetStats:
             "elapsed_s": round(elapsed, 2), "connected": self.connected, "booted": self.booted,
             "in_transaction": self.in_transaction, "sessions_completed": self.sessions,
             "evs_left_full": self.evs_full,
+            "offline_periods": self.offline_periods, "refused_offline": self.refused_offline,
+            "queued": self.queued, "delivered": self.delivered,
             "errors": self.errors, "frames": self.frames,
             "frames_per_s": round(self.frames / elapsed, 1) if elapsed else 0.0,
             "latency_p50_ms": None if p50 is None else round(p50, 2),
@@ -158,7 +169,8 @@ class Fleet:
             charger = FakeCharger(self._hub_for(index), ChargerOptions(
                 url=f"{base}/{options.prefix}{index + 1:0{width}d}", version=options.version,
                 password=options.password, interval=options.meter_interval, tls=options.tls,
-                model=options.model))
+                model=options.model, reconnect=options.scenario == "field",
+                configuration=dict(options.configuration)))
             self.chargers.append(charger)
         delay = options.ramp_up / options.count if options.count else 0
         self._tasks = [asyncio.create_task(self._member(i, c, i * delay, deadline))
@@ -167,6 +179,8 @@ class Fleet:
             await asyncio.wait(self._tasks, timeout=max(0.0, deadline - time.monotonic()) + 10)
         finally:
             await self.stop()
+            self.stats.queued = sum(c.queued_total for c in self.chargers)
+            self.stats.delivered = sum(c.delivered for c in self.chargers)
         return self.stats.summary()
 
     async def stop(self) -> None:
@@ -195,7 +209,10 @@ class Fleet:
         heartbeat = self.options.heartbeat_interval or charger.heartbeat_interval
         tasks = [asyncio.create_task(self._periodic(charger, heartbeat, charger.heartbeat, deadline))]
         scenario = self.options.scenario
-        if scenario == "arrivals":
+        if scenario == "field":
+            rng = random.Random(None if self.options.seed is None else self.options.seed * 100_003 + index)
+            tasks.append(asyncio.create_task(self._field(charger, deadline, rng)))
+        elif scenario == "arrivals":
             rng = random.Random(None if self.options.seed is None else self.options.seed * 100_003 + index)
             tasks.append(asyncio.create_task(self._arrivals(charger, deadline, rng)))
         elif scenario == "charging" or (scenario == "mixed" and index % 2 == 0):
@@ -271,7 +288,40 @@ class Fleet:
             if charger.meter.full:
                 stats.evs_full += 1
 
-    async def _session(self, charger: FakeCharger, end: float, until=None) -> None:
+    async def _field(self, charger: FakeCharger, deadline: float, rng: random.Random) -> None:
+        """Charging sessions in the field: now and then the network goes in the middle of
+        one (the charger queues, tries an unknown card, comes back and delivers)."""
+        options, stats = self.options, self.stats
+        while time.monotonic() + options.meter_interval * (options.session_samples + 1) < deadline:
+            end = time.monotonic() + options.meter_interval * options.session_samples
+            lose_at = None
+            if rng.random() < options.offline_chance:
+                lose_at = time.monotonic() + rng.uniform(0.2, 0.8) * (end - time.monotonic())
+            away = rng.uniform(0.5, 1.5) * options.offline_for
+            lost: list[bool] = []  # once per session
+
+            async def now_and_then() -> None:
+                if lose_at is None or lost or time.monotonic() < lose_at:
+                    return
+                back = max(away, charger.first_reconnect_wait()) + options.meter_interval
+                if time.monotonic() + back + 1.0 >= deadline:
+                    return  # it would not be back (and delivered) before the run ends
+                lost.append(True)
+                await charger.go_offline(away)
+                stats.offline_periods += 1
+                if await charger.present_card(f"UNKNOWN{rng.randrange(10_000):04d}") != "Accepted":
+                    stats.refused_offline += 1
+            try:
+                await self._session(charger, end, on_sample=now_and_then)
+                if charger.queue:
+                    await charger.wait_delivered(max(1.0, deadline - time.monotonic()))
+            except ChargerError as exc:
+                self._error(charger, exc)
+                return
+            await asyncio.sleep(min(options.pause, max(0.0, deadline - time.monotonic())))
+
+    async def _session(self, charger: FakeCharger, end: float, until=None,
+                       on_sample=None) -> None:
         """One charging session: card, plug, start, meter values until `end` (or `until()`),
         stop, unplug; the counters follow it."""
         stats = self.stats
@@ -279,9 +329,12 @@ class Fleet:
         await charger.plug_in()
         await charger.start_transaction()
         stats.in_transaction += 1
+        async def sample() -> None:
+            await charger.send_meter_values()
+            if on_sample is not None:
+                await on_sample()
         try:
-            await self._periodic(charger, self.options.meter_interval, charger.send_meter_values,
-                                 end, until=until)
+            await self._periodic(charger, self.options.meter_interval, sample, end, until=until)
             await charger.stop_transaction()
         finally:
             stats.in_transaction -= 1
