@@ -4,8 +4,8 @@ A mixin of `FakeCharger` (1.6 LocalAuthListManagement; 2.0.1 blocks C and D):
 
 - SendLocalList, Full (replaces the list) or Differential (entries with an idTagInfo /
   idTokenInfo are added or updated, entries without one removed; a version not above the
-  current one is a VersionMismatch); GetLocalListVersion (0: no list; 1.6 -1 when the
-  list is disabled); ClearCache;
+  current one is a VersionMismatch); GetLocalListVersion (0: no list, or an empty one;
+  1.6 -1 when the list is disabled); ClearCache;
 - the authorization cache, filled from the CSMS's answers (Authorize, StartTransaction /
   TransactionEvent idTagInfo), with their expiryDate / cacheExpiryDateTime;
 - offline, a card is looked up in the list first, then in the cache (charger_offline.py).
@@ -115,9 +115,11 @@ class LocalAuthorization:
         return {"status": "Accepted"}
 
     async def _handle_GetLocalListVersion(self, payload) -> dict:
+        # an empty list is version 0, whatever version emptied it (1.6 5.10, 2.0.1 D02)
+        version = self.local_list_version if self.local_list else 0
         if self.v16:
-            return {"listVersion": self.local_list_version if self._local_list_enabled() else -1}
-        return {"versionNumber": self.local_list_version}
+            return {"listVersion": version if self._local_list_enabled() else -1}
+        return {"versionNumber": version}
 
     async def _handle_ClearCache(self, payload) -> dict:
         self.auth_cache.clear()

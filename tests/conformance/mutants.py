@@ -448,6 +448,41 @@ class LowestStackLevelWins(FakeCharger):
         return await super()._handle_SetChargingProfile(payload)
 
 
+# ---- local authorization ---------------------------------------------------------------------
+
+class EmptyListKeepsItsVersion(FakeCharger):
+    """Reports the version of a list that was emptied instead of 0."""
+
+    async def _handle_GetLocalListVersion(self, payload):
+        return {"listVersion": self.local_list_version}
+
+
+class ForgetsTheListVersion(FakeCharger):
+    """Installs the cards of a full list but keeps the old version number."""
+
+    async def _handle_SendLocalList(self, payload):
+        before = self.local_list_version
+        answer = await super()._handle_SendLocalList(payload)
+        self.local_list_version = before
+        return answer
+
+
+class AcceptsStaleDifferentials(FakeCharger):
+    """Applies a differential update whatever its version."""
+
+    async def _handle_SendLocalList(self, payload):
+        if payload.get("updateType") == "Differential":
+            self.local_list_version = -1  # so that any version is newer
+        return await super()._handle_SendLocalList(payload)
+
+
+class KeepsItsCache(FakeCharger):
+    """Refuses to clear its authorization cache."""
+
+    async def _handle_ClearCache(self, payload):
+        return {"status": "Rejected"}
+
+
 # ---- CSMSs -----------------------------------------------------------------------------------
 
 class RewritingCsms(FakeCsms):

@@ -135,6 +135,30 @@ class LibraryChargePoint(ChargePoint16):
         if transaction_id == self.driver.transaction_id:
             self.driver.later(self.driver.stop_transaction("Remote"))
 
+    @on("SendLocalList")
+    async def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **_):
+        # 1.6 5.15 / 6.43, written here: a differential needs a newer version
+        driver, entries = self.driver, local_authorization_list or []
+        if update_type == "Differential" and list_version <= driver.list_version:
+            return result16.SendLocalList(status="VersionMismatch")
+        cards = {} if update_type == "Full" else dict(driver.local_list)
+        for entry in entries:
+            if entry.get("id_tag_info"):
+                cards[entry["id_tag"]] = entry["id_tag_info"]
+            else:
+                cards.pop(entry["id_tag"], None)
+        driver.local_list, driver.list_version = cards, list_version
+        return result16.SendLocalList(status="Accepted")
+
+    @on("GetLocalListVersion")
+    async def on_get_local_list_version(self, **_):
+        driver = self.driver
+        return result16.GetLocalListVersion(list_version=driver.list_version if driver.local_list else 0)
+
+    @on("ClearCache")
+    async def on_clear_cache(self, **_):
+        return result16.ClearCache(status="Accepted")
+
     @on("SetChargingProfile")
     async def on_set_charging_profile(self, connector_id, cs_charging_profiles, **_):
         profile, driver = cs_charging_profiles, self.driver
@@ -179,6 +203,8 @@ class LibraryDriver:
         self.authorized = None
         self.interval = 300
         self.profiles = LibraryProfiles()
+        self.local_list: dict = {}
+        self.list_version = 0
         self.started_at: float | None = None
 
     def later(self, coroutine) -> None:
@@ -287,6 +313,13 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)
     assert "LibVendor" in "".join(f.raw for s in result.cases[0].steps for f in s.frames)
+
+
+async def test_ocpp_library_charge_point_passes_the_local_list_and_cache_cases():
+    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS"]
+    result = await _run_against_library_charge_point(ids)
+    assert [c.case_id for c in result.cases] == ids
+    assert result.passed, failures(result)
 
 
 async def test_ocpp_library_charge_point_passes_the_smart_charging_cases():

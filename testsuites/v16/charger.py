@@ -153,6 +153,11 @@ def limits_are(amps: list) -> Check:
     return satisfies(LIMITS, f"are {' then '.join(f'{a:g} A' for a in amps)}", merged)
 
 
+LOCAL_LIST = {"needs": ("feature:LocalAuthListManagement",),
+              "preconditions": "The LocalAuthListManagement feature profile is supported and "
+                               "LocalAuthListEnabled is true."}
+
+
 def clear_profile(profile_id: int) -> dict:
     return {"id": profile_id}
 
@@ -484,6 +489,37 @@ CASES = [
              checks=[eq("status", "Accepted")], title="ClearChargingProfile of every TxDefaultProfile"),
     ], **SMART, description="Of two profiles of one purpose, the higher stack level rules "
                             "while it is valid; then the lower one again."),
+
+    case("TC_042_2_CS", "Get Local List Version (empty)", "LocalAuthList", [
+        Send("SendLocalList", {"listVersion": 420, "updateType": "Full", "localAuthorizationList": []},
+             checks=[eq("status", "Accepted")], title="SendLocalList Full with no cards: the list is empty"),
+        Send("GetLocalListVersion", {}, checks=[eq("listVersion", 0)],
+             title="GetLocalListVersion: 0 (an empty list)"),
+    ], **LOCAL_LIST, description="An empty Local Authorization List has version 0."),
+
+    case("TC_043_CS", "Send Local Authorization List", "LocalAuthList", [
+        Send("SendLocalList", {"listVersion": 43, "updateType": "Full", "localAuthorizationList": [
+            {"idTag": V("id_tag"), "idTagInfo": {"status": "Accepted"}},
+            {"idTag": "OCTTBLOCK1", "idTagInfo": {"status": "Blocked"}}]},
+             checks=[eq("status", "Accepted")], title="SendLocalList Full, version 43, two cards"),
+        Send("GetLocalListVersion", {}, checks=[eq("listVersion", 43)],
+             title="GetLocalListVersion: the version just sent"),
+    ], **LOCAL_LIST, description="A full list is installed with its version."),
+
+    case("TC_043_2_CS", "Send Local Authorization List - VersionMismatch", "LocalAuthList", [
+        Send("SendLocalList", {"listVersion": 432, "updateType": "Full", "localAuthorizationList": [
+            {"idTag": V("id_tag"), "idTagInfo": {"status": "Accepted"}}]},
+             checks=[eq("status", "Accepted")], title="SendLocalList Full, version 432"),
+        Send("SendLocalList", {"listVersion": 432, "updateType": "Differential",
+                               "localAuthorizationList": [{"idTag": "OCTTNEW01",
+                                                           "idTagInfo": {"status": "Accepted"}}]},
+             checks=[eq("status", "VersionMismatch")],
+             title="SendLocalList Differential with the same version: VersionMismatch"),
+    ], **LOCAL_LIST, description="A differential update must carry a newer version."),
+
+    case("TC_061_CS", "Clear Authorization Data in Authorization Cache", "Core/Auth", [
+        Send("ClearCache", {}, checks=[eq("status", "Accepted")]),
+    ], description="The Charge Point empties its authorization cache on request."),
 
     secured_boot("TC_085_CS", "Basic Authentication - Valid username/password combination", "basic_auth",
                  basic_auth=True),
