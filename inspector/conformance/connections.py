@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import ssl
+from pathlib import Path
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -66,6 +67,7 @@ class Security:
 
 
 RUN_PASSWORD = object()  # Handshake credentials: the run's --password
+FIRMWARE_IMAGE = "fw-octt-2.0.bin"  # what the firmware cases make a charger download
 
 
 class SutConnections:
@@ -98,6 +100,8 @@ class SutConnections:
         self._transaction_ids = itertools.count(1)
         self._server = None
         self._client_tasks: set[asyncio.Task] = set()
+        self.files = None  # SUT charger: the test system's file server (firmware, uploads)
+        self._files_folder = None
 
     async def listen(self) -> None:
         """SUT charger: open the server chargers connect to; `endpoint` becomes its URL."""
@@ -119,6 +123,31 @@ class SutConnections:
                              f"{exc.strerror or exc}") from None
         port = self._server.sockets[0].getsockname()[1]
         self.endpoint = f"{'wss' if tls else 'ws'}://{listen.display_host}:{port}/"
+        self._serve_files(listen)
+
+    def _serve_files(self, listen: Listen) -> None:
+        """The test system's own HTTP server for the firmware and diagnostics cases: an image
+        to download and a place to upload to (run parameters firmware_url,
+        missing_firmware_url and upload_url point there unless the run sets them)."""
+        import tempfile
+        from ..roles.file_server import FileServer
+        self._files_folder = tempfile.TemporaryDirectory(prefix="ocpp-inspector-suite-files-")
+        folder = Path(self._files_folder.name)
+        (folder / FIRMWARE_IMAGE).write_bytes(b"OCPP Inspector test firmware\n" * 64)
+        try:
+            self.files = FileServer(folder, listen.host, 0,
+                                    notice=lambda level, text: self.note(text, level))
+        except OSError as exc:
+            self.note(f"no file server for the firmware cases: {exc.strerror or exc}", "warning")
+            return
+        self.files.start()
+
+    def file_params(self) -> dict:
+        if self.files is None:
+            return {}
+        base = self.files.url
+        return {"firmware_url": base + FIRMWARE_IMAGE,
+                "missing_firmware_url": base + "missing-" + FIRMWARE_IMAGE, "upload_url": base}
 
     def _tls_failed(self, remote: str | None, reason: str) -> None:
         """A charger's TLS handshake failed: in the capture, the console and the verdict."""
@@ -279,6 +308,12 @@ class SutConnections:
 
     async def close_all(self) -> None:
         """Close every connection and the server (the end of a run)."""
+        if self.files is not None:
+            self.files.stop()
+            self.files = None
+        if self._files_folder is not None:
+            self._files_folder.cleanup()
+            self._files_folder = None
         for endpoint in list(self.live):
             await self.close_endpoint(endpoint)
         if self._server is not None:

@@ -285,7 +285,8 @@ class SuiteRunner:
         variables = {k: (v() if callable(v) else v) for k, v in case.vars.items()}
         declared = self.description.params() if self.description is not None else {}
         ctx = Context(self.version, self.sut,
-                      {**DEFAULT_PARAMS, **case.params, **declared, **self.options.params},
+                      {**DEFAULT_PARAMS, **self.connections.file_params(), **case.params,
+                       **declared, **self.options.params},
                       variables, self.options.step_timeout, self.endpoint)
         for i, step in enumerate(case.steps, 1):
             title = ctx.fill(step.describe())

@@ -23,8 +23,8 @@ _V16_CONFIG = {
     "AuthorizeRemoteTxRequests": ("false", False),
     "StopTransactionOnEVSideDisconnect": ("true", False),
     "NumberOfConnectors": ("1", True),
-    "SupportedFeatureProfiles": ("Core,LocalAuthListManagement,RemoteTrigger,Reservation,"
-                                 "SmartCharging", True),
+    "SupportedFeatureProfiles": ("Core,FirmwareManagement,LocalAuthListManagement,RemoteTrigger,"
+                                 "Reservation,SmartCharging", True),
 }
 # (component, variable) -> (value, read-only) for 2.x
 _V2_VARIABLES = {

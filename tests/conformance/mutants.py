@@ -483,6 +483,29 @@ class KeepsItsCache(FakeCharger):
         return {"status": "Rejected"}
 
 
+# ---- firmware and diagnostics ------------------------------------------------------------------
+
+class ReportsDownloadedAnyway(FakeCharger):
+    """Reports Downloaded (and goes on) when the download failed."""
+
+    def _download(self, url):
+        return b"nothing"
+
+
+class ReportsUploadedAnyway(FakeCharger):
+    """Reports Uploaded without the upload having worked."""
+
+    def _upload(self, url, body):
+        return None
+
+
+class NeverUploads(FakeCharger):
+    """Answers GetDiagnostics with a file name and never uploads anything."""
+
+    async def _send_log(self, *args, **kwargs):
+        return None
+
+
 # ---- CSMSs -----------------------------------------------------------------------------------
 
 class RewritingCsms(FakeCsms):

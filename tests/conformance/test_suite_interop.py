@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import urllib.request
 from datetime import datetime, timezone
 
 from ocpp.charge_point import camel_to_snake_case
@@ -135,6 +136,22 @@ class LibraryChargePoint(ChargePoint16):
         if transaction_id == self.driver.transaction_id:
             self.driver.later(self.driver.stop_transaction("Remote"))
 
+    @on("UpdateFirmware")
+    async def on_update_firmware(self, location, retrieve_date, **_):
+        return result16.UpdateFirmware()
+
+    @after("UpdateFirmware")
+    async def after_update_firmware(self, location, retrieve_date, **_):
+        self.driver.later(self.driver.update_firmware(location))
+
+    @on("GetDiagnostics")
+    async def on_get_diagnostics(self, location, **_):
+        return result16.GetDiagnostics(file_name="libcp-diagnostics.txt")
+
+    @after("GetDiagnostics")
+    async def after_get_diagnostics(self, location, **_):
+        self.driver.later(self.driver.upload_diagnostics(location + "libcp-diagnostics.txt"))
+
     @on("SendLocalList")
     async def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **_):
         # 1.6 5.15 / 6.43, written here: a differential needs a newer version
@@ -257,6 +274,28 @@ class LibraryDriver:
         self.profiles.end_transaction()
         await self.status("Finishing")
 
+    async def update_firmware(self, location: str) -> None:
+        """Download with the standard library (not our charger's code), report each stage."""
+        await self.cp.call(call16.FirmwareStatusNotification(status="Downloading"))
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: urllib.request.urlopen(location, timeout=10).read())
+        except OSError:
+            await self.cp.call(call16.FirmwareStatusNotification(status="DownloadFailed"))
+            return
+        await self.cp.call(call16.FirmwareStatusNotification(status="Downloaded"))
+
+    async def upload_diagnostics(self, url: str) -> None:
+        await self.cp.call(call16.DiagnosticsStatusNotification(status="Uploading"))
+        request = urllib.request.Request(url, data=b"library charge point log", method="PUT")
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: urllib.request.urlopen(request, timeout=10).read())
+        except OSError:
+            await self.cp.call(call16.DiagnosticsStatusNotification(status="UploadFailed"))
+            return
+        await self.cp.call(call16.DiagnosticsStatusNotification(status="Uploaded"))
+
     async def present_card(self, tag: str) -> None:
         if self.transaction_id is not None:
             await self.stop_transaction("Local")
@@ -315,8 +354,9 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
     assert "LibVendor" in "".join(f.raw for s in result.cases[0].steps for f in s.frames)
 
 
-async def test_ocpp_library_charge_point_passes_the_local_list_and_cache_cases():
-    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS"]
+async def test_ocpp_library_charge_point_passes_the_local_list_cache_and_file_cases():
+    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS", "TC_044_2_CS",
+           "TC_045_1_CS", "TC_045_2_CS"]
     result = await _run_against_library_charge_point(ids)
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)

@@ -7,7 +7,7 @@ prompts name the physical action; in --auto mode the simulated charger performs 
 
 from __future__ import annotations
 
-from inspector.conformance.model import (Calc, Case, Check, CheckSecurity, Connect, Expect, ExpectDisconnect,
+from inspector.conformance.model import (Calc, Case, Check, CheckSecurity, Fmt, Connect, Expect, ExpectDisconnect,
                                          ExpectNone, IntV, Now, Prompt, Send, StepTimeoutPlus, StrV, V, answer,
                                          contains, eq, eq_or_absent, FloatV, is_datetime, is_int,
                                          nonempty_str, not_before, one_of, present, satisfies)
@@ -156,6 +156,13 @@ def limits_are(amps: list) -> Check:
 LOCAL_LIST = {"needs": ("feature:LocalAuthListManagement",),
               "preconditions": "The LocalAuthListManagement feature profile is supported and "
                                "LocalAuthListEnabled is true."}
+
+
+FIRMWARE = {"needs": ("feature:FirmwareManagement",),
+            "params": {"transfer_time": 30},
+            "preconditions": "The FirmwareManagement feature profile is supported and the Charge "
+                             "Point can reach the test system's file server over HTTP (its URL "
+                             "is the run's firmware_url / upload_url; --param sets others)."}
 
 
 def clear_profile(profile_id: int) -> dict:
@@ -520,6 +527,36 @@ CASES = [
     case("TC_061_CS", "Clear Authorization Data in Authorization Cache", "Core/Auth", [
         Send("ClearCache", {}, checks=[eq("status", "Accepted")]),
     ], description="The Charge Point empties its authorization cache on request."),
+
+    case("TC_044_2_CS", "Firmware Update - Download Failed", "FirmwareMgmt", [
+        Send("UpdateFirmware", {"location": V("missing_firmware_url"), "retrieveDate": Now(-60),
+                                "retries": 1},
+             title="UpdateFirmware for an image the test system does not have"),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloading")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "DownloadFailed")],
+               timeout=StepTimeoutPlus("transfer_time"),
+               title="FirmwareStatusNotification DownloadFailed (the image is not there)"),
+    ], **FIRMWARE, description="A download that fails is reported as DownloadFailed."),
+
+    case("TC_045_1_CS", "Get Diagnostics", "FirmwareMgmt", [
+        Send("GetDiagnostics", {"location": V("upload_url"), "retries": 1},
+             checks=[nonempty_str("fileName")], save={"file": "fileName"},
+             title="GetDiagnostics to the test system's upload location: a file name"),
+        Expect("DiagnosticsStatusNotification", checks=[eq("status", "Uploading")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("DiagnosticsStatusNotification", checks=[eq("status", "Uploaded")],
+               timeout=StepTimeoutPlus("transfer_time")),
+    ], **FIRMWARE, description="The Charge Point uploads its diagnostics and reports it."),
+
+    case("TC_045_2_CS", "Get Diagnostics - Upload Failed", "FirmwareMgmt", [
+        Send("GetDiagnostics", {"location": Fmt("{upload_url}no/such/folder/"), "retries": 1},
+             title="GetDiagnostics to a location that refuses uploads"),
+        Expect("DiagnosticsStatusNotification", checks=[eq("status", "Uploading")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("DiagnosticsStatusNotification", checks=[eq("status", "UploadFailed")],
+               timeout=StepTimeoutPlus("transfer_time")),
+    ], **FIRMWARE, description="An upload that fails is reported as UploadFailed."),
 
     secured_boot("TC_085_CS", "Basic Authentication - Valid username/password combination", "basic_auth",
                  basic_auth=True),
