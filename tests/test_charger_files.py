@@ -133,31 +133,38 @@ def _signed_image(tmp_path):
     return signature, pem
 
 
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 @pytest.mark.parametrize("tampered", [False, True])
-async def test_a_signed_201_image_is_verified_for_real(tmp_path, tampered):
+async def test_a_signed_image_is_verified_for_real(tmp_path, tampered, version):
+    """2.0.1 UpdateFirmware with a signature, and the 1.6 security extension's
+    SignedUpdateFirmware (reported in SignedFirmwareStatusNotification)."""
     signature, certificate = _signed_image(tmp_path)
     if tampered:
         (tmp_path / "fw-3.0.bin").write_bytes(b"TAMPERED" * 100)
     hub = Hub()
     frames = Frames(hub)
+    action = "SignedFirmwareStatusNotification" if version == "1.6" else "FirmwareStatusNotification"
     async with running(csms(files=tmp_path)) as server:
-        charger = FakeCharger(hub, ChargerOptions(url=server.url + "SIGNED", version="2.0.1"))
+        cp = f"SIGNED{version[0]}"
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, version=version))
         await charger.connect()
         try:
             await charger.boot()
             request = update_firmware("2.0.1", server.files.url + "fw-3.0.bin")
             request["firmware"].update(signature=signature, signingCertificate=certificate)
-            await server.call("SIGNED", "UpdateFirmware", request)
+            answer = await server.call(cp, "SignedUpdateFirmware" if version == "1.6"
+                                       else "UpdateFirmware", request)
+            assert answer.payload == {"status": "Accepted"}
             last = "InvalidSignature" if tampered else "Installed"
-            await frames.wait_for(lambda a, p: a == "FirmwareStatusNotification"
-                                  and p["status"] == last, timeout=30)
+            await frames.wait_for(lambda a, p: a == action and p["status"] == last, timeout=30)
             event = "InvalidFirmwareSignature" if tampered else "FirmwareUpdated"
             await frames.wait_for(lambda a, p: a == "SecurityEventNotification"
                                   and p["type"] == event, timeout=30)
         finally:
             await charger.close()
-    seen = statuses(frames, "FirmwareStatusNotification")
+    seen = statuses(frames, action)
     events = [p["type"] for a, p in frames.calls if a == "SecurityEventNotification"]
+    assert {p.get("requestId") for a, p in frames.calls if a == action} == {42}
     if tampered:
         assert seen == ["Downloading", "Downloaded", "InvalidSignature"]
         assert events == ["InvalidFirmwareSignature"]
@@ -165,5 +172,6 @@ async def test_a_signed_201_image_is_verified_for_real(tmp_path, tampered):
     else:
         assert seen == ["Downloading", "Downloaded", "SignatureVerified", "Installing",
                         "InstallRebooting", "Installed"]
-        assert events == ["ResetOrReboot", "FirmwareUpdated"]
+        assert events == (["FirmwareUpdated"] if version == "1.6"
+                          else ["ResetOrReboot", "FirmwareUpdated"])
         assert charger.firmware == "fw-3.0"

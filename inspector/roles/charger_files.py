@@ -11,7 +11,9 @@ A mixin of `FakeCharger`:
   is left to end first. A 2.0.1 image sent with a signature and signingCertificate is
   checked for real (SHA-256 with the certificate's EC or RSA key): SignatureVerified, or
   InvalidSignature and a SecurityEventNotification InvalidFirmwareSignature, and nothing is
-  installed. After the reboot the charger reports SecurityEventNotification FirmwareUpdated. The new firmwareVersion is the image's file name without its
+  installed. After the reboot the charger reports SecurityEventNotification FirmwareUpdated.
+- **SignedUpdateFirmware** (1.6 security extension): the 2.0.1 flow, reported in
+  SignedFirmwareStatusNotification with the requestId, signature checked the same way. The new firmwareVersion is the image's file name without its
   extension (`.../fw-2.4.1.bin` -> `fw-2.4.1`), and the next BootNotification says so.
 - **GetDiagnostics** (1.6) / **GetLog** (2.0.1): the charger writes a log file (its
   identity, state and configuration) and uploads it with HTTP PUT to the location (a URL
@@ -116,26 +118,39 @@ class FirmwareAndLogs:
 
     async def _handle_UpdateFirmware(self, payload) -> dict:
         if self.v16:
-            location, retrieve = payload["location"], payload["retrieveDate"]
-            request_id = None
-        else:
-            firmware = payload["firmware"]
-            location, retrieve = firmware["location"], firmware["retrieveDateTime"]
-            request_id = payload["requestId"]
-        signed = None if self.v16 else (firmware.get("signature"), firmware.get("signingCertificate"))
+            return self._start_update(payload, payload["location"], payload["retrieveDate"],
+                                      None, None, extension=False)
+        firmware = payload["firmware"]
+        self._start_update(payload, firmware["location"], firmware["retrieveDateTime"],
+                           payload["requestId"], firmware, extension=False)
+        return {"status": "Accepted"}
+
+    async def _handle_SignedUpdateFirmware(self, payload) -> dict:
+        """1.6 security extension: as 2.0.1's UpdateFirmware, answered in
+        SignedFirmwareStatusNotification."""
+        firmware = payload["firmware"]
+        self._start_update(payload, firmware["location"], firmware["retrieveDateTime"],
+                           payload["requestId"], firmware, extension=True)
+        return {"status": "Accepted"}
+
+    def _start_update(self, payload: dict, location: str, retrieve: str, request_id,
+                      firmware: dict | None, *, extension: bool) -> dict:
+        signed = (firmware.get("signature"), firmware.get("signingCertificate")) if firmware else None
         retries = max(1, int(payload.get("retries") or 1))
         interval = max(0, int(payload.get("retryInterval") or 0))
         self._later(self._update_firmware(location, parse_time(retrieve) or time.time(),
                                           retries, interval, request_id,
-                                          signed if signed and signed[0] else None))
-        return {} if self.v16 else {"status": "Accepted"}
+                                          signed if signed and signed[0] else None, extension))
+        return {}
 
-    async def _firmware_status(self, status: str, request_id) -> None:
+    async def _firmware_status(self, status: str, request_id, extension: bool = False) -> None:
         self.firmware_status = status
         payload = {"status": status}
-        if not self.v16 and request_id is not None:
+        if (extension or not self.v16) and request_id is not None:
             payload["requestId"] = request_id
-        await self.call("FirmwareStatusNotification", payload)
+        action = "SignedFirmwareStatusNotification" if self.v16 and extension \
+            else "FirmwareStatusNotification"
+        await self.call(action, payload)
 
     async def security_event(self, kind: str, info: str | None = None) -> None:
         """SecurityEventNotification (2.0.1; the 1.6 security extension)."""
@@ -145,43 +160,50 @@ class FirmwareAndLogs:
         await self.call("SecurityEventNotification", payload)
 
     async def _update_firmware(self, location: str, retrieve_at: float, retries: int,
-                               interval: int, request_id, signed=None) -> None:
+                               interval: int, request_id, signed=None, extension=False) -> None:
+        # 2.0.1 and the 1.6 security extension: requestId, signatures, InstallRebooting,
+        # security events; plain 1.6: the four statuses of its FirmwareStatus
+        modern = extension or not self.v16
+
+        async def status(value: str) -> None:
+            await self._firmware_status(value, request_id, extension)
         await asyncio.sleep(max(0.0, retrieve_at - time.time()))
         image = b""
         for attempt in range(retries):
-            await self._firmware_status("Downloading", request_id)
+            await status("Downloading")
             try:
                 image = await self._in_thread(self._download, location)
                 break
             except TransferError as exc:
                 self.hub.notice("warning", f"{self.charge_point_id}: {exc}", "charger")
-                await self._firmware_status("DownloadFailed", request_id)
+                await status("DownloadFailed")
                 if attempt + 1 == retries:
                     return
                 await asyncio.sleep(interval)
-        await self._firmware_status("Downloaded", request_id)
+        await status("Downloaded")
         if signed is not None:
             signature, certificate = signed
             if not certificate or not signature_valid(image, signature, certificate):
-                await self._firmware_status("InvalidSignature", request_id)
+                await status("InvalidSignature")
                 await self.security_event("InvalidFirmwareSignature", location)
                 return
-            await self._firmware_status("SignatureVerified", request_id)
+            await status("SignatureVerified")
         while self.transaction_id is not None:  # install once the transaction is over
             await asyncio.sleep(1.0)
-        await self._firmware_status("Installing", request_id)
+        await status("Installing")
         self.firmware = PurePosixPath(urlsplit(location).path).stem or self.firmware
-        if self.v16:
-            await self._firmware_status("Installed", request_id)
+        if not modern:
+            await status("Installed")
             await self._reboot("Hard")
-        else:
-            await self._firmware_status("InstallRebooting", request_id)
-            reason, self.reset_boot_reason = self.reset_boot_reason, "FirmwareUpdate"
-            try:
-                await self._reboot("Immediate")
-            finally:
-                self.reset_boot_reason = reason
-            await self._firmware_status("Installed", request_id)
+            return
+        await status("InstallRebooting")
+        reason, self.reset_boot_reason = self.reset_boot_reason, \
+            (None if self.v16 else "FirmwareUpdate")
+        try:
+            await self._reboot("Hard" if self.v16 else "Immediate")
+        finally:
+            self.reset_boot_reason = reason
+        await status("Installed")
         await self.security_event("FirmwareUpdated", f"firmware {self.firmware}")
 
     # ---- diagnostics and logs --------------------------------------------------------------
