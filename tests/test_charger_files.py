@@ -175,3 +175,29 @@ async def test_a_signed_image_is_verified_for_real(tmp_path, tampered, version):
         assert events == (["FirmwareUpdated"] if version == "1.6"
                           else ["ResetOrReboot", "FirmwareUpdated"])
         assert charger.firmware == "fw-3.0"
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_triggered_firmware_and_log_statuses_say_where_things_stand(version, tmp_path):
+    hub = Hub()
+    frames = Frames(hub)
+    log_action = "DiagnosticsStatusNotification" if version == "1.6" else "LogStatusNotification"
+    async with running(csms(files=tmp_path)) as server:
+        cp = f"TRIG{version[0]}"
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            for message in ("FirmwareStatusNotification", log_action):
+                answer = await server.call(cp, "TriggerMessage", {"requestedMessage": message})
+                assert answer.payload == {"status": "Accepted"}
+                await frames.wait_for(lambda a, p: a == message and p["status"] == "Idle")
+            request = ({"location": server.files.url} if version == "1.6" else
+                       {"logType": "DiagnosticsLog", "requestId": 3,
+                        "log": {"remoteLocation": server.files.url}})
+            await server.call(cp, "GetDiagnostics" if version == "1.6" else "GetLog", request)
+            await frames.wait_for(lambda a, p: a == log_action and p["status"] == "Uploaded")
+            await server.call(cp, "TriggerMessage", {"requestedMessage": log_action})
+            await frames.wait_for(lambda a, p: a == log_action and p["status"] == "Uploaded", 2)
+        finally:
+            await charger.close()

@@ -185,7 +185,11 @@ class AnswersCsms:
         message = payload.get("requestedMessage")
         senders = {"BootNotification": self.boot, "Heartbeat": self.heartbeat,
                    "StatusNotification": lambda: self.send_status(self.status),
-                   "MeterValues": self.send_meter_values}
+                   "MeterValues": self.send_meter_values,
+                   # where a firmware update or an upload stands (Idle when none ran)
+                   "FirmwareStatusNotification": self.report_firmware_status,
+                   "DiagnosticsStatusNotification" if self.v16 else "LogStatusNotification":
+                       self.report_log_status}
         if message not in senders:
             return {"status": "NotImplemented"}
         self._later(senders[message]())

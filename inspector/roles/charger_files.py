@@ -73,6 +73,7 @@ class FirmwareAndLogs:
     def _init_files(self) -> None:
         self.firmware = self.model.firmware
         self.firmware_status = "Idle"
+        self.log_status = "Idle"  # the last upload's status (Idle: none yet)
         self.uploads = 0
 
     # ---- transfers (blocking; run in the default executor) ---------------------------------
@@ -151,6 +152,24 @@ class FirmwareAndLogs:
         action = "SignedFirmwareStatusNotification" if self.v16 and extension \
             else "FirmwareStatusNotification"
         await self.call(action, payload)
+
+    async def report_firmware_status(self) -> None:
+        """TriggerMessage FirmwareStatusNotification: where an update stands. 1.6 knows
+        only a few of the statuses: a later stage reads as Idle there once it is over."""
+        status = self.firmware_status
+        if self.v16 and status not in ("Downloaded", "DownloadFailed", "Downloading", "Idle",
+                                       "InstallationFailed", "Installing", "Installed"):
+            status = "Idle"
+        await self.call("FirmwareStatusNotification", {"status": status})
+
+    async def report_log_status(self) -> None:
+        """TriggerMessage DiagnosticsStatusNotification (1.6) / LogStatusNotification."""
+        if self.v16:
+            status = self.log_status if self.log_status in ("Uploaded", "UploadFailed",
+                                                            "Uploading") else "Idle"
+            await self.call("DiagnosticsStatusNotification", {"status": status})
+        else:
+            await self.call("LogStatusNotification", {"status": self.log_status})
 
     async def security_event(self, kind: str, info: str | None = None) -> None:
         """SecurityEventNotification (2.0.1; the 1.6 security extension)."""
@@ -242,6 +261,7 @@ class FirmwareAndLogs:
         failed = "UploadFailed" if self.v16 else "UploadFailure"
 
         async def status(value: str) -> None:
+            self.log_status = value
             payload = {"status": value}
             if request_id is not None:
                 payload["requestId"] = request_id
