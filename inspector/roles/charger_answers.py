@@ -45,9 +45,13 @@ def initial_configuration(v16: bool) -> dict:
     return config
 
 
+# keys whose value is a whole number, 0 or more: intervals, attempts, back-off seconds
+_WHOLE_NUMBER_KEYS = INTERVAL_KEYS | OFFLINE_INTEGER_KEYS
+
+
 def invalid_value(key: str, value: str) -> bool:
     """A value this key cannot take (intervals are whole seconds, 0 or more)."""
-    return key in INTERVAL_KEYS | OFFLINE_INTEGER_KEYS and not value.isdigit()
+    return key in _WHOLE_NUMBER_KEYS and not value.isdigit()
 
 
 class AnswersCsms:
@@ -122,17 +126,22 @@ class AnswersCsms:
     async def _reboot(self, kind: str) -> None:
         if self.transaction_id is not None:
             await self.stop_transaction(f"{kind}Reset" if kind in ("Soft", "Hard", "Immediate") else "Reboot")
-        self._closing = True  # a reboot, not a connection loss
-        try:
-            await self.endpoint.close(1000, "reset")
-            self.reset_requested.set()
-            await self.connect()
-        finally:
-            self._closing = False
+        await self.reconnect_for_reboot(self.connect)
         await self.boot(reason=self.reset_boot_reason)
         await self.send_status("Available")
         if not self.v16:  # a 2.0.1 station reports every reboot as a security event
             await self.security_event("ResetOrReboot", f"{kind} reset")
+
+    async def reconnect_for_reboot(self, connect) -> None:
+        """Close the connection as a reboot does (not a loss: nothing goes offline) and open
+        a new one with `connect`."""
+        self._closing = True
+        try:
+            await self.endpoint.close(1000, "reset")
+            self.reset_requested.set()
+            await connect()
+        finally:
+            self._closing = False
 
     async def _handle_GetConfiguration(self, payload) -> dict:
         keys = payload.get("key") or list(self.config)

@@ -209,12 +209,12 @@ class Fleet:
         heartbeat = self.options.heartbeat_interval or charger.heartbeat_interval
         tasks = [asyncio.create_task(self._periodic(charger, heartbeat, charger.heartbeat, deadline))]
         scenario = self.options.scenario
-        if scenario == "field":
-            rng = random.Random(None if self.options.seed is None else self.options.seed * 100_003 + index)
-            tasks.append(asyncio.create_task(self._field(charger, deadline, rng)))
-        elif scenario == "arrivals":
-            rng = random.Random(None if self.options.seed is None else self.options.seed * 100_003 + index)
-            tasks.append(asyncio.create_task(self._arrivals(charger, deadline, rng)))
+        if scenario in ("field", "arrivals"):
+            # each member its own random stream; with --seed, the same one every run
+            seed = self.options.seed
+            rng = random.Random(None if seed is None else seed * 100_003 + index)
+            play = self._field if scenario == "field" else self._arrivals
+            tasks.append(asyncio.create_task(play(charger, deadline, rng)))
         elif scenario == "charging" or (scenario == "mixed" and index % 2 == 0):
             tasks.append(asyncio.create_task(self._sessions(charger, deadline)))
         try:

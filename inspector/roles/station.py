@@ -227,13 +227,7 @@ class ChargingStation:
         for connector in self.connectors:
             if connector.transaction_id is not None:
                 await connector.stop_transaction(reason)
-        self.lead._closing = True  # a reboot, not a connection loss
-        try:
-            await self.lead.endpoint.close(1000, "reset")
-            self.lead.reset_requested.set()
-            await self.connect()
-        finally:
-            self.lead._closing = False
+        await self.lead.reconnect_for_reboot(self.connect)  # every connector on the new one
         await self.boot(reason=self.lead.reset_boot_reason)
         for connector in self.connectors:
             await connector.send_status("Available")
