@@ -171,8 +171,9 @@ def run_gui(argv: list[str] | None = None, *, smoke_test: bool = False,
     gc.collect()
     gc.freeze()
     # the roles' thread waits at most this long for the interpreter while the window's
-    # thread runs Python (default 5 ms): answers to chargers are not held up by painting
-    sys.setswitchinterval(0.001)
+    # thread runs Python (default 5 ms): answers to chargers are not held up by painting,
+    # which draws from Python in short C++ calls (ui/plot_canvas.py)
+    sys.setswitchinterval(0.0005)
     _report_unexpected_errors(window, loop)
     done = loop.create_future()
 

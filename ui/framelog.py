@@ -51,6 +51,13 @@ class FrameTable(QTableView):
         model.modelReset.connect(self._after_reset)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._stick = True
+        # scrolling a million-row table to the bottom takes milliseconds in C++; run from a
+        # Python slot it would hold the interpreter lock all along (the roles' thread waits),
+        # connected to the C++ slot through a timer it runs without it, on the next turn
+        self._scroll_soon = QTimer(self)
+        self._scroll_soon.setSingleShot(True)
+        self._scroll_soon.setInterval(0)
+        self._scroll_soon.timeout.connect(self.scrollToBottom)
         self._hint = QLabel(self.viewport())
         self._hint.setObjectName("emptyLogHint")
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -67,11 +74,11 @@ class FrameTable(QTableView):
         return bar.value() >= bar.maximum() - 1
 
     def _before_insert(self, parent: QModelIndex, first: int, last: int) -> None:
-        self._stick = self.following and self._at_bottom()
+        self._stick = self.following and (self._at_bottom() or self._scroll_soon.isActive())
 
     def _after_insert(self, parent: QModelIndex, first: int, last: int) -> None:
         if self._stick:
-            self.scrollToBottom()
+            self._scroll_soon.start()
 
     def _after_reset(self) -> None:
         if self.following:

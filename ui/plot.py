@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
 
 from .colours import ColourBook
 from .metering import LIMIT, MeterData, series_label
+from .plot_canvas import LightDateAxisItem, PlotCanvas
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#222")
 REFRESH_MS = 250  # with a few curves; more curves are redrawn less often (`_interval`)
@@ -65,17 +66,6 @@ def _draw_swatch(colour: str, style: Qt.PenStyle) -> QIcon:
     return QIcon(pixmap)
 
 
-class _TimedPlotWidget(pg.PlotWidget):
-    """A PlotWidget that remembers how long its last paint took (the refresh budget)."""
-
-    last_paint = 0.0
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        started = time.perf_counter()
-        super().paintEvent(event)
-        self.last_paint = time.perf_counter() - started
-
-
 class MeterPlot(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -91,7 +81,7 @@ class MeterPlot(QWidget):
         self.window_choice.setCurrentIndex(len(WINDOWS) - 1)  # all, until the user narrows it
         self.info = QLabel("no MeterValues yet")
         self.info.setObjectName("plotInfo")
-        self.plot = _TimedPlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot = PlotCanvas(axisItems={"bottom": LightDateAxisItem(orientation="bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "time")
         item = self.plot.getPlotItem()

@@ -110,3 +110,62 @@ def test_connections_sort_filter_hide_closed_and_colour(qtbot):
     icon = proxy.index(0, 0).data(Qt.ItemDataRole.DecorationRole)
     name = proxy.index(0, 0).data()
     assert icon.pixmap(10, 10).toImage().pixelColor(5, 5) == QColor(stations.colours.colour(name))
+
+
+def _axis_image(axis, qtbot):
+    """The axis drawn by itself (ticks, labels and grid lines) into an image."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    plot = view.addPlot(axisItems={"left": axis})
+    plot.showGrid(x=False, y=True, alpha=0.5)
+    plot.setYRange(0, 7.5, padding=0)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    image = QImage(400, 300, QImage.Format.Format_ARGB32)
+    image.fill(0xFFFFFFFF)
+    painter = QPainter(image)
+    view.render(painter)
+    painter.end()
+    return image
+
+
+def test_light_axis_draws_what_pyqtgraph_draws(qtbot):
+    """LightAxis draws pyqtgraph's own specs line by line instead of replaying a QPicture
+    (which holds the interpreter lock for the whole replay): the pixels are the same."""
+    import pyqtgraph as pg
+
+    from ui.plot_canvas import LightAxisItem
+    ours = _axis_image(LightAxisItem(orientation="left"), qtbot)
+    theirs = _axis_image(pg.AxisItem(orientation="left"), qtbot)
+    assert ours == theirs
+    # and something was drawn: tick labels are dark pixels in the axis' strip
+    dark = sum(1 for x in range(0, 60) for y in range(300) if ours.pixelColor(x, y).value() < 128)
+    assert dark > 50
+
+
+def test_plot_paints_from_cpp_and_still_prepares_the_scene(qtbot):
+    """The plot's paintEvent is QGraphicsView's C++ one (a Python override would hold the
+    interpreter lock for the whole paint); the scene is still prepared before each paint:
+    a series ticked back on in the picker (no refresh runs) widens the y range at the
+    next paint, through pyqtgraph's deferred auto-range."""
+    from PySide6.QtWidgets import QGraphicsView
+    plot = MeterPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 400)
+    plot.show()
+    assert type(plot.plot).paintEvent is QGraphicsView.paintEvent
+    data = _data(3, 20)
+    for i in range(20):
+        data.add(MeterPoint("BIG", 1, "Power.Active.Import", None, START + 10 * i, 50.0, "kW"))
+    plot.set_data(data, ColourBook())
+    view = plot.plot.getPlotItem().getViewBox()
+    item = next(plot.picker.item(r) for r in range(plot.picker.count())
+                if plot.picker.item(r).text().startswith("BIG"))
+    item.setCheckState(Qt.CheckState.Unchecked)
+    qtbot.waitUntil(lambda: view.viewRange()[1][1] < 10, timeout=10_000)
+    item.setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: view.viewRange()[1][1] > 45, timeout=10_000)
+    qtbot.waitUntil(lambda: plot.plot.last_paint > 0, timeout=10_000)  # the paint was timed
