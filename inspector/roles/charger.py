@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
@@ -28,14 +26,15 @@ from .common import (ChargerError, charge_point_id_from_path, check_station_url,
                      end_websocket_connection, open_connection, remote_address,
                      transport_limit)
 from ..smart_charging import ProfileStore
-from .charger_answers import AnswersCsms, initial_configuration
-from .charger_metering import Metering
-from .charger_offline import Offline, offline_configuration
-from .charger_local_auth import LocalAuthorization, local_auth_configuration
+from .charger_answers import AnswersCsms, GENERAL_SETTINGS
+from .charger_dialect import dialect_for, now_iso
+from .charger_metering import METERING_SETTINGS, Metering
+from .charger_offline import OFFLINE_SETTINGS, Offline
+from .charger_local_auth import LOCAL_AUTH_SETTINGS, LocalAuthorization
 from .charger_files import FirmwareAndLogs
 from .charger_faults import Faults
 from .charger_models import BUILT_IN, ChargerModel
-from .charger_smart import SmartCharging, smart_charging_configuration
+from .charger_smart import SMART_CHARGING_SETTINGS, SmartCharging
 from .meter import Meter
 
 
@@ -63,10 +62,6 @@ class ChargerOptions:
     target_soc: float = 100.0
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAuthorization,
                   FirmwareAndLogs):
     def __init__(self, hub, options: ChargerOptions):
@@ -75,7 +70,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         check_station_url(options.url)
         self.charge_point_id = charge_point_id_from_path(options.url)
         self.version = options.version
-        self.v16 = options.version == V16
+        self.dialect = dialect_for(options.version)  # what differs by version, chosen once
         self.endpoint: Endpoint | None = None
         self.model = options.model or BUILT_IN["ac-7kw"]
         self.meter = Meter(power_w=self.model.power_w, voltage=self.model.voltage,
@@ -86,10 +81,10 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         self.seq_no = 0
         self.status = "Available"
         self.heartbeat_interval = 300
-        self.config = initial_configuration(self.v16)
-        self.config.update(smart_charging_configuration(self.v16))
-        self.config.update(offline_configuration(self.v16))
-        self.config.update(local_auth_configuration(self.v16))
+        # 1.6 keys, or 2.x "Component/Variable" names -> (value, read-only)
+        self.config = self.dialect.configuration(GENERAL_SETTINGS, METERING_SETTINGS,
+                                                 SMART_CHARGING_SETTINGS, OFFLINE_SETTINGS,
+                                                 LOCAL_AUTH_SETTINGS)
         self._init_offline()
         self._init_local_auth()
         self._init_files()
@@ -103,7 +98,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         self._background: set[asyncio.Task] = set()
         self.reset_requested = asyncio.Event()
         # 2.x boot reason after a Reset (None: PowerUp, as 1.6 has no reason)
-        self.reset_boot_reason: str | None = None if self.v16 else "RemoteReset"
+        self.reset_boot_reason: str | None = self.dialect.reboot_boot_reason
         # what a CSMS asked for while a transaction ran, applied when the connector is free
         self.scheduled_availability: str | None = None  # "Inoperative" / "Operative"
         self.scheduled_reset: str | None = None  # 2.x Reset OnIdle
@@ -217,14 +212,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         with `retry_rejected` a Rejected answer is retried after the granted interval, as
         OCPP asks, instead of raising."""
         serial = self.serial_number()
-        model = self.model
-        payload = ({"chargePointVendor": model.vendor[:20], "chargePointModel": model.model[:20],
-                    "chargePointSerialNumber": serial[:25], "firmwareVersion": self.firmware[:50]}
-                   if self.v16 else
-                   {"reason": reason or "PowerUp",
-                    "chargingStation": {"model": model.model[:20], "vendorName": model.vendor[:50],
-                                        "serialNumber": serial[:25],
-                                        "firmwareVersion": self.firmware[:50]}})
+        payload = self.dialect.boot_request(self.model, serial, self.firmware, reason)
         for _ in range(retries + 1):
             answer = await self.call("BootNotification", payload)
             status = answer.get("status")
@@ -245,14 +233,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
                           error_code: str = "NoError") -> None:
         connector = self.options.connector if connector is None else connector
         self.status = status
-        if self.v16:
-            payload = {"connectorId": connector, "errorCode": error_code, "status": status,
-                       "timestamp": _now()}
-        else:
-            v2 = {"Preparing": "Occupied", "Charging": "Occupied", "Finishing": "Occupied",
-                  "SuspendedEV": "Occupied", "SuspendedEVSE": "Occupied"}.get(status, status)
-            payload = {"timestamp": _now(), "connectorStatus": v2, "evseId": max(connector, 1),
-                       "connectorId": 1}
+        payload = self.dialect.status_request(status, connector, error_code)
         await self.call("StatusNotification", payload)
 
     async def heartbeat(self) -> None:
@@ -262,12 +243,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         """Authorize a card; returns the CSMS's status (Accepted, Invalid, Blocked, ...)."""
         tag = id_tag or self.options.id_tag
         online = self.online
-        if self.v16:
-            answer = await self.call("Authorize", {"idTag": tag})
-            info = answer.get("idTagInfo", {})
-        else:
-            answer = await self.call("Authorize", {"idToken": self._id_token(tag)})
-            info = answer.get("idTokenInfo", {})
+        answer = await self.call("Authorize", self.dialect.authorize_request(tag))
+        info = answer.get(self.dialect.card_info_field, {})
         status = info.get("status", "?")
         if online:
             self.remember_authorization(tag, status, info)
@@ -285,26 +262,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         tag = id_tag or self.options.id_tag
         self.meter.start()
         self.transaction_started_at = time.time()
-        if self.v16:
-            answer = await self.call("StartTransaction", {
-                "connectorId": self.options.connector, "idTag": tag,
-                "meterStart": int(self.meter.energy_wh), "timestamp": _now()})
-            status = answer.get("idTagInfo", {}).get("status")
-            self.transaction_id = answer.get("transactionId")
-            if status != "Accepted":
-                await self.call("StopTransaction", self._stop_payload("DeAuthorized", tag))
-                self.transaction_id = None
-                self.transaction_started_at = None
-                raise ChargerError(f"CSMS did not accept StartTransaction: idTag {status}")
-        else:
-            self.transaction_id = uuid.uuid4().hex[:16]
-            self.seq_no = 0
-            info = {"transactionId": self.transaction_id, "chargingState": "Charging"}
-            if remote_start_id is not None:
-                info["remoteStartId"] = remote_start_id
-            await self._transaction_event("Started", trigger, info,
-                                          idToken=self._id_token(tag),
-                                          evse={"id": self.options.connector, "connectorId": 1})
+        await self.dialect.start_transaction(self, tag, remote_start_id, trigger)
         await self.send_status("Charging")
         return self.transaction_id
 
@@ -313,34 +271,12 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         sample = self.meter.sample()
         if self.meter.full and self.transaction_id is not None and self.status != "SuspendedEV":
             await self._ev_full()
-        if self.v16:
-            payload = {"connectorId": self.options.connector,
-                       "meterValue": [{"timestamp": _now(),
-                                       "sampledValue": sample.v16(measurands=self.sampled())}]}
-            if self.transaction_id is not None:
-                payload["transactionId"] = self.transaction_id
-            await self.call("MeterValues", payload)
-        elif self.transaction_id is not None:
-            await self._transaction_event(
-                "Updated", "MeterValuePeriodic",
-                {"transactionId": self.transaction_id, "chargingState": "Charging"},
-                meterValue=[{"timestamp": _now(),
-                              "sampledValue": sample.v2(measurands=self.sampled())}])
-        else:
-            await self.call("MeterValues", {"evseId": self.options.connector,
-                                            "meterValue": [{"timestamp": _now(),
-                                                            "sampledValue": sample.v2(
-                                                                measurands=self.sampled())}]})
+        await self.dialect.meter_values(self, sample, "Sample.Periodic", self.sampled(),
+                                        "MeterValuePeriodic", now_iso())
 
     async def _ev_full(self) -> None:
         """The EV reached its target SoC: it stops drawing, the transaction goes on."""
-        if self.v16:
-            await self.send_status("SuspendedEV")
-        else:
-            self.status = "SuspendedEV"
-            await self._transaction_event(
-                "Updated", "ChargingStateChanged",
-                {"transactionId": self.transaction_id, "chargingState": "SuspendedEV"})
+        await self.dialect.ev_full(self)
 
     async def stop_transaction(self, reason: str = "Local", *, fault: bool = False) -> None:
         """End the transaction; `fault`: it ends because the hardware tripped (2.0.1 trigger
@@ -348,17 +284,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         if self.transaction_id is None:
             return
         self.meter.sample()
-        if self.v16:
-            await self.call("StopTransaction", self._stop_payload(reason, self.options.id_tag))
-        else:
-            trigger = "AbnormalCondition" if fault else {
-                "Local": "StopAuthorized", "Remote": "RemoteStop", "SoftReset": "ResetCommand",
-                "HardReset": "ResetCommand", "ImmediateReset": "ResetCommand"}.get(reason,
-                                                                                 "StopAuthorized")
-            await self._transaction_event(
-                "Ended", trigger, {"transactionId": self.transaction_id, "stoppedReason": reason,
-                                   "chargingState": "Idle"},
-                meterValue=[{"timestamp": _now(), "sampledValue": self.meter.last.v2(ending=True)}])
+        await self.dialect.stop_transaction(self, reason, fault)
         self.transaction_id = None
         self.transaction_started_at = None
         self.profiles.end_transaction(self.options.connector)  # TxProfiles end with it
@@ -400,23 +326,6 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         while not self._closing and (self.online or self.options.reconnect):
             await asyncio.sleep(self.heartbeat_interval)
             await self.heartbeat()
-
-    @staticmethod
-    def _id_token(tag: str) -> dict:
-        return {"idToken": tag, "type": "ISO14443"}
-
-    def _stop_payload(self, reason: str, tag: str) -> dict:
-        payload = {"transactionId": self.transaction_id, "meterStop": int(self.meter.energy_wh),
-                   "timestamp": _now(), "reason": reason, "idTag": tag}
-        if self.meter.last is not None:
-            payload["transactionData"] = [{"timestamp": _now(), "sampledValue": self.meter.last.v16()}]
-        return payload
-
-    async def _transaction_event(self, event_type: str, trigger: str, info: dict, **extra) -> None:
-        payload = {"eventType": event_type, "timestamp": _now(), "triggerReason": trigger,
-                   "seqNo": self.seq_no, "transactionInfo": info, **extra}
-        self.seq_no += 1
-        await self.call("TransactionEvent", payload)
 
 
 __all__ = ["FakeCharger", "ChargerOptions", "ChargerError", "CallError"]

@@ -12,41 +12,28 @@ import asyncio
 from datetime import datetime, timezone
 
 from .. import defaults
-from .charger_metering import INTERVAL_KEYS, metering_configuration
-from .charger_offline import INTEGER_KEYS as OFFLINE_INTEGER_KEYS
+from .charger_dialect import Setting, whole_number_keys
+from .charger_metering import METERING_SETTINGS
+from .charger_offline import OFFLINE_SETTINGS
 from .common import ChargerError
 
-# Configuration keys a 1.6 charger exposes (read-only ones answer Rejected on change)
-_V16_CONFIG = {
-    "HeartbeatInterval": ("300", False),
-    "ConnectionTimeOut": ("60", False),
-    "AuthorizeRemoteTxRequests": ("false", False),
-    "StopTransactionOnEVSideDisconnect": ("true", False),
-    "NumberOfConnectors": ("1", True),
-    "SupportedFeatureProfiles": ("Core,FirmwareManagement,LocalAuthListManagement,RemoteTrigger,"
-                                 "Reservation,SmartCharging", True),
+# what every charger has; read-only ones answer Rejected on change
+GENERAL_SETTINGS = {
+    "heartbeat": Setting("HeartbeatInterval", "OCPPCommCtrlr/HeartbeatInterval", "300",
+                         whole_number=True),
+    "connection_timeout": Setting("ConnectionTimeOut", "TxCtrlr/EVConnectionTimeOut", "60"),
+    "authorize_remote": Setting("AuthorizeRemoteTxRequests", "AuthCtrlr/AuthorizeRemoteStart",
+                                "false"),
+    "stop_on_ev_disconnect": Setting("StopTransactionOnEVSideDisconnect", None, "true"),
+    "connectors": Setting("NumberOfConnectors", None, "1", read_only=True),
+    "profiles": Setting("SupportedFeatureProfiles", None,
+                        "Core,FirmwareManagement,LocalAuthListManagement,RemoteTrigger,"
+                        "Reservation,SmartCharging", read_only=True),
+    "items_per_message": Setting(None, "DeviceDataCtrlr/ItemsPerMessage", "10", read_only=True),
 }
-# (component, variable) -> (value, read-only) for 2.x
-_V2_VARIABLES = {
-    ("OCPPCommCtrlr", "HeartbeatInterval"): ("300", False),
-    ("TxCtrlr", "EVConnectionTimeOut"): ("60", False),
-    ("AuthCtrlr", "AuthorizeRemoteStart"): ("false", False),
-    ("DeviceDataCtrlr", "ItemsPerMessage"): ("10", True),
-}
-
-
-
-
-def initial_configuration(v16: bool) -> dict:
-    """The configuration store: 1.6 keys, or 2.x "Component/Variable" names -> (value, read-only)."""
-    config = dict(_V16_CONFIG) if v16 else {
-        f"{component}/{variable}": value for (component, variable), value in _V2_VARIABLES.items()}
-    config.update(metering_configuration(v16))
-    return config
-
 
 # keys whose value is a whole number, 0 or more: intervals, attempts, back-off seconds
-_WHOLE_NUMBER_KEYS = INTERVAL_KEYS | OFFLINE_INTEGER_KEYS
+_WHOLE_NUMBER_KEYS = whole_number_keys(GENERAL_SETTINGS, METERING_SETTINGS, OFFLINE_SETTINGS)
 
 
 def invalid_value(key: str, value: str) -> bool:
@@ -129,7 +116,7 @@ class AnswersCsms:
         await self.reconnect_for_reboot(self.connect)
         await self.boot(reason=self.reset_boot_reason)
         await self.send_status("Available")
-        if not self.v16:  # a 2.0.1 station reports every reboot as a security event
+        if self.dialect.security_event_on_reboot:
             await self.security_event("ResetOrReboot", f"{kind} reset")
 
     async def reconnect_for_reboot(self, connect) -> None:
@@ -197,8 +184,7 @@ class AnswersCsms:
                    "MeterValues": self.send_meter_values,
                    # where a firmware update or an upload stands (Idle when none ran)
                    "FirmwareStatusNotification": self.report_firmware_status,
-                   "DiagnosticsStatusNotification" if self.v16 else "LogStatusNotification":
-                       self.report_log_status}
+                   self.dialect.log_status_action: self.report_log_status}
         if message not in senders:
             return {"status": "NotImplemented"}
         self._later(senders[message]())
@@ -207,7 +193,7 @@ class AnswersCsms:
     async def _handle_UnlockConnector(self, payload) -> dict:
         connector = payload.get("connectorId", 1)
         if connector != self.options.connector:
-            return {"status": "NotSupported" if self.v16 else "UnknownConnector"}
+            return {"status": self.dialect.unknown_connector}
         if self.transaction_id is not None:
             self._later(self._stop_and_unplug("UnlockCommand"))
         return {"status": "Unlocked"}

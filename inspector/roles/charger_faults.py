@@ -9,7 +9,6 @@ NotifyEvent naming the problem). `recover()` reports Available again. A mixin of
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 # 1.6 ChargePointErrorCode values a connector can fault with, and the 2.0.1 stop reason
 FAULTS = {
@@ -46,21 +45,10 @@ class Faults:
             raise ValueError(f"unknown fault {code!r}")
         self.fault_code = code
         if self.transaction_id is not None:
-            await self.stop_transaction("Other" if self.v16 else FAULTS[code], fault=True)
+            await self.stop_transaction(self.dialect.fault_stop_reason(code, FAULTS), fault=True)
         await self.send_status("Faulted", error_code=code)
-        if not self.v16:
-            await self.call("NotifyEvent", {
-                "generatedAt": _now(), "seqNo": 0, "tbc": False,
-                "eventData": [{"eventId": 1, "timestamp": _now(), "trigger": "Delta",
-                               "actualValue": "true", "eventNotificationType": "HardWiredNotification",
-                               "techInfo": code,
-                               "component": {"name": "ChargingStation"},
-                               "variable": {"name": "Problem"}}]})
+        await self.dialect.report_fault(self, code)
 
     async def recover(self) -> None:
         self.fault_code = None
         await self.send_status("Available")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -118,13 +118,9 @@ class FirmwareAndLogs:
     # ---- firmware --------------------------------------------------------------------------
 
     async def _handle_UpdateFirmware(self, payload) -> dict:
-        if self.v16:
-            return self._start_update(payload, payload["location"], payload["retrieveDate"],
-                                      None, None, extension=False)
-        firmware = payload["firmware"]
-        self._start_update(payload, firmware["location"], firmware["retrieveDateTime"],
-                           payload["requestId"], firmware, extension=False)
-        return {"status": "Accepted"}
+        location, retrieve, request_id, firmware = self.dialect.firmware_request(payload)
+        self._start_update(payload, location, retrieve, request_id, firmware, extension=False)
+        return self.dialect.firmware_answer()
 
     async def _handle_SignedUpdateFirmware(self, payload) -> dict:
         """1.6 security extension: as 2.0.1's UpdateFirmware, answered in
@@ -135,41 +131,32 @@ class FirmwareAndLogs:
         return {"status": "Accepted"}
 
     def _start_update(self, payload: dict, location: str, retrieve: str, request_id,
-                      firmware: dict | None, *, extension: bool) -> dict:
+                      firmware: dict | None, *, extension: bool) -> None:
         signed = (firmware.get("signature"), firmware.get("signingCertificate")) if firmware else None
         retries = max(1, int(payload.get("retries") or 1))
         interval = max(0, int(payload.get("retryInterval") or 0))
         self._later(self._update_firmware(location, parse_time(retrieve) or time.time(),
                                           retries, interval, request_id,
                                           signed if signed and signed[0] else None, extension))
-        return {}
 
     async def _firmware_status(self, status: str, request_id, extension: bool = False) -> None:
         self.firmware_status = status
         payload = {"status": status}
-        if (extension or not self.v16) and request_id is not None:
+        if request_id is not None:  # 2.x and the 1.6 extension; plain 1.6 has none
             payload["requestId"] = request_id
-        action = "SignedFirmwareStatusNotification" if self.v16 and extension \
-            else "FirmwareStatusNotification"
+        action = self.dialect.signed_status_action if extension else "FirmwareStatusNotification"
         await self.call(action, payload)
 
     async def report_firmware_status(self) -> None:
         """TriggerMessage FirmwareStatusNotification: where an update stands. 1.6 knows
         only a few of the statuses: a later stage reads as Idle there once it is over."""
-        status = self.firmware_status
-        if self.v16 and status not in ("Downloaded", "DownloadFailed", "Downloading", "Idle",
-                                       "InstallationFailed", "Installing", "Installed"):
-            status = "Idle"
-        await self.call("FirmwareStatusNotification", {"status": status})
+        await self.call("FirmwareStatusNotification",
+                        {"status": self.dialect.reported_firmware_status(self.firmware_status)})
 
     async def report_log_status(self) -> None:
         """TriggerMessage DiagnosticsStatusNotification (1.6) / LogStatusNotification."""
-        if self.v16:
-            status = self.log_status if self.log_status in ("Uploaded", "UploadFailed",
-                                                            "Uploading") else "Idle"
-            await self.call("DiagnosticsStatusNotification", {"status": status})
-        else:
-            await self.call("LogStatusNotification", {"status": self.log_status})
+        await self.call(self.dialect.log_status_action,
+                        self.dialect.log_status_report(self.log_status))
 
     async def security_event(self, kind: str, info: str | None = None) -> None:
         """SecurityEventNotification (2.0.1; the 1.6 security extension)."""
@@ -182,7 +169,7 @@ class FirmwareAndLogs:
                                interval: int, request_id, signed=None, extension=False) -> None:
         # 2.0.1 and the 1.6 security extension: requestId, signatures, InstallRebooting,
         # security events; plain 1.6: the four statuses of its FirmwareStatus
-        modern = extension or not self.v16
+        modern = extension or self.dialect.signed_firmware_flow
 
         async def status(value: str) -> None:
             await self._firmware_status(value, request_id, extension)
@@ -216,10 +203,9 @@ class FirmwareAndLogs:
             await self._reboot("Hard")
             return
         await status("InstallRebooting")
-        reason, self.reset_boot_reason = self.reset_boot_reason, \
-            (None if self.v16 else "FirmwareUpdate")
+        reason, self.reset_boot_reason = self.reset_boot_reason, self.dialect.firmware_boot_reason
         try:
-            await self._reboot("Hard" if self.v16 else "Immediate")
+            await self._reboot(self.dialect.firmware_reboot_kind)
         finally:
             self.reset_boot_reason = reason
         await status("Installed")
@@ -258,7 +244,7 @@ class FirmwareAndLogs:
     async def _send_log(self, location: str, name: str, action: str, request_id,
                         retries: int, interval: int) -> None:
         url = location + name if location.endswith("/") else location
-        failed = "UploadFailed" if self.v16 else "UploadFailure"
+        failed = self.dialect.upload_failed
 
         async def status(value: str) -> None:
             self.log_status = value

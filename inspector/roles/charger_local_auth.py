@@ -19,20 +19,16 @@ from __future__ import annotations
 import time
 
 from ..timestamps import parse_time
+from .charger_dialect import Setting
 
 MAX_ENTRIES = 1000
-_KEYS = {  # what -> (1.6 key, 2.0.1 Component/Variable)
-    "enabled": ("LocalAuthListEnabled", "LocalAuthListCtrlr/Enabled"),
-    "max_length": ("LocalAuthListMaxLength", "LocalAuthListCtrlr/Entries"),
-    "per_message": ("SendLocalListMaxLength", "LocalAuthListCtrlr/ItemsPerMessage"),
+LOCAL_AUTH_SETTINGS = {
+    "enabled": Setting("LocalAuthListEnabled", "LocalAuthListCtrlr/Enabled", "true"),
+    "max_length": Setting("LocalAuthListMaxLength", "LocalAuthListCtrlr/Entries",
+                          str(MAX_ENTRIES), read_only=True),
+    "per_message": Setting("SendLocalListMaxLength", "LocalAuthListCtrlr/ItemsPerMessage",
+                           str(MAX_ENTRIES), read_only=True),
 }
-
-
-def local_auth_configuration(v16: bool) -> dict:
-    column = 0 if v16 else 1
-    return {_KEYS["enabled"][column]: ("true", False),
-            _KEYS["max_length"][column]: (str(MAX_ENTRIES), True),
-            _KEYS["per_message"][column]: (str(MAX_ENTRIES), True)}
 
 
 def _status_and_expiry(info: dict | None) -> tuple[str | None, float | None]:
@@ -51,7 +47,7 @@ class LocalAuthorization:
         self.auth_cache: dict[str, tuple[str, float | None]] = {}  # tag -> (status, expiry)
 
     def _local_list_enabled(self) -> bool:
-        key = _KEYS["enabled"][0 if self.v16 else 1]
+        key = self.dialect.key(LOCAL_AUTH_SETTINGS["enabled"])
         return self.config.get(key, ("true", False))[0].strip().lower() == "true"
 
     # ---- the cache -------------------------------------------------------------------------
@@ -88,16 +84,16 @@ class LocalAuthorization:
         version = payload.get("listVersion", payload.get("versionNumber", 0))
         update = payload.get("updateType")
         entries = payload.get("localAuthorizationList") or []
-        if self.v16 and not self._local_list_enabled():
+        if self.dialect.local_list_needs_enabling and not self._local_list_enabled():
             return {"status": "NotSupported"}
         if update == "Differential" and version <= self.local_list_version:
             return {"status": "VersionMismatch"}
         tags = {}
         for entry in entries:
-            token = entry.get("idTag") if self.v16 else (entry.get("idToken") or {}).get("idToken")
+            token = self.dialect.card_of(entry)
             if not token:
                 return {"status": "Failed"}
-            tags[token] = entry.get("idTagInfo" if self.v16 else "idTokenInfo")
+            tags[token] = entry.get(self.dialect.card_info_field)
         if update == "Full":
             if any(info is None for info in tags.values()):
                 return {"status": "Failed"}  # a full list names every card's status
@@ -117,9 +113,7 @@ class LocalAuthorization:
     async def _handle_GetLocalListVersion(self, payload) -> dict:
         # an empty list is version 0, whatever version emptied it (1.6 5.10, 2.0.1 D02)
         version = self.local_list_version if self.local_list else 0
-        if self.v16:
-            return {"listVersion": version if self._local_list_enabled() else -1}
-        return {"versionNumber": version}
+        return self.dialect.local_list_version(version, self._local_list_enabled())
 
     async def _handle_ClearCache(self, payload) -> dict:
         self.auth_cache.clear()

@@ -19,29 +19,21 @@ import asyncio
 import time
 
 from ..timestamps import iso
+from .charger_dialect import Setting
 from .common import ChargerError
 
 SAMPLED_DEFAULT = "Energy.Active.Import.Register,Power.Active.Import,Voltage,Current.Import,SoC"
-_KEYS = {  # what -> (1.6 key, 2.0.1 Component/Variable)
-    "sample_interval": ("MeterValueSampleInterval", "SampledDataCtrlr/TxUpdatedInterval"),
-    "sampled": ("MeterValuesSampledData", "SampledDataCtrlr/TxUpdatedMeasurands"),
-    "aligned_interval": ("ClockAlignedDataInterval", "AlignedDataCtrlr/Interval"),
-    "aligned": ("MeterValuesAlignedData", "AlignedDataCtrlr/Measurands"),
+METERING_SETTINGS = {
+    "sample_interval": Setting("MeterValueSampleInterval", "SampledDataCtrlr/TxUpdatedInterval",
+                               "10", whole_number=True),
+    "sampled": Setting("MeterValuesSampledData", "SampledDataCtrlr/TxUpdatedMeasurands",
+                       SAMPLED_DEFAULT),
+    "aligned_interval": Setting("ClockAlignedDataInterval", "AlignedDataCtrlr/Interval", "0",
+                                whole_number=True),
+    "aligned": Setting("MeterValuesAlignedData", "AlignedDataCtrlr/Measurands",
+                       "Energy.Active.Import.Register"),
 }
-# configuration keys whose value must be a whole number of seconds (0 or more)
-INTERVAL_KEYS = frozenset(key for what in ("sample_interval", "aligned_interval")
-                          for key in _KEYS[what]) | {"HeartbeatInterval",
-                                                     "OCPPCommCtrlr/HeartbeatInterval"}
 _IDLE_CHECK_S = 1.0  # with clock-aligned data off, how often to look whether it was turned on
-
-
-def metering_configuration(v16: bool) -> dict:
-    """The metering keys of the initial configuration: (value, read-only)."""
-    column = 0 if v16 else 1
-    return {_KEYS["sample_interval"][column]: ("10", False),
-            _KEYS["sampled"][column]: (SAMPLED_DEFAULT, False),
-            _KEYS["aligned_interval"][column]: ("0", False),
-            _KEYS["aligned"][column]: ("Energy.Active.Import.Register", False)}
 
 
 def next_boundary(now: float, interval: float) -> float:
@@ -53,7 +45,7 @@ class Metering:
     """Needs FakeCharger's config, version, meter, transaction state and `call`."""
 
     def _key(self, what: str) -> str:
-        return _KEYS[what][0 if self.v16 else 1]
+        return self.dialect.key(METERING_SETTINGS[what])
 
     def _seconds(self, what: str, fallback: float) -> float:
         try:
@@ -103,26 +95,8 @@ class Metering:
         self.apply_limit()
         sample = self.meter.sample()
         stamp = iso(time.time() if at is None else at)
-        if self.v16:
-            payload = {"connectorId": self.options.connector,
-                       "meterValue": [{"timestamp": stamp, "sampledValue": sample.v16(
-                           "Sample.Clock", measurands=self.aligned())}]}
-            if self.transaction_id is not None:
-                payload["transactionId"] = self.transaction_id
-            await self.call("MeterValues", payload)
-            return
-        values = [{"timestamp": stamp, "sampledValue": sample.v2(
-            context="Sample.Clock", measurands=self.aligned())}]
-        if self.transaction_id is not None:
-            await self._transaction_event(
-                "Updated", "MeterValueClock",
-                {"transactionId": self.transaction_id, "chargingState": self._charging_state()},
-                meterValue=values)
-        else:
-            await self.call("MeterValues", {"evseId": self.options.connector, "meterValue": values})
-
-    def _charging_state(self) -> str:
-        return "SuspendedEV" if self.status == "SuspendedEV" else "Charging"
+        await self.dialect.meter_values(self, sample, "Sample.Clock", self.aligned(),
+                                        "MeterValueClock", stamp)
 
     def start_clock_aligned(self) -> None:
         """Send clock-aligned values while connected (once per connection)."""

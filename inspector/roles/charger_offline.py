@@ -32,31 +32,28 @@ import itertools
 import random
 import time
 
+from .charger_dialect import Setting
 from .common import ChargerError
 
-_QUEUED_16 = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
-_QUEUED_2 = frozenset({"TransactionEvent"})
 _SKIPPED = frozenset({"StatusNotification", "Heartbeat"})
 _MIN_RETRY_S = 0.1
-_KEYS = {  # what -> (1.6 key, 2.0.1 Component/Variable, default)
-    "wait_min": ("RetryBackOffWaitMinimum", "OCPPCommCtrlr/RetryBackOffWaitMinimum", "2"),
-    "random": ("RetryBackOffRandomRange", "OCPPCommCtrlr/RetryBackOffRandomRange", "2"),
-    "repeat": ("RetryBackOffRepeatTimes", "OCPPCommCtrlr/RetryBackOffRepeatTimes", "5"),
-    "attempts": ("TransactionMessageAttempts", "OCPPCommCtrlr/MessageAttemptsTransactionEvent", "3"),
-    "retry_interval": ("TransactionMessageRetryInterval",
-                       "OCPPCommCtrlr/MessageAttemptIntervalTransactionEvent", "2"),
-    "authorize_offline": ("LocalAuthorizeOffline", "AuthCtrlr/LocalAuthorizeOffline", "true"),
-    "cache": ("AuthorizationCacheEnabled", "AuthCacheCtrlr/Enabled", "true"),
-    "unknown_offline": ("AllowOfflineTxForUnknownId", "AuthCtrlr/OfflineTxForUnknownIdEnabled",
-                        "false"),
+OFFLINE_SETTINGS = {
+    "wait_min": Setting("RetryBackOffWaitMinimum", "OCPPCommCtrlr/RetryBackOffWaitMinimum", "2",
+                        whole_number=True),
+    "random": Setting("RetryBackOffRandomRange", "OCPPCommCtrlr/RetryBackOffRandomRange", "2",
+                      whole_number=True),
+    "repeat": Setting("RetryBackOffRepeatTimes", "OCPPCommCtrlr/RetryBackOffRepeatTimes", "5",
+                      whole_number=True),
+    "attempts": Setting("TransactionMessageAttempts",
+                        "OCPPCommCtrlr/MessageAttemptsTransactionEvent", "3", whole_number=True),
+    "retry_interval": Setting("TransactionMessageRetryInterval",
+                              "OCPPCommCtrlr/MessageAttemptIntervalTransactionEvent", "2",
+                              whole_number=True),
+    "authorize_offline": Setting("LocalAuthorizeOffline", "AuthCtrlr/LocalAuthorizeOffline", "true"),
+    "cache": Setting("AuthorizationCacheEnabled", "AuthCacheCtrlr/Enabled", "true"),
+    "unknown_offline": Setting("AllowOfflineTxForUnknownId",
+                               "AuthCtrlr/OfflineTxForUnknownIdEnabled", "false"),
 }
-_INTEGER = ("wait_min", "random", "repeat", "attempts", "retry_interval")
-INTEGER_KEYS = frozenset(key for what in _INTEGER for key in _KEYS[what][:2])
-
-
-def offline_configuration(v16: bool) -> dict:
-    """The offline keys of the initial configuration: (value, read-only)."""
-    return {spec[0 if v16 else 1]: (spec[2], False) for spec in _KEYS.values()}
 
 
 def back_off(attempt: int, wait_min: float, random_range: float, repeat: int) -> float:
@@ -86,13 +83,13 @@ class Offline:
         return self.endpoint is not None and not self.endpoint.closed.is_set()
 
     def _setting(self, what: str):
-        key = _KEYS[what][0 if self.v16 else 1]
-        value = self.config.get(key, (_KEYS[what][2], False))[0]
-        if what in _INTEGER:
+        setting = OFFLINE_SETTINGS[what]
+        value = self.config.get(self.dialect.key(setting), (setting.default, False))[0]
+        if setting.whole_number:
             try:
                 return max(0, int(value))
             except ValueError:
-                return int(_KEYS[what][2])
+                return int(setting.default)
         return value.strip().lower() == "true"
 
     # ---- going offline and coming back ---------------------------------------------------
@@ -184,9 +181,7 @@ class Offline:
 
     def queues(self, action: str, payload: dict) -> bool:
         """Whether `action` is a transaction message, kept for later while offline."""
-        if self.v16:
-            return action in _QUEUED_16 and (action != "MeterValues" or "transactionId" in payload)
-        return action in _QUEUED_2
+        return self.dialect.queues(action, payload)
 
     def answer_offline(self, action: str, payload: dict) -> dict:
         """What the charger does with a CALL while offline, and the answer it goes on with."""
@@ -198,9 +193,7 @@ class Offline:
                 local = next(self._local_ids)
             self.queue.append([action, payload, local])
             self.queued_total += 1
-            if action == "StartTransaction":
-                return {"transactionId": local, "idTagInfo": {"status": "Accepted"}}
-            return {"idTagInfo": {"status": "Accepted"}} if action == "StopTransaction" else {}
+            return self.dialect.offline_answer(action, local)
         if action in _SKIPPED:
             return {}
         if action == "Authorize":
@@ -210,7 +203,7 @@ class Offline:
     def _authorize_offline(self, payload: dict) -> dict:
         """The Local Authorization List first, then the cache (charger_local_auth.py); a
         card neither knows is accepted only when unknown cards may charge offline."""
-        tag = payload.get("idTag") or (payload.get("idToken") or {}).get("idToken")
+        tag = self.dialect.card_of(payload)
         status = None
         if self._setting("authorize_offline"):
             status = self.listed_status(tag)
@@ -218,7 +211,7 @@ class Offline:
                 status = self.cached_status(tag)
         if status is None:
             status = "Accepted" if self._setting("unknown_offline") else "Invalid"
-        return {"idTagInfo": {"status": status}} if self.v16 else {"idTokenInfo": {"status": status}}
+        return self.dialect.offline_authorization(status)
 
     def _remapped(self, payload: dict) -> dict:
         local = payload.get("transactionId")

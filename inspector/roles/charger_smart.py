@@ -15,25 +15,22 @@ import time
 from ..smart_charging import (TX, ProfileError, ProfileStore, clear_criteria, composite_schedule,
                               limit_at, parse_profile, set_request)
 from ..timestamps import iso
+from .charger_dialect import Setting
 
-_CONFIG_16 = {  # the Smart Charging profile's configuration keys (read-only here)
-    "ChargeProfileMaxStackLevel": ("10", True),
-    "ChargingScheduleAllowedChargingRateUnit": ("Current,Power", True),
-    "ChargingScheduleMaxPeriods": ("24", True),
-    "MaxChargingProfilesInstalled": ("10", True),
-}
 _MAX_PROFILES = 10
 _MAX_STACK_LEVEL = 10
-
-
-def smart_charging_configuration(v16: bool) -> dict:
-    if v16:
-        return dict(_CONFIG_16)
-    return {"SmartChargingCtrlr/Enabled": ("true", True),
-            "SmartChargingCtrlr/ProfileStackLevel": (str(_MAX_STACK_LEVEL), True),
-            "SmartChargingCtrlr/RateUnit": ("A,W", True),
-            "SmartChargingCtrlr/PeriodsPerSchedule": ("24", True),
-            "SmartChargingCtrlr/Entries": (str(_MAX_PROFILES), True)}
+SMART_CHARGING_SETTINGS = {  # the Smart Charging profile's settings (read-only here)
+    "enabled": Setting(None, "SmartChargingCtrlr/Enabled", "true", read_only=True),
+    "max_stack_level": Setting("ChargeProfileMaxStackLevel", "SmartChargingCtrlr/ProfileStackLevel",
+                               str(_MAX_STACK_LEVEL), read_only=True),
+    "rate_units_16": Setting("ChargingScheduleAllowedChargingRateUnit", None, "Current,Power",
+                             read_only=True),
+    "rate_units_2": Setting(None, "SmartChargingCtrlr/RateUnit", "A,W", read_only=True),
+    "max_periods": Setting("ChargingScheduleMaxPeriods", "SmartChargingCtrlr/PeriodsPerSchedule",
+                           "24", read_only=True),
+    "max_profiles": Setting("MaxChargingProfilesInstalled", "SmartChargingCtrlr/Entries",
+                            str(_MAX_PROFILES), read_only=True),
+}
 
 
 class SmartCharging:
@@ -56,10 +53,7 @@ class SmartCharging:
         self.meter.limit_w = self.limit_now_w()
 
     def _rejected(self, reason: str) -> dict:
-        if self.v16:
-            return {"status": "Rejected"}
-        return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidProfile",
-                                                     "additionalInfo": reason[:512]}}
+        return self.dialect.profile_rejected(reason)
 
     async def _handle_SetChargingProfile(self, payload) -> dict:
         where, body = set_request(payload)
@@ -89,7 +83,7 @@ class SmartCharging:
         return {"status": "Accepted" if cleared else "Unknown"}
 
     async def _handle_GetCompositeSchedule(self, payload) -> dict:
-        where = payload.get("connectorId" if self.v16 else "evseId", 0)
+        where = payload.get(self.dialect.connector_field, 0)
         if where not in (0, self.options.connector):
             return {"status": "Rejected"}
         unit = payload.get("chargingRateUnit") or "W"
@@ -104,14 +98,7 @@ class SmartCharging:
         # 1.6 limits are multiples of 0.1 (its schema); 2.0.1 takes the same precision
         schedule_periods = [{"startPeriod": p.start, "limit": round(p.limit, 1),
                              **({"numberPhases": p.phases} if p.phases else {})} for p in periods]
-        if self.v16:
-            # 1.6 errata v4.0 3.57: no startSchedule in the composite (scheduleStart says it)
-            return {"status": "Accepted", "connectorId": where, "scheduleStart": iso(now),
-                    "chargingSchedule": {"duration": duration, "chargingRateUnit": unit,
-                                         "chargingSchedulePeriod": schedule_periods}}
-        return {"status": "Accepted",
-                "schedule": {"evseId": where, "duration": duration, "scheduleStart": iso(now),
-                             "chargingRateUnit": unit, "chargingSchedulePeriod": schedule_periods}}
+        return self.dialect.composite_schedule(where, iso(now), duration, unit, schedule_periods)
 
     async def _handle_GetChargingProfiles(self, payload) -> dict:
         """2.0.1 K09: the installed profiles matching the criteria, reported afterwards in

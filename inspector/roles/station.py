@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 from .. import defaults
 from .charger import ChargerOptions, FakeCharger
+from .charger_answers import GENERAL_SETTINGS
 from .charger_models import BUILT_IN
 from .common import ChargerError
 
@@ -56,9 +57,10 @@ class ChargingStation:
         self.lead = self.connectors[0]
         self.charge_point_id = self.lead.charge_point_id
         self.version = self.lead.version
-        self.v16 = self.lead.v16
-        if self.v16:
-            self.lead.config["NumberOfConnectors"] = (str(len(self.connectors)), True)
+        self.dialect = self.lead.dialect
+        connectors_key = self.dialect.key(GENERAL_SETTINGS["connectors"])
+        if connectors_key:
+            self.lead.config[connectors_key] = (str(len(self.connectors)), True)
         for connector in self.connectors[1:]:
             connector.config = self.lead.config  # one station, one configuration
         # every CSMS-initiated call reaches the station first (an instance attribute wins
@@ -180,7 +182,7 @@ class ChargingStation:
             if target is None:
                 return {"status": "Rejected"}
             return await FakeCharger._on_call(target, frame)
-        if named == 0 and self.v16:
+        if named == 0 and not self.dialect.transaction_on_connector_zero:
             return {"status": "Rejected"}  # 1.6: a transaction never runs on connector 0
         free = next((c for c in self.connectors
                      if c.transaction_id is None and c.status == "Available"), None)
@@ -197,7 +199,7 @@ class ChargingStation:
         """A connector this station does not have: what each action answers for that."""
         action = frame.action
         if action == "UnlockConnector":
-            return {"status": "NotSupported" if self.v16 else "UnknownConnector"}
+            return {"status": self.dialect.unknown_connector}
         if action in ("ChangeAvailability", "SetChargingProfile", "GetCompositeSchedule",
                       "ReserveNow", "TriggerMessage"):
             return {"status": "Rejected"}

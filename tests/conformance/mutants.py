@@ -112,10 +112,11 @@ class LocalStopReportedDeauthorized(FakeCharger):
     """Ends a transaction stopped with the driver's card with triggerReason Deauthorized
     instead of StopAuthorized (2.0.1)."""
 
-    async def _transaction_event(self, event_type, trigger, info, **extra):
-        if event_type == "Ended" and trigger == "StopAuthorized":
-            trigger = "Deauthorized"
-        await super()._transaction_event(event_type, trigger, info, **extra)
+    async def call(self, action, payload):
+        if action == "TransactionEvent" and payload.get("eventType") == "Ended" and \
+                payload.get("triggerReason") == "StopAuthorized":
+            payload = {**payload, "triggerReason": "Deauthorized"}
+        return await super().call(action, payload)
 
 
 class ResetIgnored(FakeCharger):
