@@ -198,6 +198,15 @@ async def _run_charger(hub, args) -> None:
             await charger.keep_alive()
     finally:
         await charger.close()
+    _check_nothing_dropped(charger.dropped)
+
+
+def _check_nothing_dropped(dropped: int) -> None:
+    """Queued transaction messages the CSMS refused on every attempt are lost data: the run
+    fails, whatever else went well (each one was also a warning when it happened)."""
+    if dropped:
+        raise UserError(f"{dropped} transaction message(s) queued offline were refused by the "
+                        "CSMS on every attempt and dropped (see the warnings above)")
 
 
 def _go_offline_later(charger, after: float, lasting: float) -> None:
@@ -262,6 +271,7 @@ async def _run_fleet(hub, args) -> None:
     if summary["booted"] < args.count:
         raise UserError(f"only {summary['booted']} of {args.count} chargers booted"
                         + (f"; last error: {summary['last_errors'][-1]}" if summary["last_errors"] else ""))
+    _check_nothing_dropped(summary["dropped"])
 
 
 def _files_folder(folder):

@@ -246,3 +246,40 @@ async def test_the_ocpp_librarys_csms_receives_the_queue_after_it_was_down():
     assert [a for a, _ in after] == ["MeterValues", "MeterValues", "StopTransaction"]
     assert {kw["transaction_id"] for _, kw in after} == {500}
     assert [a for a, _ in library.received].count("BootNotification") == 1
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_queued_message_the_csms_refuses_on_every_attempt_is_dropped_and_counted(version):
+    """TransactionMessageAttempts / MessageAttemptsTransactionEvent CALLERRORs, then the
+    message is dropped: a warning, the charger's `dropped` count, and a failed CLI run."""
+    from inspector.cli_roles import _check_nothing_dropped
+    from inspector.cli_parser import UserError
+    refused = "StopTransaction" if version == "1.6" else "TransactionEvent"
+    hub = Hub()
+    notices = []
+    hub.subscribe(lambda event: notices.append(event) if getattr(event, "level", None) else None)
+    attempts = {"1.6": {"TransactionMessageAttempts": "2", "TransactionMessageRetryInterval": "0"},
+                "2.0.1": {"OCPPCommCtrlr/MessageAttemptsTransactionEvent": "2",
+                          "OCPPCommCtrlr/MessageAttemptIntervalTransactionEvent": "0"}}[version]
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + f"DROP{version[0]}", version))
+        charger.config.update({k: (v, False) for k, v in attempts.items()})
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.present_card()
+            await charger.plug_in()
+            await charger.start_transaction()
+            await charger.go_offline(600)
+            await charger.stop_transaction()
+            assert len(charger.queue) == 1
+            server.overrides = {refused: {"$error": ["InternalError", "refused for the test"]}}
+            charger.come_online()
+            await charger.wait_delivered(30)
+        finally:
+            await charger.close()
+    assert charger.dropped == 1 and charger.delivered == 0 and not charger.queue
+    assert any("dropped" in getattr(n, "text", "") for n in notices)
+    with pytest.raises(UserError, match="1 transaction message"):
+        _check_nothing_dropped(charger.dropped)
+    _check_nothing_dropped(0)  # nothing lost: the run goes on

@@ -206,7 +206,8 @@ class ChargerPanel(RolePanel):
             if not run.connected:
                 state = f"offline: {len(charger.queue)} message(s) queued"
             elif run.state.startswith(("offline", "reconnecting")):
-                state = f"back online: {charger.delivered} queued message(s) delivered"
+                state = f"back online: {charger.delivered} queued message(s) delivered" + (
+                    f", ⚠ {charger.dropped} refused by the CSMS and dropped" if charger.dropped else "")
             else:
                 continue
             if state != run.state:

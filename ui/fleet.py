@@ -400,7 +400,9 @@ def summary_text(summary: dict, count: int) -> str:
         f"{summary['connected']:,} still connected",
         *([f"Offline {summary['offline_periods']:,} time(s): {summary['queued']:,} message(s) "
            f"queued, {summary['delivered']:,} delivered, {summary['refused_offline']:,} unknown "
-           f"card(s) refused"] if summary.get("offline_periods") else []),
+           f"card(s) refused"
+           + (f"; ⚠ {summary['dropped']:,} refused by the CSMS and dropped (lost)"
+              if summary.get("dropped") else "")] if summary.get("offline_periods") else []),
         f"Sessions completed {summary['sessions_completed']:,}"
         + (f" ({summary['evs_left_full']:,} EVs left full)" if summary.get("evs_left_full") else "")
         + f", in a transaction at the end {summary['in_transaction']:,}",

@@ -68,6 +68,7 @@ class Offline:
         self.queue: list[list] = []  # [action, payload, local transaction id or None]
         self.delivered = 0  # queued messages the CSMS has taken
         self.queued_total = 0  # messages ever queued (a fleet's summary adds them up)
+        self.dropped = 0  # queued messages the CSMS refused on every attempt: lost data
         self._local_ids = itertools.count(-1, -1)
         self._remap: dict = {}  # local transaction id -> the CSMS's
         self._offline_until = 0.0  # monotonic: go_offline keeps the charger away until then
@@ -227,6 +228,7 @@ class Offline:
             answer = await self._deliver(action, payload)
             self.queue.pop(0)
             if answer is None:
+                self.dropped += 1
                 continue
             self.delivered += 1
             if local is not None:

@@ -85,6 +85,7 @@ class FleetStats:
     refused_offline: int = 0  # field: unknown cards refused while offline
     queued: int = 0  # field: transaction messages queued offline (summed at the end)
     delivered: int = 0  # field: ...and delivered after reconnecting
+    dropped: int = 0  # field: ...or refused by the CSMS on every attempt, and lost
     errors: int = 0
     frames: int = 0
     missed_intervals: int = 0
@@ -116,7 +117,7 @@ class FleetStats:
             "in_transaction": self.in_transaction, "sessions_completed": self.sessions,
             "evs_left_full": self.evs_full,
             "offline_periods": self.offline_periods, "refused_offline": self.refused_offline,
-            "queued": self.queued, "delivered": self.delivered,
+            "queued": self.queued, "delivered": self.delivered, "dropped": self.dropped,
             "errors": self.errors, "frames": self.frames,
             "frames_per_s": round(self.frames / elapsed, 1) if elapsed else 0.0,
             "latency_p50_ms": None if p50 is None else round(p50, 2),
@@ -181,6 +182,7 @@ class Fleet:
             await self.stop()
             self.stats.queued = sum(c.queued_total for c in self.chargers)
             self.stats.delivered = sum(c.delivered for c in self.chargers)
+            self.stats.dropped = sum(c.dropped for c in self.chargers)
         return self.stats.summary()
 
     async def stop(self) -> None:

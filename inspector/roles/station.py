@@ -78,6 +78,10 @@ class ChargingStation:
     def fault_code(self) -> str | None:
         return self.lead.fault_code
 
+    @property
+    def dropped(self) -> int:
+        return sum(c.dropped for c in self.connectors)
+
     def connector(self, number: int) -> FakeCharger | None:
         return self.connectors[number - 1] if 1 <= number <= len(self.connectors) else None
 

@@ -194,3 +194,15 @@ def test_connections_view_is_exact_when_hidden_and_throttled_when_shown(window, 
         await asyncio.sleep(0)
 
     run(scenario(), 10)
+
+
+def test_the_summary_says_when_queued_messages_were_dropped():
+    from ui.fleet import summary_text
+    summary = {"elapsed_s": 30.0, "connected": 2, "booted": 2, "in_transaction": 0,
+               "sessions_completed": 4, "evs_left_full": 0, "offline_periods": 1,
+               "refused_offline": 0, "queued": 5, "delivered": 3, "dropped": 2, "errors": 0,
+               "frames": 100, "frames_per_s": 3.3, "latency_p50_ms": 1.0, "latency_p99_ms": 2.0,
+               "missed_intervals": 0, "max_lateness_s": 0.0, "last_errors": []}
+    text = summary_text(summary, 2)
+    assert "5 message(s) queued, 3 delivered" in text and "2 refused by the CSMS and dropped" in text
+    assert "dropped" not in summary_text({**summary, "dropped": 0}, 2)
