@@ -106,6 +106,60 @@ async def test_csms_calls_reach_the_connector_they_name():
             await station.close()
 
 
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_the_charge_points_maximum_caps_the_station_not_each_connector(version):
+    """ChargePointMaxProfile (2.x ChargingStationMaxProfile) limits the station's total:
+    two connectors charging share it, the composite schedule reports it, and clearing it
+    lifts the cap."""
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        station = make_charger(hub, station_options(server.url + "SHARE", version))
+        await station.connect()
+        try:
+            await station.boot()
+            for connector in station.connectors:
+                await connector.present_card()
+                await connector.plug_in()
+                await connector.start_transaction()
+            schedule = {"chargingRateUnit": "W", "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 11000}]}
+            if version == "1.6":
+                request = {"connectorId": 0, "csChargingProfiles": {
+                    "chargingProfileId": 1, "stackLevel": 0,
+                    "chargingProfilePurpose": "ChargePointMaxProfile",
+                    "chargingProfileKind": "Absolute",
+                    "chargingSchedule": {**schedule, "startSchedule": "2020-01-01T00:00:00Z"}}}
+            else:
+                request = {"evseId": 0, "chargingProfile": {
+                    "id": 1, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationMaxProfile",
+                    "chargingProfileKind": "Absolute", "chargingSchedule": [
+                        {"id": 1, "startSchedule": "2020-01-01T00:00:00Z", **schedule}]}}
+            answer = await server.call("SHARE", "SetChargingProfile", request)
+            assert answer.payload["status"] == "Accepted"
+            assert [c.limit_now_w() for c in station.connectors] == [5500, 5500]
+            for connector in station.connectors:
+                await connector.send_meter_values()
+            drawn = [c.meter.last.power_w for c in station.connectors]  # what was just sent
+            assert all(0 < watts <= 5500 for watts in drawn), drawn
+            assert sum(drawn) <= 11000
+            field = "connectorId" if version == "1.6" else "evseId"
+            composite = await server.call("SHARE", "GetCompositeSchedule",
+                                          {field: 0, "duration": 60, "chargingRateUnit": "W"})
+            body = composite.payload.get("chargingSchedule") or composite.payload["schedule"]
+            assert body["chargingSchedulePeriod"][0]["limit"] == 11000
+            # one connector ends its transaction: the other may take the whole maximum
+            await station.connector(2).stop_transaction()
+            assert station.connector(1).limit_now_w() == 11000
+            clear = {"chargingProfilePurpose": "ChargePointMaxProfile"} if version == "1.6" else \
+                {"chargingProfileCriteria": {"chargingProfilePurpose": "ChargingStationMaxProfile"}}
+            answer = await server.call("SHARE", "ClearChargingProfile", clear)
+            assert answer.payload["status"] == "Accepted"
+            assert station.connector(1).limit_now_w() is None
+        finally:
+            await station.close()
+
+
 async def test_a_reset_stops_every_transaction_and_boots_the_station_once():
     hub = Hub()
     frames = Frames(hub)

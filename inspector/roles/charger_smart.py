@@ -5,15 +5,17 @@ draws more than the composite limit in force, from the next meter value on.
 A mixin of `FakeCharger` (1.6 Smart Charging profile; 2.0.1 block K): SetChargingProfile,
 ClearChargingProfile, GetCompositeSchedule. The charger is one connector/EVSE with its
 model's supply (charger_models.py): a limit in A becomes W with the model's voltage and the
-period's number of phases, else the model's.
+period's number of phases, else the model's. On a station with several connectors
+(station.py) the charge point's maximum is the station's, shared by its connectors.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
-from ..smart_charging import (TX, ProfileError, ProfileStore, clear_criteria, composite_schedule,
-                              limit_at, parse_profile, set_request)
+from ..smart_charging import (TX, Profile, ProfileError, ProfileStore, clear_criteria,
+                              composite_schedule, limit_at, parse_profile, set_request)
 from ..timestamps import iso
 from .charger_dialect import Setting
 
@@ -38,15 +40,29 @@ class SmartCharging:
 
     profiles: ProfileStore
     transaction_started_at: float | None = None  # epoch, for relative schedules
+    # On a station with several connectors (station.py) the charge point's maximum profile
+    # caps the station as a whole: it is kept there, and each connector draws its share
+    station_max: ProfileStore | None = None
+    station_share_w: Callable[[float], float | None] | None = None
+
+    def relevant_profiles(self) -> list[Profile]:
+        """Every profile that bears on this connector, the station's maximum included."""
+        found = self.profiles.for_connector(self.options.connector)
+        return found + self.station_max.profiles if self.station_max is not None else found
 
     def limit_now_w(self, now: float | None = None) -> float | None:
-        """The composite limit in force, in W (None: no profile limits the charger)."""
-        found = limit_at(self.profiles.for_connector(self.options.connector),
-                         time.time() if now is None else now, "W",
+        """The limit in force, in W (None: no profile limits the charger): the composite of
+        the connector's profiles, and on a station its share of the station's maximum."""
+        now = time.time() if now is None else now
+        found = limit_at(self.profiles.for_connector(self.options.connector), now, "W",
                          transaction_start=self.transaction_started_at,
                          transaction_id=None if self.transaction_id is None else str(self.transaction_id),
                          voltage=self.meter.voltage, phases=self.meter.phases)
-        return None if found is None else found[0]
+        limits = [] if found is None else [found[0]]
+        share = self.station_share_w(now) if self.station_share_w is not None else None
+        if share is not None:
+            limits.append(share)
+        return min(limits) if limits else None
 
     def apply_limit(self) -> None:
         """Give the meter the limit in force now (before each sample)."""
@@ -55,27 +71,34 @@ class SmartCharging:
     def _rejected(self, reason: str) -> dict:
         return self.dialect.profile_rejected(reason)
 
-    async def _handle_SetChargingProfile(self, payload) -> dict:
+    def check_profile(self, payload) -> tuple[Profile | None, dict]:
+        """A SetChargingProfile request read and checked: (the profile, Accepted), or
+        (None, the rejection)."""
         where, body = set_request(payload)
         if where not in (0, self.options.connector):
-            return self._rejected(f"no connector/EVSE {where}")
+            return None, self._rejected(f"no connector/EVSE {where}")
         try:
             profile = parse_profile(body, where)
         except (ProfileError, KeyError, TypeError, ValueError) as exc:
-            return self._rejected(str(exc))
+            return None, self._rejected(str(exc))
         if profile.stack_level > _MAX_STACK_LEVEL:
-            return self._rejected(f"stackLevel above {_MAX_STACK_LEVEL}")
+            return None, self._rejected(f"stackLevel above {_MAX_STACK_LEVEL}")
         if profile.purpose == TX:
             if self.transaction_id is None:
-                return self._rejected("a TxProfile needs a transaction on the connector")
+                return None, self._rejected("a TxProfile needs a transaction on the connector")
             if profile.transaction_id is not None and profile.transaction_id != str(self.transaction_id):
-                return self._rejected("the TxProfile is for another transaction")
+                return None, self._rejected("the TxProfile is for another transaction")
         if len(self.profiles.profiles) >= _MAX_PROFILES and profile.id not in {
                 p.id for p in self.profiles.profiles}:
-            return self._rejected(f"already {_MAX_PROFILES} profiles installed")
-        self.profiles.install(profile)
-        self.apply_limit()
-        return {"status": "Accepted"}
+            return None, self._rejected(f"already {_MAX_PROFILES} profiles installed")
+        return profile, {"status": "Accepted"}
+
+    async def _handle_SetChargingProfile(self, payload) -> dict:
+        profile, answer = self.check_profile(payload)
+        if profile is not None:
+            self.profiles.install(profile)
+            self.apply_limit()
+        return answer
 
     async def _handle_ClearChargingProfile(self, payload) -> dict:
         cleared = self.profiles.clear(**clear_criteria(payload))
@@ -90,7 +113,7 @@ class SmartCharging:
         duration = int(payload["duration"])
         now = time.time()
         periods = composite_schedule(
-            self.profiles.for_connector(self.options.connector), now, duration, unit,
+            self.relevant_profiles(), now, duration, unit,
             transaction_start=self.transaction_started_at,
             transaction_id=None if self.transaction_id is None else str(self.transaction_id),
             default_limit=self._own_limit(unit), voltage=self.meter.voltage,
@@ -109,7 +132,8 @@ class SmartCharging:
         purpose = criterion.get("chargingProfilePurpose")
         level = criterion.get("stackLevel")
         sources = criterion.get("chargingLimitSource")
-        found = [p for p in self.profiles.profiles
+        installed = self.profiles.profiles + (self.station_max.profiles if self.station_max else [])
+        found = [p for p in installed
                  if (evse is None or p.connector == evse)
                  and (not ids or p.id in ids)
                  and (purpose is None or p.purpose_name == purpose)

@@ -10,7 +10,8 @@ station (connector 0, or none) goes to every connector where that is what OCPP m
 first connector otherwise (configuration, data transfer). A remote start without a connector
 takes the first free one; a remote stop finds its transaction; a Reset reboots the station:
 every running transaction stops, the station reconnects, boots once and reports every
-connector.
+connector. The charge point's maximum profile is the station's, not each connector's: it
+caps their total, shared evenly by the connectors in a transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime, timezone
 
 from .. import defaults
 from .charger import ChargerOptions, FakeCharger
+from ..smart_charging import MAX, ProfileStore, clear_criteria, limit_at
 from .charger_answers import GENERAL_SETTINGS
 from .charger_models import BUILT_IN
 from .common import ChargerError
@@ -67,6 +69,12 @@ class ChargingStation:
         # over FakeCharger._on_call when the lead builds its endpoint)
         self.lead._on_call = self._on_call
         self.lead._reboot = self._reboot
+        # the charge point's maximum (1.6 ChargePointMaxProfile, 2.x ChargingStationMaxProfile)
+        # caps the station's total: kept here, shared by the connectors in a transaction
+        self.max_profiles = ProfileStore()
+        for connector in self.connectors:
+            connector.station_max = self.max_profiles
+            connector.station_share_w = self._share_w
 
     # ---- what a single FakeCharger offers, for the CLI and the window ----------------------
 
@@ -166,12 +174,19 @@ class ChargingStation:
             scheduled = any(a.get("status") == "Scheduled" for a in answers)
             return {"status": "Scheduled" if scheduled else answers[0].get("status", "Accepted")}
         if action == "SetChargingProfile":  # on connector / EVSE 0: for every connector
+            profile, answer = self.lead.check_profile(payload)
+            if profile is not None and profile.purpose == MAX:  # ...but the maximum is shared
+                self.max_profiles.install(profile)
+                self._apply_limits()
+                return answer
             answers = [await FakeCharger._on_call(c, frame) for c in self.connectors]
             refused = [a for a in answers if a.get("status") != "Accepted"]
             return refused[0] if refused else answers[0]
         if action == "ClearChargingProfile":
             answers = [await FakeCharger._on_call(c, frame) for c in self.connectors]
-            cleared = any(a.get("status") == "Accepted" for a in answers)
+            cleared = self.max_profiles.clear(**clear_criteria(payload)) > 0 or \
+                any(a.get("status") == "Accepted" for a in answers)
+            self._apply_limits()
             return {"status": "Accepted" if cleared else "Unknown"}
         if action == "TriggerMessage" and payload.get("requestedMessage") in (
                 "StatusNotification", "MeterValues"):
@@ -179,6 +194,21 @@ class ChargingStation:
                 await FakeCharger._on_call(connector, frame)
             return {"status": "Accepted"}
         return await FakeCharger._on_call(self.lead, frame)
+
+    def _share_w(self, now: float) -> float | None:
+        """A connector's share of the station's maximum at `now`, in W: split evenly over
+        the connectors in a transaction (None: no maximum in force)."""
+        lead = self.lead
+        found = limit_at(self.max_profiles.profiles, now, "W", voltage=lead.meter.voltage,
+                         phases=lead.meter.phases)
+        if found is None:
+            return None
+        drawing = sum(1 for c in self.connectors if c.transaction_id is not None)
+        return found[0] / max(1, drawing)
+
+    def _apply_limits(self) -> None:
+        for connector in self.connectors:
+            connector.apply_limit()
 
     async def _remote_start(self, frame, named: int | None) -> dict:
         if named not in (None, 0):
