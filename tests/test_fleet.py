@@ -2,7 +2,7 @@
 
 from inspector.events import Hub
 from inspector.roles.fleet import Fleet, FleetOptions
-from tests.conftest import exported
+from tests.conftest import exported, raw_json
 from tests.roles_helpers import csms, logged_hub, running
 
 
@@ -135,3 +135,38 @@ async def test_field_chargers_lose_the_network_queue_and_deliver_everything():
     assert summary["refused_offline"] == summary["offline_periods"]  # unknown cards, offline
     assert summary["queued"] > 0 and summary["delivered"] == summary["queued"], summary
     assert summary["sessions_completed"] >= 4
+
+
+async def test_a_fleet_of_two_connector_stations_charges_on_every_connector(tmp_path):
+    """--model ac-22kw-2c: each member is one station on one connection (one boot), and
+    the charging scenario runs on both of its connectors at once."""
+    from inspector.roles.charger_models import BUILT_IN
+    log_hub, writer = logged_hub(tmp_path / "twins.db")
+    async with running(csms()) as server:
+        fleet = Fleet(Hub(), FleetOptions(url=server.url, count=3, duration=3.0, scenario="charging",
+                                          meter_interval=0.2, session_samples=3, pause=0.1,
+                                          model=BUILT_IN["ac-22kw-2c"]),
+                      log_every=1, log_hub=log_hub)
+        summary = await fleet.run()
+    writer.close()
+    assert summary["booted"] == 3 and summary["errors"] == 0, summary
+    frames = exported(tmp_path / "twins.db")
+    calls = [(f["charge_point_id"], f["action"], raw_json(f)[3]) for f in frames
+             if f["type"] == "CALL" and f["direction"] == "to_csms"]
+    for member in ("CP0001", "CP0002", "CP0003"):
+        mine = [(a, p) for cp, a, p in calls if cp == member]
+        assert [a for a, _ in mine].count("BootNotification") == 1
+        started = {p["connectorId"] for a, p in mine if a == "StartTransaction"}
+        assert started == {1, 2}, (member, started)
+    assert summary["sessions_completed"] >= 6  # at least one per connector
+
+
+async def test_the_field_scenario_refuses_multi_connector_models():
+    import pytest
+
+    from inspector.roles.charger import ChargerError
+    from inspector.roles.charger_models import BUILT_IN
+    fleet = Fleet(Hub(), FleetOptions(url="ws://127.0.0.1:1", count=1, scenario="field",
+                                      model=BUILT_IN["ac-22kw-2c"]))
+    with pytest.raises(ChargerError, match="single-connector"):
+        await fleet.run()

@@ -1,7 +1,9 @@
 """A fleet of simulated chargers in one process, for load-testing a CSMS.
 
 Each member is the same `FakeCharger` the single-charger verb uses (same messages, same
-answers to CSMS-initiated calls); the fleet only schedules them and keeps the figures:
+answers to CSMS-initiated calls), or with a multi-connector model the same `ChargingStation`
+(one connection; the scenario runs on every connector, each with its own EV); the fleet
+only schedules them and keeps the figures:
 connected, booted, in transaction, errors, frames/s, latency p50/p99, and how late each
 periodic message went out (a missed interval is one sent later than a whole interval).
 """
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 
 from ..events import FrameLogged, Hub, Notice
 from .charger import ChargerError, ChargerOptions, FakeCharger
+from .charger_models import BUILT_IN
+from .station import make_charger
 
 SCENARIOS = ("idle", "charging", "mixed", "arrivals", "field")
 BATTERIES_KWH = (40.0, 60.0, 77.0, 100.0)  # typical EV batteries, drawn at random per arrival
@@ -144,7 +148,7 @@ class Fleet:
         self.stats = FleetStats()
         self.log_every = log_every  # log the frames of every n-th charger (0: none)
         self.log_hub = log_hub
-        self.chargers: list[FakeCharger] = []
+        self.chargers: list = []  # members: FakeCharger, or ChargingStation (several connectors)
         self._tasks: list[asyncio.Task] = []
         hub.subscribe(self._count)
 
@@ -163,11 +167,14 @@ class Fleet:
 
     async def run(self) -> dict:
         options = self.options
+        if options.scenario == "field" and (options.model or BUILT_IN["ac-7kw"]).connectors > 1:
+            raise ChargerError("the field scenario (network losses) runs single-connector models "
+                               "only: a multi-connector station cannot go offline yet")
         width = max(4, len(str(options.count)))
         base = options.url.rstrip("/")
         deadline = time.monotonic() + options.duration
         for index in range(options.count):
-            charger = FakeCharger(self._hub_for(index), ChargerOptions(
+            charger = make_charger(self._hub_for(index), ChargerOptions(
                 url=f"{base}/{options.prefix}{index + 1:0{width}d}", version=options.version,
                 password=options.password, interval=options.meter_interval, tls=options.tls,
                 model=options.model, reconnect=options.scenario == "field",
@@ -180,9 +187,10 @@ class Fleet:
             await asyncio.wait(self._tasks, timeout=max(0.0, deadline - time.monotonic()) + 10)
         finally:
             await self.stop()
-            self.stats.queued = sum(c.queued_total for c in self.chargers)
-            self.stats.delivered = sum(c.delivered for c in self.chargers)
-            self.stats.dropped = sum(c.dropped for c in self.chargers)
+            connectors = [c for member in self.chargers for c in _connectors(member)]
+            self.stats.queued = sum(c.queued_total for c in connectors)
+            self.stats.delivered = sum(c.delivered for c in connectors)
+            self.stats.dropped = sum(c.dropped for c in connectors)
         return self.stats.summary()
 
     async def stop(self) -> None:
@@ -196,29 +204,34 @@ class Fleet:
         self.stats.errors += 1
         self.stats.last_errors.append(f"{charger.charge_point_id}: {exc}")
 
-    async def _member(self, index: int, charger: FakeCharger, start_after: float, deadline: float):
+    async def _member(self, index: int, charger, start_after: float, deadline: float):
         await asyncio.sleep(start_after)
         stats = self.stats
+        connectors = _connectors(charger)
         try:
             await charger.connect()
             stats.connected += 1
             await charger.boot()
             stats.booted += 1
-            await charger.send_status("Available")
+            for connector in connectors:
+                await connector.send_status("Available")
         except (ChargerError, OSError) as exc:
             self._error(charger, exc)
             return
-        heartbeat = self.options.heartbeat_interval or charger.heartbeat_interval
-        tasks = [asyncio.create_task(self._periodic(charger, heartbeat, charger.heartbeat, deadline))]
+        lead = connectors[0]  # a station's heartbeat and connection are its first connector's
+        heartbeat = self.options.heartbeat_interval or lead.heartbeat_interval
+        tasks = [asyncio.create_task(self._periodic(lead, heartbeat, lead.heartbeat, deadline))]
         scenario = self.options.scenario
-        if scenario in ("field", "arrivals"):
-            # each member its own random stream; with --seed, the same one every run
-            seed = self.options.seed
-            rng = random.Random(None if seed is None else seed * 100_003 + index)
-            play = self._field if scenario == "field" else self._arrivals
-            tasks.append(asyncio.create_task(play(charger, deadline, rng)))
-        elif scenario == "charging" or (scenario == "mixed" and index % 2 == 0):
-            tasks.append(asyncio.create_task(self._sessions(charger, deadline)))
+        for number, connector in enumerate(connectors):
+            if scenario in ("field", "arrivals"):
+                # each connector its own random stream; with --seed, the same one every run
+                seed = self.options.seed
+                rng = random.Random(None if seed is None else
+                                    seed * 100_003 + index + number * 1_000_003)
+                play = self._field if scenario == "field" else self._arrivals
+                tasks.append(asyncio.create_task(play(connector, deadline, rng)))
+            elif scenario == "charging" or (scenario == "mixed" and index % 2 == 0):
+                tasks.append(asyncio.create_task(self._sessions(connector, deadline)))
         try:
             await asyncio.gather(*tasks)
             # hold the connection until --duration ends (an idle charger's heartbeat may not
@@ -342,6 +355,11 @@ class Fleet:
             stats.in_transaction -= 1
         await charger.unplug()
         stats.sessions += 1
+
+
+def _connectors(member) -> list[FakeCharger]:
+    """A fleet member's connectors: a station's, or the single charger itself."""
+    return getattr(member, "connectors", None) or [member]
 
 
 class _Tee(Hub):
