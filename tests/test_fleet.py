@@ -161,12 +161,18 @@ async def test_a_fleet_of_two_connector_stations_charges_on_every_connector(tmp_
     assert summary["sessions_completed"] >= 6  # at least one per connector
 
 
-async def test_the_field_scenario_refuses_multi_connector_models():
-    import pytest
-
-    from inspector.roles.charger import ChargerError
+async def test_field_stations_lose_their_one_connection_and_deliver_every_connectors_queue():
+    """A field fleet of two-connector stations: the station's connection goes (the first
+    connector's sessions decide when), both connectors queue, and everything is delivered."""
     from inspector.roles.charger_models import BUILT_IN
-    fleet = Fleet(Hub(), FleetOptions(url="ws://127.0.0.1:1", count=1, scenario="field",
-                                      model=BUILT_IN["ac-22kw-2c"]))
-    with pytest.raises(ChargerError, match="single-connector"):
-        await fleet.run()
+    async with running(csms(overrides={"BootNotification": {"interval": 60}})) as server:
+        fleet = Fleet(Hub(), FleetOptions(
+            url=server.url, count=2, duration=6.0, scenario="field", meter_interval=0.1,
+            session_samples=10, pause=0.1, offline_chance=1.0, offline_for=0.4, seed=5,
+            model=BUILT_IN["ac-22kw-2c"],
+            configuration={"RetryBackOffWaitMinimum": "0", "RetryBackOffRandomRange": "0"}))
+        summary = await fleet.run()
+    assert summary["booted"] == 2 and summary["errors"] == 0, summary
+    assert summary["offline_periods"] >= 2, summary
+    assert summary["queued"] > 0 and summary["delivered"] == summary["queued"], summary
+    assert summary["dropped"] == 0 and summary["sessions_completed"] >= 4

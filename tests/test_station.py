@@ -193,3 +193,59 @@ def test_a_single_connector_model_stays_a_fake_charger(tmp_path):
     with pytest.raises(ModelError, match="connectors must be 1 to 8"):
         load_model(str(model))
     assert "2 x 22.08 kW" in TWIN.summary()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_station_offline_queues_every_connector_and_delivers_in_order(version):
+    """The station's one connection goes: both connectors go on charging and queue into one
+    queue; a 1.6 transaction started offline on connector 2 gets its real id; back online,
+    every connector reports its status, then the queue goes out in the order it was made."""
+    hub = Hub()
+    frames = Frames(hub)
+    quick = {"1.6": {"RetryBackOffWaitMinimum": "0", "RetryBackOffRandomRange": "0"},
+             "2.0.1": {"OCPPCommCtrlr/RetryBackOffWaitMinimum": "0",
+                       "OCPPCommCtrlr/RetryBackOffRandomRange": "0"}}[version]
+    async with running(csms()) as server:
+        station = make_charger(hub, station_options(server.url + "NET", version, reconnect=True,
+                                                    configuration=quick))
+        one, two = station.connectors
+        await station.connect()
+        try:
+            await station.boot()
+            await station.report_connectors()
+            for connector in (one,):
+                await connector.present_card()
+                await connector.plug_in()
+                await connector.start_transaction()
+            await station.go_offline(600)  # until come_online()
+            assert not station.online and not two.online
+            await two.present_card()  # from the cache or the local rules: offline
+            await two.plug_in()
+            await two.start_transaction()  # offline: a local id (1.6)
+            await one.send_meter_values()
+            await two.send_meter_values()
+            await one.stop_transaction()
+            assert len(station.queue) == 4 and station.queue is two.queue
+            station.come_online()
+            await station.wait_delivered(30)
+            assert two.online and one.endpoint is two.endpoint
+        finally:
+            await station.close()
+    boots = [a for a, _ in frames.calls].count("BootNotification")
+    assert boots == 1  # a network loss is not a reboot
+    if version == "1.6":
+        delivered = [(a, p) for a, p in frames.calls
+                     if a in ("StartTransaction", "MeterValues", "StopTransaction")][1:]
+        assert [a for a, _ in delivered] == ["StartTransaction", "MeterValues", "MeterValues",
+                                             "StopTransaction"]
+        real = two.transaction_id
+        assert isinstance(real, int) and real > 0  # the CSMS's id, not the local -1
+        assert delivered[2][1]["transactionId"] == real and delivered[2][1]["connectorId"] == 2
+    else:
+        events = [p for a, p in frames.calls if a == "TransactionEvent" and p.get("offline")]
+        assert [(e["eventType"], (e.get("evse") or {}).get("id")) for e in events][:1] == \
+            [("Started", 2)]
+        assert [e["eventType"] for e in events] == ["Started", "Updated", "Updated", "Ended"]
+    # back online, both connectors said where they stand before the queue went out
+    statuses = [i for i, (a, _) in enumerate(frames.calls) if a == "StatusNotification"]
+    assert len(statuses) >= 4

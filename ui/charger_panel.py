@@ -201,7 +201,7 @@ class ChargerPanel(RolePanel):
         changed = False
         for run in self.runs.values():
             charger = run.charger
-            if not isinstance(charger, FakeCharger) or not charger.options.reconnect or not run.running:
+            if not charger.options.reconnect or not run.running:
                 continue
             if not run.connected:
                 state = f"offline: {len(charger.queue)} message(s) queued"
@@ -337,9 +337,8 @@ class ChargerPanel(RolePanel):
         self.fault_button.setEnabled(run is not None and run.connected)
         self.recover_button.setEnabled(run is not None and run.connected
                                        and run.charger.fault_code is not None)
-        single = run is not None and isinstance(run.charger, FakeCharger)
-        self.offline_button.setEnabled(single and run.connected)
-        self.online_button.setEnabled(single and run.running and not run.connected
+        self.offline_button.setEnabled(run is not None and run.connected)
+        self.online_button.setEnabled(run is not None and run.running and not run.connected
                                       and run.charger.options.reconnect)
         self.stop_all.setEnabled(any(r.running for r in self.runs.values()))
         running = sum(r.running for r in self.runs.values())

@@ -107,6 +107,9 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         # with nobody at the cable), True waits for plug_in() as a real charger does
         self.waits_for_cable = False
         self.pending_remote_start: tuple[str, int | None] | None = None  # (tag, remoteStartId)
+        # the connectors on this charger's connection (a station's, station.py): they share
+        # its endpoint and its offline queue; a single charger is alone on its own
+        self.connection_peers: list[FakeCharger] = [self]
 
     # ---- connection ---------------------------------------------------------------------
 
@@ -156,6 +159,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         info = monitor.connection
         self.endpoint = Endpoint(websocket, monitor, self.hub, side="charger", handler=self._on_call,
                                  response_timeout=self.options.call_timeout)
+        for peer in self.connection_peers:
+            peer.endpoint = self.endpoint
         self._run_task = asyncio.create_task(self._receive(info, websocket))
         return self.endpoint
 

@@ -155,7 +155,8 @@ class Offline:
                                     f"{time.monotonic() - lost:.1f} s; delivering "
                                     f"{len(self.queue)} queued message(s)", "charger")
             try:
-                await self.send_status(self.status)
+                for peer in self.connection_peers:  # every connector says where it stands
+                    await peer.send_status(peer.status)
                 await self.deliver_queue()
             except ChargerError:
                 continue  # lost again while delivering: the next loss restarts this
@@ -234,8 +235,9 @@ class Offline:
             if local is not None:
                 real = answer.get("transactionId")
                 self._remap[local] = real
-                if self.transaction_id == local:
-                    self.transaction_id = real
+                for peer in self.connection_peers:  # whichever connector runs it
+                    if peer.transaction_id == local:
+                        peer.transaction_id = real
 
     async def _deliver(self, action: str, payload: dict) -> dict | None:
         attempts = max(1, self._setting("attempts"))

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from ..events import FrameLogged, Hub, Notice
 from .charger import ChargerError, ChargerOptions, FakeCharger
-from .charger_models import BUILT_IN
 from .station import make_charger
 
 SCENARIOS = ("idle", "charging", "mixed", "arrivals", "field")
@@ -167,9 +166,6 @@ class Fleet:
 
     async def run(self) -> dict:
         options = self.options
-        if options.scenario == "field" and (options.model or BUILT_IN["ac-7kw"]).connectors > 1:
-            raise ChargerError("the field scenario (network losses) runs single-connector models "
-                               "only: a multi-connector station cannot go offline yet")
         width = max(4, len(str(options.count)))
         base = options.url.rstrip("/")
         deadline = time.monotonic() + options.duration
@@ -228,8 +224,12 @@ class Fleet:
                 seed = self.options.seed
                 rng = random.Random(None if seed is None else
                                     seed * 100_003 + index + number * 1_000_003)
-                play = self._field if scenario == "field" else self._arrivals
-                tasks.append(asyncio.create_task(play(connector, deadline, rng)))
+                if scenario == "field":  # the network is the station's: its first connector
+                    play = self._field(connector, deadline, rng,  # decides when it goes
+                                       network=charger if number == 0 else None)
+                else:
+                    play = self._arrivals(connector, deadline, rng)
+                tasks.append(asyncio.create_task(play))
             elif scenario == "charging" or (scenario == "mixed" and index % 2 == 0):
                 tasks.append(asyncio.create_task(self._sessions(connector, deadline)))
         try:
@@ -303,14 +303,17 @@ class Fleet:
             if charger.meter.full:
                 stats.evs_full += 1
 
-    async def _field(self, charger: FakeCharger, deadline: float, rng: random.Random) -> None:
-        """Charging sessions in the field: now and then the network goes in the middle of
-        one (the charger queues, tries an unknown card, comes back and delivers)."""
+    async def _field(self, charger: FakeCharger, deadline: float, rng: random.Random, *,
+                     network=None) -> None:
+        """Charging sessions in the field: now and then the network (`network`: the member
+        whose connection this is; None: another connector of the station decides) goes in
+        the middle of one (the charger queues, tries an unknown card, comes back and
+        delivers)."""
         options, stats = self.options, self.stats
         while time.monotonic() + options.meter_interval * (options.session_samples + 1) < deadline:
             end = time.monotonic() + options.meter_interval * options.session_samples
             lose_at = None
-            if rng.random() < options.offline_chance:
+            if network is not None and rng.random() < options.offline_chance:
                 lose_at = time.monotonic() + rng.uniform(0.2, 0.8) * (end - time.monotonic())
             away = rng.uniform(0.5, 1.5) * options.offline_for
             lost: list[bool] = []  # once per session
@@ -322,7 +325,7 @@ class Fleet:
                 if time.monotonic() + back + 1.0 >= deadline:
                     return  # it would not be back (and delivered) before the run ends
                 lost.append(True)
-                await charger.go_offline(away)
+                await network.go_offline(away)
                 stats.offline_periods += 1
                 if await charger.present_card(f"UNKNOWN{rng.randrange(10_000):04d}") != "Accepted":
                     stats.refused_offline += 1

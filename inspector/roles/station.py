@@ -65,6 +65,12 @@ class ChargingStation:
             self.lead.config[connectors_key] = (str(len(self.connectors)), True)
         for connector in self.connectors[1:]:
             connector.config = self.lead.config  # one station, one configuration
+            # one connection, one offline queue: messages are delivered in the order they
+            # were queued, whichever connector queued them, by the lead (which reconnects)
+            connector.queue, connector._remap = self.lead.queue, self.lead._remap
+            connector._local_ids, connector.back_online = self.lead._local_ids, self.lead.back_online
+        for connector in self.connectors:
+            connector.connection_peers = self.connectors
         # every CSMS-initiated call reaches the station first (an instance attribute wins
         # over FakeCharger._on_call when the lead builds its endpoint)
         self.lead._on_call = self._on_call
@@ -94,10 +100,7 @@ class ChargingStation:
         return self.connectors[number - 1] if 1 <= number <= len(self.connectors) else None
 
     async def connect(self):
-        endpoint = await self.lead.connect()
-        for connector in self.connectors[1:]:
-            connector.endpoint = endpoint
-        return endpoint
+        return await self.lead.connect()  # (which hands every connector the endpoint)
 
     async def boot(self, **kwargs) -> str:
         status = await self.lead.boot(**kwargs)
@@ -129,10 +132,38 @@ class ChargingStation:
     def _background(self) -> set:
         return self.lead._background
 
+    # ---- offline: one connection, one queue (charger_offline.py) ---------------------------
+
     async def go_offline(self, seconds: float) -> None:
-        # each connector would queue its own messages and only the lead reconnects: not yet
-        raise ChargerError("going offline is simulated for single-connector chargers only "
-                           "(this model has several connectors)")
+        self.options.reconnect = True
+        for connector in self.connectors:  # every connector queues until the lead is back
+            connector.options.reconnect = True
+        await self.lead.go_offline(seconds)
+
+    def come_online(self) -> None:
+        self.lead.come_online()
+
+    @property
+    def online(self) -> bool:
+        return self.lead.online
+
+    @property
+    def queue(self) -> list:
+        return self.lead.queue
+
+    @property
+    def delivered(self) -> int:
+        return self.lead.delivered
+
+    @property
+    def queued_total(self) -> int:
+        return sum(c.queued_total for c in self.connectors)
+
+    def first_reconnect_wait(self) -> float:
+        return self.lead.first_reconnect_wait()
+
+    async def wait_delivered(self, timeout: float) -> None:
+        await self.lead.wait_delivered(timeout)
 
     async def keep_alive(self) -> None:
         await self.lead.keep_alive()
