@@ -283,3 +283,35 @@ async def test_a_queued_message_the_csms_refuses_on_every_attempt_is_dropped_and
     with pytest.raises(UserError, match="1 transaction message"):
         _check_nothing_dropped(charger.dropped)
     _check_nothing_dropped(0)  # nothing lost: the run goes on
+
+
+async def test_retries_wait_the_interval_times_the_sends_so_far():
+    """1.6 §3.7.1: with TransactionMessageRetryInterval 1 the retries of a refused message
+    come at least 1 s, then 2 s apart (lower bounds only: a busy host may be later)."""
+    import time
+
+    from inspector.events import FrameLogged
+    hub = Hub()
+    sent = []
+    hub.subscribe(lambda e: sent.append(time.monotonic()) if isinstance(e, FrameLogged)
+                  and e.record.frame.action == "StopTransaction" and e.record.direction == "to_csms"
+                  and e.record.frame.type.value == "CALL" else None)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + "RETRY", "1.6"))
+        charger.config.update({"TransactionMessageAttempts": ("3", False),
+                               "TransactionMessageRetryInterval": ("1", False)})
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.present_card()
+            await charger.plug_in()
+            await charger.start_transaction()
+            await charger.go_offline(600)
+            await charger.stop_transaction()
+            server.overrides = {"StopTransaction": {"$error": ["InternalError", "refused"]}}
+            charger.come_online()
+            await charger.wait_delivered(30)
+        finally:
+            await charger.close()
+    assert len(sent) == 3 and charger.dropped == 1
+    assert sent[1] - sent[0] >= 0.95 and sent[2] - sent[1] >= 1.95, sent

@@ -21,8 +21,9 @@ RepeatTimes times at most, plus a random part. Back online it does not boot agai
 reboot does), reports its connector's status and delivers the queue in order: a 1.6
 StartTransaction's real transaction id replaces the local one in everything after it. A
 message the CSMS answers with a CALLERROR is retried (TransactionMessageAttempts /
-OCPPCommCtrlr.MessageAttemptsTransactionEvent times, TransactionMessageRetryInterval /
-MessageAttemptIntervalTransactionEvent apart), then dropped with a warning.
+OCPPCommCtrlr.MessageAttemptsTransactionEvent times, waiting TransactionMessageRetryInterval /
+MessageAttemptIntervalTransactionEvent times the sends so far: 60 s, then 120 s, ... as 1.6
+§3.7.1 and 2.0.1 E13 say), then dropped with a warning.
 """
 
 from __future__ import annotations
@@ -251,7 +252,8 @@ class Offline:
             if frame.type.value != "CALLERROR":
                 return frame.payload
             if attempt + 1 < attempts:
-                await asyncio.sleep(self._setting("retry_interval"))
+                # the interval times the sends so far (1.6 §3.7.1: 60 s, 120 s, ...)
+                await asyncio.sleep(self._setting("retry_interval") * (attempt + 1))
         self.hub.notice("warning", f"{self.charge_point_id}: {action} answered with "
                                    f"{frame.error_code} {attempts} time(s): dropped", "charger")
         return None
