@@ -26,6 +26,9 @@ from ..roles.csms import FakeCsms
 from ..versions import V16
 
 _STEP = 0.05  # polling period of the background loops
+_QUICK_RECONNECT = [  # 1.6 keys, 2.x variables: retry after 1 s, 2 s, 4 s (no random part)
+    {"RetryBackOffWaitMinimum": "1", "RetryBackOffRandomRange": "0"},
+    {"OCPPCommCtrlr/RetryBackOffWaitMinimum": "1", "OCPPCommCtrlr/RetryBackOffRandomRange": "0"}]
 
 
 class _Driver:
@@ -35,6 +38,7 @@ class _Driver:
         self._note = note or (lambda text: None)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
+        self._actions: set[asyncio.Task] = set()  # performed actions still running
         self.hub = Hub()  # private: the simulator's frames are not the run's frames
         self.hub.subscribe(self._on_event)
 
@@ -55,7 +59,15 @@ class _Driver:
                     raise
                 except Exception as exc:
                     self._note(f"{action} failed: {exc}")
-        self._spawn(run())
+        task = self._spawn(run())
+        self._actions.add(task)
+        task.add_done_callback(self._actions.discard)
+
+    async def settle(self, timeout: float) -> None:
+        """Wait (bounded) until the actions performed so far are done."""
+        pending = [t for t in self._actions if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     def _spawn(self, coroutine) -> asyncio.Task:
         task = asyncio.create_task(coroutine)
@@ -104,9 +116,12 @@ class AutoCharger(_Driver):
     async def fresh(self, *, booted: bool) -> None:
         """Replace the simulator by a new one; connected and booted if asked."""
         await self.close()
+        # a real charger reconnects after a lost link and keeps its transaction meanwhile;
+        # with a short back-off, so a case's outage costs little more than it lasts
         options = ChargerOptions(url=self.url, version=self.version,
                                  call_timeout=max(self.step_timeout, 1.0),
-                                 password=self.password, tls=self.tls)
+                                 password=self.password, tls=self.tls, reconnect=True,
+                                 configuration=_QUICK_RECONNECT[self.version != V16])
         self.charger = self.factory(self.hub, options)
         # a remote start before the cable waits for the operator's plug-in (TC_011_1_CS)
         self.charger.waits_for_cable = True
@@ -132,6 +147,7 @@ class AutoCharger(_Driver):
         c = self.charger
         if self.connected:
             await c.close()
+            c._closing = False  # powered on again: a later lost link is reconnected
         await c.connect()
         try:
             await c.boot(retry_rejected=True)
@@ -198,7 +214,7 @@ class AutoCharger(_Driver):
         while True:
             await asyncio.sleep(_STEP)
             c = self.charger
-            if c is None or c.transaction_id is None or not self.connected:
+            if c is None or c.transaction_id is None:  # offline too: the charger queues them
                 last = None
                 continue
             interval = c.sample_interval()  # MeterValueSampleInterval / TxUpdatedInterval

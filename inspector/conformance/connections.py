@@ -102,6 +102,9 @@ class SutConnections:
         self._client_tasks: set[asyncio.Task] = set()
         self.files = None  # SUT charger: the test system's file server (firmware, uploads)
         self._files_folder = None
+        # SUT charger: a simulated network outage (NetworkDown .. NetworkUp): reconnections
+        # are refused, as a charger without a link finds its CSMS unreachable
+        self.network_down = False
 
     async def listen(self) -> None:
         """SUT charger: open the server chargers connect to; `endpoint` becomes its URL."""
@@ -117,7 +120,7 @@ class SutConnections:
                 subprotocols=[SUBPROTOCOLS[self.version]], select_subprotocol=self._select,
                 max_size=self.options.max_size, ping_interval=None,
                 create_connection=tls_connection_class(context, self.hub, "suite", self._tls_failed),
-                process_request=self._authenticate if self.options.password is not None else None)
+                process_request=self._process_request)
         except OSError as exc:
             raise SuiteError(f"cannot listen on {listen.host}:{listen.port}: "
                              f"{exc.strerror or exc}") from None
@@ -153,6 +156,28 @@ class SutConnections:
         """A charger's TLS handshake failed: in the capture, the console and the verdict."""
         self.rejected.append(f"TLS handshake failed: {reason}")
         self.note(f"TLS handshake from {remote or 'a charger'} failed: {reason}", "warning")
+
+    def _process_request(self, connection, request):
+        if self.network_down:
+            cp_id = charge_point_id_from_path(request.path)
+            self.rejected.append("refused while the network is down (a simulated outage)")
+            return refuse_handshake(self.hub, connection, cp_id, "suite", 503,
+                                    "the network is down (a simulated outage)")
+        if self.options.password is not None:
+            return self._authenticate(connection, request)
+        return None
+
+    async def cut(self, endpoint: Endpoint) -> None:
+        """Cut a connection as a lost link does: no close frame, the TCP connection just ends."""
+        transport = getattr(endpoint.ws, "transport", None)
+        if transport is not None:
+            transport.abort()
+        try:
+            await asyncio.wait_for(endpoint.closed.wait(), 5)
+        except asyncio.TimeoutError:
+            pass
+        if endpoint in self.live:
+            self._detach(endpoint)
 
     def _authenticate(self, connection, request):
         """SUT charger with a --password: HTTP Basic auth as security profiles 1 and 2 ask

@@ -21,8 +21,8 @@ from .checks import (Check, TimingCheck, absent, contains, eq, eq_or_absent, gt,
                      setup_check, tag_check)
 from .results import CaseResult, FrameEntry, RunResult, StepResult
 from .steps import (CheckSecurity, Connect, Disconnect, Expect, ExpectDisconnect, ExpectNone,
-                    Handshake, Prompt, Reply, Send, SendRaw, Step, Wait, answer, answer_error,
-                    answer_exactly)
+                    Handshake, NetworkDown, NetworkUp, Prompt, Reply, Send, SendRaw, Step, Wait,
+                    answer, answer_error, answer_exactly)
 from .terms import CHARGER, CSMS, SUT_KINDS, Verdict, worst
 from .values import (MISSING, NOW, Calc, FloatV, Fmt, IntV, Now, Placeholder, StepTimeoutPlus, StrV,
                      V, get_path, resolve, show, show_json)
@@ -40,7 +40,7 @@ __all__ = [
     # steps
     "Reply", "answer", "answer_exactly", "answer_error", "Step", "Expect", "Send", "SendRaw",
     "Wait", "ExpectNone", "Prompt", "Connect", "Disconnect", "ExpectDisconnect", "Handshake",
-    "CheckSecurity",
+    "CheckSecurity", "NetworkDown", "NetworkUp",
     # cases and results
     "BEFORE_STATES", "Case", "FrameEntry", "StepResult", "CaseResult", "RunResult",
 ]

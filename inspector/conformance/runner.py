@@ -334,6 +334,7 @@ class SuiteRunner:
             await self.preconditions.teardown(run)
         finally:
             self.connections.case = None
+            self.connections.network_down = False  # an outage ends with its case
             self._conclude(result)
         return result
 

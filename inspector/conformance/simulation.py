@@ -103,6 +103,12 @@ class SimulatedSut:
         except Exception as exc:
             raise StepProblem(Verdict.ERROR, f"the simulated CSMS could not start: {exc}") from None
 
+    async def settle(self, timeout: float) -> None:
+        """Wait (bounded) until the actions the simulator was asked to perform are done."""
+        driver = self.charger or self.csms
+        if driver is not None:
+            await driver.settle(timeout)
+
     async def answer_prompt(self, request: PromptRequest) -> PromptReply:
         """Answer an operator prompt by having the simulator perform its action."""
         driver = self.charger or self.csms

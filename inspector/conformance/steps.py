@@ -576,6 +576,44 @@ class Disconnect(Step):
 
 
 @dataclass
+class NetworkDown(Step):
+    """SUT charger: the network goes. The test system cuts the connection as a lost link
+    does (no close frame) and refuses the charger's reconnections until `NetworkUp`: what the
+    charger does meanwhile (a transaction, a card) it must keep and deliver later."""
+
+    kind: ClassVar[str] = "network_down"
+
+    def auto_title(self) -> str:
+        return "the network goes: the connection is cut and reconnections are refused"
+
+    async def run(self, env: StepEnv, run: CaseRun, index: int) -> Outcome:
+        if env.sut != CHARGER:
+            return Verdict.ERROR, "a network outage is simulated for a charger SUT only"
+        links = env.connections
+        links.network_down = True
+        if env.current is None:
+            return Verdict.PASS, "no connection to cut; reconnections are refused"
+        await links.cut(env.current)
+        return Verdict.PASS, "connection cut (no close frame); reconnections are refused"
+
+
+@dataclass
+class NetworkUp(Step):
+    """SUT charger: the network is back; the charger may reconnect (a `Connect` waits)."""
+
+    kind: ClassVar[str] = "network_up"
+
+    def auto_title(self) -> str:
+        return "the network is back: reconnections are accepted"
+
+    async def run(self, env: StepEnv, run: CaseRun, index: int) -> Outcome:
+        if env.simulator is not None:  # what the simulator was asked to do offline is done
+            await env.simulator.settle(env.timeout(self, run.ctx))
+        env.connections.network_down = False
+        return Verdict.PASS, "reconnections are accepted again"
+
+
+@dataclass
 class ExpectDisconnect(Step):
     kind: ClassVar[str] = "expect_disconnect"
     barrier: ClassVar[bool] = True
