@@ -105,6 +105,9 @@ class SutConnections:
         # SUT charger: a simulated network outage (NetworkDown .. NetworkUp): reconnections
         # are refused, as a charger without a link finds its CSMS unreachable
         self.network_down = False
+        # charge points whose booted connection an outage cut: their next connection resumes
+        # the registration (a lost link is not a reboot: OCPP asks for no new boot)
+        self._resuming: set[str] = set()
 
     async def listen(self) -> None:
         """SUT charger: open the server chargers connect to; `endpoint` becomes its URL."""
@@ -169,6 +172,8 @@ class SutConnections:
 
     async def cut(self, endpoint: Endpoint) -> None:
         """Cut a connection as a lost link does: no close frame, the TCP connection just ends."""
+        if endpoint.connection.id in self.booted:
+            self._resuming.add(endpoint.connection.charge_point_id)
         transport = getattr(endpoint.ws, "transport", None)
         if transport is not None:
             transport.abort()
@@ -246,6 +251,9 @@ class SutConnections:
             await websocket.close(1002, f"{SUBPROTOCOLS[self.version]} required")
             return
         endpoint = self._new_endpoint(websocket, cp_id, "csms")
+        if cp_id in self._resuming:  # back after an outage: still booted
+            self._resuming.discard(cp_id)
+            self.booted.add(endpoint.connection.id)
         self.security[endpoint.connection.id] = _security_of(websocket)
         self.charge_point_ids.append(cp_id)
         self._attach(endpoint)

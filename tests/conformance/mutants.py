@@ -477,6 +477,38 @@ class AcceptsStaleDifferentials(FakeCharger):
         return await super()._handle_SendLocalList(payload)
 
 
+class ForgetsItsTransactionOnLoss(FakeCharger):
+    """Ends what it knows of its transaction when the connection drops (TC_036_CS)."""
+
+    def connection_lost(self):
+        self.transaction_id = None
+        super().connection_lost()
+
+
+class RefusesCardsOffline(FakeCharger):
+    """Ignores LocalAuthorizeOffline and its cache: every card is Invalid offline."""
+
+    def _authorize_offline(self, payload):
+        return self.dialect.offline_authorization("Invalid")
+
+
+class LosesItsOfflineStop(FakeCharger):
+    """Does not queue a StopTransaction made offline: it is never delivered."""
+
+    def answer_offline(self, action, payload):
+        if action == "StopTransaction":
+            return self.dialect.offline_answer(action, None)
+        return super().answer_offline(action, payload)
+
+
+class KeepsItsLocalTransactionId(FakeCharger):
+    """Delivers what it queued after an offline StartTransaction with its local id, not the
+    id the Central System gave (no remapping)."""
+
+    def _remapped(self, payload):
+        return payload
+
+
 class KeepsItsCache(FakeCharger):
     """Refuses to clear its authorization cache."""
 

@@ -5,6 +5,7 @@ central systems (SUT csms)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 import urllib.request
@@ -14,6 +15,7 @@ from ocpp.charge_point import camel_to_snake_case
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16, call as call16, call_result as result16
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from inspector.conformance import PromptReply, SuiteRunner, Verdict, catalog
 
@@ -330,12 +332,128 @@ class LibraryDriver:
         return PromptReply.done(f"library charge point: {request.action}")
 
 
-async def _run_against_library_charge_point(ids: list):
+class OfflineLibraryDriver(LibraryDriver):
+    """The library charge point with offline behaviour, written here from 1.6 §3.7 and §4
+    (not from our charger): on a lost connection it tries to reconnect every half second;
+    meanwhile it queues StartTransaction and StopTransaction, accepts cards it saw accepted
+    online (LocalAuthorizeOffline with an authorization cache) and starts transactions on
+    a local id; back online it reports its status and delivers the queue in order, giving
+    later messages the Central System's transaction id."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.online = False
+        self.queue: list = []  # (request, local transaction id or None)
+        self.cache: set[str] = set()
+        self.remap: dict = {}
+        self.local_ids = itertools.count(-1, -1)
+        self.state = "Available"
+
+    async def power_on(self) -> None:
+        await super().power_on()
+        self.online = True
+        self.tasks.add(asyncio.create_task(self.watch()))
+
+    async def heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            if self.online:
+                await self.send(call16.Heartbeat())
+
+    async def watch(self) -> None:
+        """The connection ends without us closing it: offline until a reconnection works."""
+        await self.ws.wait_closed()
+        self.online = False
+        while True:
+            await asyncio.sleep(0.5)
+            async with self.lock:  # what the operator did offline is done first
+                try:
+                    self.ws = await connect(self.url, subprotocols=["ocpp1.6"])
+                except (OSError, InvalidHandshake):
+                    continue
+                self.cp = LibraryChargePoint("LIBCP", self.ws, response_timeout=5)
+                self.cp.driver = self
+                self.tasks.add(asyncio.create_task(self.cp.start()))
+                self.online = True
+                await self.status(self.state)
+                await self.deliver()
+            self.tasks.add(asyncio.create_task(self.watch()))
+            return
+
+    async def send(self, request, *, queue: bool = False, local=None):
+        """CALL the Central System; offline (or lost on the way) a transaction message is
+        queued and None returned."""
+        if self.online:
+            try:
+                return await self.cp.call(request)
+            except (ConnectionClosed, asyncio.TimeoutError):
+                self.online = False
+        if queue:
+            self.queue.append((request, local))
+        return None
+
+    async def deliver(self) -> None:
+        while self.queue:
+            request, local = self.queue[0]
+            known = getattr(request, "transaction_id", None)
+            if known in self.remap:
+                request = dataclasses.replace(request, transaction_id=self.remap[known])
+            answer = await self.cp.call(request)
+            self.queue.pop(0)
+            if local is not None:
+                self.remap[local] = answer.transaction_id
+                if self.transaction_id == local:
+                    self.transaction_id = answer.transaction_id
+
+    async def status(self, value: str) -> None:
+        self.state = value
+        await self.send(call16.StatusNotification(connector_id=1, error_code="NoError", status=value))
+
+    async def start_transaction(self, tag: str) -> None:
+        local = None if self.online else next(self.local_ids)
+        answer = await self.send(call16.StartTransaction(connector_id=1, id_tag=tag, meter_start=0,
+                                                         timestamp=now()), queue=True, local=local)
+        if answer is None:  # offline: charging starts on the local id
+            self.transaction_id, self.started_at = self.queue[-1][1], time.time()
+            self.state = "Charging"
+            return
+        if answer.id_tag_info["status"] == "Accepted":
+            self.cache.add(tag)
+            self.transaction_id, self.started_at = answer.transaction_id, time.time()
+            await self.status("Charging")
+
+    async def stop_transaction(self, reason: str) -> None:
+        await self.send(call16.StopTransaction(meter_stop=120, timestamp=now(), reason=reason,
+                                               transaction_id=self.transaction_id), queue=True)
+        self.transaction_id, self.started_at = None, None
+        self.profiles.end_transaction()
+        await self.status("Finishing")
+
+    async def present_card(self, tag: str) -> None:
+        if self.transaction_id is not None:
+            await self.stop_transaction("Local")
+            return
+        if self.online:
+            answer = await self.send(call16.Authorize(id_tag=tag))
+            accepted = answer is not None and answer.id_tag_info["status"] == "Accepted"
+            if accepted:
+                self.cache.add(tag)
+        else:
+            accepted = tag in self.cache
+        if not accepted:
+            return
+        if self.plugged:
+            await self.start_transaction(tag)
+        else:
+            self.authorized = tag
+
+
+async def _run_against_library_charge_point(ids: list, driver_class=LibraryDriver):
     runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=5))
     driver = None
     try:
         await runner.start()
-        driver = LibraryDriver(runner.endpoint + "LIBCP")
+        driver = driver_class(runner.endpoint + "LIBCP")
         runner.prompt = driver.prompt
         await driver.power_on()
         return await runner.run(catalog.select("1.6", "charger", ids))
@@ -360,6 +478,18 @@ async def test_ocpp_library_charge_point_passes_the_local_list_cache_and_file_ca
     result = await _run_against_library_charge_point(ids)
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)
+
+
+async def test_ocpp_library_charge_point_passes_the_offline_cases():
+    """A charge point with its own offline queue (written here on the ocpp library) passes
+    the connection-loss cases: the transaction survives, offline starts and stops are
+    delivered, and its local transaction id is replaced by the Central System's."""
+    ids = ["TC_036_CS", "TC_037_1_CS", "TC_038_CS", "TC_039_CS"]
+    result = await _run_against_library_charge_point(ids, OfflineLibraryDriver)
+    assert [c.case_id for c in result.cases] == ids
+    assert result.passed, failures(result)
+    stop = [f.raw for s in by_id(result)["TC_039_CS"].steps for f in s.frames if "StopTransaction" in f.raw]
+    assert stop and '"transactionId":-' not in stop[0]  # the Central System's id, not the local one
 
 
 async def test_ocpp_library_charge_point_passes_the_smart_charging_cases():

@@ -8,7 +8,8 @@ prompts name the physical action; in --auto mode the simulated charger performs 
 from __future__ import annotations
 
 from inspector.conformance.model import (Calc, Case, Check, CheckSecurity, Fmt, Connect, Expect, ExpectDisconnect,
-                                         ExpectNone, IntV, Now, Prompt, Send, StepTimeoutPlus, StrV, V, answer,
+                                         ExpectNone, IntV, NetworkDown, NetworkUp, Now, Prompt, Send,
+                                         StepTimeoutPlus, StrV, V, Wait, answer,
                                          contains, eq, eq_or_absent, FloatV, is_datetime, is_int,
                                          nonempty_str, not_before, one_of, present, satisfies)
 
@@ -163,6 +164,41 @@ FIRMWARE = {"needs": ("feature:FirmwareManagement",),
             "preconditions": "The FirmwareManagement feature profile is supported and the Charge "
                              "Point can reach the test system's file server over HTTP (its URL "
                              "is the run's firmware_url / upload_url; --param sets others)."}
+
+
+# ---- Offline ----------------------------------------------------------------------------------
+OFFLINE = {"params": {"offline_time": 5},
+           "preconditions": "The Charge Point reconnects by itself after a lost connection (within "
+                            "the connect timeout) and keeps its transactions meanwhile. The test "
+                            "system cuts the connection and refuses reconnections for the outage."}
+OFFLINE_CARD = {**OFFLINE, "preconditions": OFFLINE["preconditions"] + " LocalAuthorizeOffline and "
+                "AuthorizationCacheEnabled are true: a card accepted online is accepted offline."}
+
+
+def back_online() -> list:
+    return [NetworkUp(),
+            Connect(title="the Charge Point reconnects after the outage"),
+            ExpectNone("BootNotification", seconds=V("quiet_period"),
+                       title="no BootNotification: a lost connection is not a reboot")]
+
+
+def card_known_offline() -> list:
+    """One short session online with the card: the answers put it in the cache."""
+    return [*plug_in(),
+            Prompt("Present a valid card ({id_tag}) to the reader", action="present_card",
+                   args={"tag": V("id_tag")}),
+            Expect("Authorize", checks=[eq("idTag", V("id_tag"))]),
+            start_transaction_expected(),
+            status("Charging"),
+            Prompt("Present the same card again to stop charging", action="present_card",
+                   args={"tag": V("id_tag")}),
+            Expect("StopTransaction", checks=[eq("transactionId", V("tx"))]),
+            status("Finishing"),
+            *unplug()]
+
+
+def offline(text: str, action: str, **args) -> Prompt:
+    return Prompt(f"While the Charge Point is offline: {text}", action=action, args=args)
 
 
 def clear_profile(profile_id: int) -> dict:
@@ -523,6 +559,65 @@ CASES = [
              checks=[eq("status", "VersionMismatch")],
              title="SendLocalList Differential with the same version: VersionMismatch"),
     ], **LOCAL_LIST, description="A differential update must carry a newer version."),
+
+    case("TC_036_CS", "Connection Loss During Transaction", "Core/Transactions", [
+        *plug_in(),
+        *remote_start(),
+        NetworkDown(),
+        Wait(V("offline_time"), title="the Charge Point stays offline for offline_time seconds"),
+        *back_online(),
+        *remote_stop(),
+    ], **OFFLINE, description="The connection is lost while charging: the transaction goes on, "
+                              "and back online it is the same transaction (a remote stop with its "
+                              "id ends it), without a reboot."),
+
+    case("TC_037_1_CS", "Offline Start Transaction - Valid IdTag", "Core/Transactions", [
+        *card_known_offline(),
+        NetworkDown(),
+        offline("plug the cable into connector {connector}", "plug_in"),
+        offline("present the card {id_tag}: it is accepted from the cache and charging starts",
+                "present_card", tag=V("id_tag")),
+        *back_online(),
+        Expect("StartTransaction", where={"connectorId": CONNECTOR},
+               checks=[eq("idTag", V("id_tag")), is_int("meterStart"), is_datetime("timestamp")],
+               save={"tx": "response.transactionId"},
+               title="the StartTransaction made offline, delivered after reconnecting"),
+        *remote_stop(),
+    ], **OFFLINE_CARD, description="A card known from the cache starts a transaction offline; "
+                                   "back online the Charge Point delivers it and uses the "
+                                   "transaction id the Central System gives."),
+
+    case("TC_038_CS", "Offline Stop Transaction", "Core/Transactions", [
+        *plug_in(),
+        *remote_start(),
+        NetworkDown(),
+        offline("present the card {id_tag} to stop charging", "present_card", tag=V("id_tag")),
+        offline("unplug the cable from connector {connector}", "unplug"),
+        *back_online(),
+        Expect("StopTransaction", checks=[eq("transactionId", V("tx")), eq_or_absent("reason", "Local"),
+                                          is_int("meterStop"), is_datetime("timestamp")],
+               title="the StopTransaction made offline, delivered after reconnecting"),
+        Expect("StatusNotification", where={"connectorId": CONNECTOR, "status": "Available"},
+               title="StatusNotification: the connector is Available"),
+    ], **OFFLINE, description="A transaction stopped while offline is reported once back online."),
+
+    case("TC_039_CS", "Offline Transaction", "Core/Transactions", [
+        *card_known_offline(),
+        NetworkDown(),
+        offline("plug the cable into connector {connector}", "plug_in"),
+        offline("present the card {id_tag} to start charging", "present_card", tag=V("id_tag")),
+        offline("present the card {id_tag} again to stop charging", "present_card", tag=V("id_tag")),
+        offline("unplug the cable from connector {connector}", "unplug"),
+        *back_online(),
+        Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
+               save={"tx": "response.transactionId"},
+               title="the StartTransaction made offline"),
+        Expect("StopTransaction", checks=[eq("transactionId", V("tx")), is_int("meterStop")],
+               title="the StopTransaction made offline, with the id the Central System gave "
+                     "the StartTransaction"),
+    ], **OFFLINE_CARD, description="A whole transaction offline: back online the Charge Point "
+                                   "delivers its StartTransaction, then its StopTransaction "
+                                   "with the transaction id it was given."),
 
     case("TC_061_CS", "Clear Authorization Data in Authorization Cache", "Core/Auth", [
         Send("ClearCache", {}, checks=[eq("status", "Accepted")]),
