@@ -315,3 +315,39 @@ async def test_retries_wait_the_interval_times_the_sends_so_far():
             await charger.close()
     assert len(sent) == 3 and charger.dropped == 1
     assert sent[1] - sent[0] >= 0.95 and sent[2] - sent[1] >= 1.95, sent
+
+
+@pytest.mark.parametrize("stop", [True, False])
+async def test_a_card_refused_once_back_online_stops_the_transaction_or_the_energy_201(stop):
+    """2.0.1 C15: a transaction started offline whose card the CSMS answers Invalid once
+    delivered ends (StopTxOnInvalidId true: Ended, Deauthorized) or only stops drawing
+    (false: chargingState SuspendedEVSE, 0 W from then on)."""
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + "REFUSED", "2.0.1"))
+        charger.config["TxCtrlr/StopTxOnInvalidId"] = ("true" if stop else "false", False)
+        await charger.connect()
+        try:
+            await charger.boot()
+            assert await charger.present_card() == "Accepted"  # online: into the cache
+            await charger.go_offline(600)
+            assert await charger.present_card() == "Accepted"  # offline, from the cache
+            await charger.plug_in()
+            await charger.start_transaction()
+            server.overrides = {"TransactionEvent": {"idTokenInfo": {"status": "Invalid"}}}
+            charger.come_online()
+            await charger.wait_delivered(30)
+            if not stop:
+                await charger.send_meter_values()
+        finally:
+            await charger.close()
+    events = [p for a, p in frames.calls if a == "TransactionEvent"]
+    after = [e for e in events if not e.get("offline")]
+    if stop:
+        assert [(e["eventType"], e["triggerReason"]) for e in after][:1] == [("Ended", "Deauthorized")]
+        assert after[0]["transactionInfo"]["stoppedReason"] == "DeAuthorized"
+        assert charger.transaction_id is None
+    else:
+        assert after[0]["transactionInfo"]["chargingState"] == "SuspendedEVSE"
+        assert charger.transaction_id is not None and charger.meter.last.power_w == 0

@@ -292,6 +292,7 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         await self.dialect.stop_transaction(self, reason, fault)
         self.transaction_id = None
         self.transaction_started_at = None
+        self.energy_suspended = False
         self.profiles.end_transaction(self.options.connector)  # TxProfiles end with it
         self.meter.stop()
         if not fault:

@@ -44,7 +44,8 @@ def whole_number_keys(*tables: dict[str, Setting]) -> frozenset[str]:
 _OCCUPIED = frozenset({"Preparing", "Charging", "Finishing", "SuspendedEV", "SuspendedEVSE"})
 # how a 1.6 stop reason reads as a 2.x TransactionEvent trigger
 _STOP_TRIGGERS = {"Local": "StopAuthorized", "Remote": "RemoteStop", "SoftReset": "ResetCommand",
-                  "HardReset": "ResetCommand", "ImmediateReset": "ResetCommand"}
+                  "HardReset": "ResetCommand", "ImmediateReset": "ResetCommand",
+                  "DeAuthorized": "Deauthorized"}
 # the FirmwareStatus values plain 1.6 knows (TriggerMessage reports others as Idle)
 _FIRMWARE_16 = frozenset({"Downloaded", "DownloadFailed", "Downloading", "Idle",
                           "InstallationFailed", "Installing", "Installed"})
@@ -125,6 +126,15 @@ class Dialect:
 
     def queues(self, action: str, payload: dict) -> bool:
         return action in self.queued_actions
+
+    def refused_transaction(self, action: str, payload: dict, answer: dict):
+        """The transaction whose card the CSMS refused in `answer` to a delivered message
+        (None: none refused)."""
+        raise NotImplementedError
+
+    async def energy_suspended(self, charger) -> None:
+        """Report that the charger stopped the energy while the transaction goes on."""
+        raise NotImplementedError
 
     # ---- answers to the CSMS ----------------------------------------------------------------
 
@@ -229,6 +239,15 @@ class Ocpp16(Dialect):
     def queues(self, action, payload):
         # a MeterValues outside a transaction is not a transaction message
         return action in self.queued_actions and (action != "MeterValues" or "transactionId" in payload)
+
+    def refused_transaction(self, action, payload, answer):
+        if action != "StartTransaction":
+            return None
+        status = (answer.get("idTagInfo") or {}).get("status")
+        return None if status in (None, "Accepted") else answer.get("transactionId")
+
+    async def energy_suspended(self, charger):
+        await charger.send_status("SuspendedEVSE")
 
     def offline_answer(self, action, local_id):
         if action == "StartTransaction":
@@ -344,6 +363,19 @@ class Ocpp2(Dialect):
 
     def fault_stop_reason(self, code, reasons):
         return reasons[code]
+
+    def refused_transaction(self, action, payload, answer):
+        if action != "TransactionEvent" or payload.get("eventType") == "Ended":
+            return None
+        status = (answer.get("idTokenInfo") or {}).get("status")
+        if status in (None, "Accepted"):
+            return None
+        return (payload.get("transactionInfo") or {}).get("transactionId")
+
+    async def energy_suspended(self, charger):
+        charger.status = "SuspendedEVSE"
+        await self._event(charger, "Updated", "ChargingStateChanged",
+                          {"transactionId": charger.transaction_id, "chargingState": "SuspendedEVSE"})
 
     async def report_fault(self, charger, code):
         await charger.call("NotifyEvent", {

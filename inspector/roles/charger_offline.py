@@ -54,6 +54,8 @@ OFFLINE_SETTINGS = {
     "cache": Setting("AuthorizationCacheEnabled", "AuthCacheCtrlr/Enabled", "true"),
     "unknown_offline": Setting("AllowOfflineTxForUnknownId",
                                "AuthCtrlr/OfflineTxForUnknownIdEnabled", "false"),
+    # a card the CSMS refuses once back online: stop the transaction (true) or only the energy
+    "stop_on_invalid": Setting("StopTransactionOnInvalidId", "TxCtrlr/StopTxOnInvalidId", "true"),
 }
 
 
@@ -223,7 +225,9 @@ class Offline:
         return payload
 
     async def deliver_queue(self) -> None:
-        """Send what was queued, in order; a CALLERROR is retried, then dropped."""
+        """Send what was queued, in order; a CALLERROR is retried, then dropped. A card the
+        CSMS refuses now is dealt with once the queue is out (new messages wait behind it)."""
+        refused = []
         while self.queue:
             action, payload, local = self.queue[0]
             payload = self._remapped(payload)
@@ -239,6 +243,25 @@ class Offline:
                 for peer in self.connection_peers:  # whichever connector runs it
                     if peer.transaction_id == local:
                         peer.transaction_id = real
+            transaction = self.dialect.refused_transaction(action, payload, answer)
+            if transaction is not None:
+                refused.append(str(transaction))
+        for transaction in refused:
+            holder = next((p for p in self.connection_peers if p.transaction_id is not None
+                           and str(p.transaction_id) == transaction), None)
+            if holder is not None:  # still running: the card was not good after all
+                await holder.card_refused_after_all()
+
+    async def card_refused_after_all(self) -> None:
+        """Back online, the CSMS refused the card of a transaction started offline (1.6
+        §3.5.4, 2.0.1 C15): with StopTransactionOnInvalidId / StopTxOnInvalidId the
+        transaction stops (reason DeAuthorized), else only the energy does (SuspendedEVSE)."""
+        if self._setting("stop_on_invalid"):
+            await self.stop_transaction("DeAuthorized")
+        else:
+            self.energy_suspended = True
+            self.apply_limit()
+            await self.dialect.energy_suspended(self)
 
     async def _deliver(self, action: str, payload: dict) -> dict | None:
         attempts = max(1, self._setting("attempts"))

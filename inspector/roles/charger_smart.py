@@ -64,9 +64,11 @@ class SmartCharging:
             limits.append(share)
         return min(limits) if limits else None
 
+    energy_suspended = False  # the charger stopped the energy (a card refused after all)
+
     def apply_limit(self) -> None:
         """Give the meter the limit in force now (before each sample)."""
-        self.meter.limit_w = self.limit_now_w()
+        self.meter.limit_w = 0.0 if self.energy_suspended else self.limit_now_w()
 
     def _rejected(self, reason: str) -> dict:
         return self.dialect.profile_rejected(reason)

@@ -509,6 +509,22 @@ class KeepsItsLocalTransactionId(FakeCharger):
         return payload
 
 
+class IgnoresCardsRefusedLater(FakeCharger):
+    """Goes on charging when the Central System refuses, once back online, the card of a
+    transaction started offline."""
+
+    async def card_refused_after_all(self):
+        return None
+
+
+class AlwaysStopsOnRefusedCards(FakeCharger):
+    """Stops the transaction of a card refused after reconnecting, whatever
+    StopTransactionOnInvalidId says."""
+
+    async def card_refused_after_all(self):
+        await self.stop_transaction("DeAuthorized")
+
+
 class KeepsItsCache(FakeCharger):
     """Refuses to clear its authorization cache."""
 

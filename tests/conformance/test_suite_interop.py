@@ -154,6 +154,14 @@ class LibraryChargePoint(ChargePoint16):
     async def after_get_diagnostics(self, location, **_):
         self.driver.later(self.driver.upload_diagnostics(location + "libcp-diagnostics.txt"))
 
+    @on("ChangeConfiguration")
+    async def on_change_configuration(self, key, value, **_):
+        if key != "StopTransactionOnInvalidId" or value not in ("true", "false"):
+            return result16.ChangeConfiguration(status="NotSupported" if key != "StopTransactionOnInvalidId"
+                                                else "Rejected")
+        self.driver.stop_on_invalid = value == "true"
+        return result16.ChangeConfiguration(status="Accepted")
+
     @on("SendLocalList")
     async def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **_):
         # 1.6 5.15 / 6.43, written here: a differential needs a newer version
@@ -225,6 +233,7 @@ class LibraryDriver:
         self.local_list: dict = {}
         self.list_version = 0
         self.started_at: float | None = None
+        self.stop_on_invalid = True  # StopTransactionOnInvalidId
 
     def later(self, coroutine) -> None:
         async def serial():
@@ -393,6 +402,7 @@ class OfflineLibraryDriver(LibraryDriver):
         return None
 
     async def deliver(self) -> None:
+        refused = False
         while self.queue:
             request, local = self.queue[0]
             known = getattr(request, "transaction_id", None)
@@ -404,6 +414,12 @@ class OfflineLibraryDriver(LibraryDriver):
                 self.remap[local] = answer.transaction_id
                 if self.transaction_id == local:
                     self.transaction_id = answer.transaction_id
+                    refused = answer.id_tag_info["status"] != "Accepted"
+        if refused and self.transaction_id is not None:  # 1.6 §3.5.4: the card is refused now
+            if self.stop_on_invalid:
+                await self.stop_transaction("DeAuthorized")
+            else:
+                await self.status("SuspendedEVSE")
 
     async def status(self, value: str) -> None:
         self.state = value
@@ -484,7 +500,7 @@ async def test_ocpp_library_charge_point_passes_the_offline_cases():
     """A charge point with its own offline queue (written here on the ocpp library) passes
     the connection-loss cases: the transaction survives, offline starts and stops are
     delivered, and its local transaction id is replaced by the Central System's."""
-    ids = ["TC_036_CS", "TC_037_1_CS", "TC_038_CS", "TC_039_CS"]
+    ids = ["TC_036_CS", "TC_037_1_CS", "TC_037_2_CS", "TC_037_3_CS", "TC_038_CS", "TC_039_CS"]
     result = await _run_against_library_charge_point(ids, OfflineLibraryDriver)
     assert [c.case_id for c in result.cases] == ids
     assert result.passed, failures(result)

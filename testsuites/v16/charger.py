@@ -587,6 +587,49 @@ CASES = [
                                    "back online the Charge Point delivers it and uses the "
                                    "transaction id the Central System gives."),
 
+    case("TC_037_2_CS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=false",
+         "Core/Transactions", [
+        Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "false"},
+             checks=[eq("status", "Accepted")]),
+        *card_known_offline(),
+        NetworkDown(),
+        offline("plug the cable into connector {connector}", "plug_in"),
+        offline("present the card {id_tag}: it is accepted from the cache and charging starts",
+                "present_card", tag=V("id_tag")),
+        *back_online(),
+        Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
+               reply=answer(idTagInfo={"status": "Invalid"}), save={"tx": "response.transactionId"},
+               title="the StartTransaction made offline; answer idTagInfo Invalid"),
+        status("SuspendedEVSE", title="StatusNotification SuspendedEVSE: the energy stops, the "
+                                      "transaction goes on"),
+        *remote_stop(),
+        Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "true"},
+             checks=[eq("status", "Accepted")], title="StopTransactionOnInvalidId back to true"),
+    ], **OFFLINE_CARD, description="A card the Central System refuses once the offline start is "
+                                   "delivered: with StopTransactionOnInvalidId false the Charge "
+                                   "Point stops the energy only (SuspendedEVSE)."),
+
+    case("TC_037_3_CS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=true",
+         "Core/Transactions", [
+        Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "true"},
+             checks=[eq("status", "Accepted")]),
+        *card_known_offline(),
+        NetworkDown(),
+        offline("plug the cable into connector {connector}", "plug_in"),
+        offline("present the card {id_tag}: it is accepted from the cache and charging starts",
+                "present_card", tag=V("id_tag")),
+        *back_online(),
+        Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
+               reply=answer(idTagInfo={"status": "Invalid"}), save={"tx": "response.transactionId"},
+               title="the StartTransaction made offline; answer idTagInfo Invalid"),
+        Expect("StopTransaction", checks=[eq("transactionId", V("tx")), eq("reason", "DeAuthorized")],
+               title="StopTransaction with reason DeAuthorized"),
+        status("Finishing"),
+        *unplug(),
+    ], **OFFLINE_CARD, description="A card the Central System refuses once the offline start is "
+                                   "delivered: with StopTransactionOnInvalidId true the Charge "
+                                   "Point stops the transaction (reason DeAuthorized)."),
+
     case("TC_038_CS", "Offline Stop Transaction", "Core/Transactions", [
         *plug_in(),
         *remote_start(),
