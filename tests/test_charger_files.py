@@ -48,6 +48,11 @@ async def test_a_firmware_update_downloads_installs_and_reboots_with_the_new_ver
     expected = (["Downloading", "Downloaded", "Installing", "Installed"] if version == "1.6"
                 else ["Downloading", "Downloaded", "Installing", "InstallRebooting", "Installed"])
     assert statuses(frames, "FirmwareStatusNotification") == expected
+    order = [a if a != "FirmwareStatusNotification" else p["status"] for a, p in frames.calls
+             if a in ("BootNotification", "StatusNotification", "FirmwareStatusNotification")]
+    # installed once rebooted: the boot with the new version and the status come first
+    assert order[order.index("Installing") + 1:][-3:] == ["BootNotification", "StatusNotification",
+                                                          "Installed"], order
     if version == "1.6":
         assert boots[-1]["firmwareVersion"] == "fw-2.4.1"
     else:

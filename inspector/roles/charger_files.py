@@ -198,9 +198,9 @@ class FirmwareAndLogs:
             await asyncio.sleep(1.0)
         await status("Installing")
         self.firmware = PurePosixPath(urlsplit(location).path).stem or self.firmware
-        if not modern:
-            await status("Installed")
+        if not modern:  # plain 1.6: the reboot, its boot and status, then Installed (S16 §7.25)
             await self._reboot("Hard")
+            await status("Installed")
             return
         await status("InstallRebooting")
         reason, self.reset_boot_reason = self.reset_boot_reason, self.dialect.firmware_boot_reason

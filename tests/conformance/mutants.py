@@ -525,6 +525,17 @@ class AlwaysStopsOnRefusedCards(FakeCharger):
         await self.stop_transaction("DeAuthorized")
 
 
+class InstalledBeforeTheReboot(FakeCharger):
+    """Reports a firmware Installed as soon as it starts installing, before its reboot."""
+
+    async def _firmware_status(self, status, request_id, extension=False):
+        if status == "Installed":
+            return  # (said already)
+        await super()._firmware_status(status, request_id, extension)
+        if status == "Installing":
+            await super()._firmware_status("Installed", request_id, extension)
+
+
 class KeepsItsCache(FakeCharger):
     """Refuses to clear its authorization cache."""
 

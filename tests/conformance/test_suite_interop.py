@@ -295,6 +295,9 @@ class LibraryDriver:
             await self.cp.call(call16.FirmwareStatusNotification(status="DownloadFailed"))
             return
         await self.cp.call(call16.FirmwareStatusNotification(status="Downloaded"))
+        await self.cp.call(call16.FirmwareStatusNotification(status="Installing"))
+        await self.power_on()  # the reboot: a new connection, a boot, its status
+        await self.cp.call(call16.FirmwareStatusNotification(status="Installed"))
 
     async def upload_diagnostics(self, url: str) -> None:
         await self.cp.call(call16.DiagnosticsStatusNotification(status="Uploading"))
@@ -489,7 +492,7 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
 
 
 async def test_ocpp_library_charge_point_passes_the_local_list_cache_and_file_cases():
-    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS", "TC_044_2_CS",
+    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS", "TC_044_1_CS", "TC_044_2_CS",
            "TC_045_1_CS", "TC_045_2_CS"]
     result = await _run_against_library_charge_point(ids)
     assert [c.case_id for c in result.cases] == ids

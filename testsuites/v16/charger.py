@@ -666,6 +666,27 @@ CASES = [
         Send("ClearCache", {}, checks=[eq("status", "Accepted")]),
     ], description="The Charge Point empties its authorization cache on request."),
 
+    case("TC_044_1_CS", "Firmware Update - Download and Install", "FirmwareMgmt", [
+        Send("UpdateFirmware", {"location": V("firmware_url"), "retrieveDate": Now(-60),
+                                "retries": 1},
+             title="UpdateFirmware with the test system's image"),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloading")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloaded")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Installing")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        ExpectDisconnect(title="the Charge Point reboots to install", timeout=StepTimeoutPlus("transfer_time")),
+        Connect(),
+        Expect("BootNotification", title="BootNotification after the reboot (firmwareVersion "
+                                         "is optional in 1.6, so not checked)"),
+        Expect("StatusNotification", where={"connectorId": CONNECTOR},
+               title="StatusNotification for the connector"),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Installed")],
+               title="FirmwareStatusNotification Installed, once rebooted"),
+    ], **FIRMWARE, description="The Charge Point downloads the image, installs it, reboots and "
+                               "reports Installed after its boot (1.6 §7.25)."),
+
     case("TC_044_2_CS", "Firmware Update - Download Failed", "FirmwareMgmt", [
         Send("UpdateFirmware", {"location": V("missing_firmware_url"), "retrieveDate": Now(-60),
                                 "retries": 1},
