@@ -176,11 +176,17 @@ class ChargerPanel(RolePanel):
         network.addWidget(self.offline_for, 1)
         network.addWidget(self.offline_button)
         network.addWidget(self.online_button)
+        # what the CSMS installed on the selected charger: local list, cache, firmware
+        self.device_state = QLabel("")
+        self.device_state.setObjectName("chargerDeviceState")
+        self.device_state.setWordWrap(True)
+        self.device_state.setStyleSheet("color: #555555")
         box = QVBoxLayout(group)
         box.addWidget(self.runs_table)
         box.addLayout(row)
         box.addLayout(faults)
         box.addLayout(network)
+        box.addWidget(self.device_state)
         self.layout_.addWidget(group, 1)
         self.runs: dict[str, ChargerRun] = {}
         self.send_button.clicked.connect(self._send)
@@ -190,6 +196,7 @@ class ChargerPanel(RolePanel):
         self.online_button.clicked.connect(self._come_online)
         self.stop_all.clicked.connect(lambda: self.host.spawn(self.shutdown(), "stop chargers"))
         self.runs_table.itemSelectionChanged.connect(self._update_buttons)
+        self.runs_table.itemSelectionChanged.connect(self._show_device_state)
         self._update_buttons()
         # an offline charger comes back by itself: its row and the buttons follow
         self._network_timer = QTimer(self)
@@ -197,7 +204,16 @@ class ChargerPanel(RolePanel):
         self._network_timer.timeout.connect(self._follow_network)
         self._network_timer.start()
 
+    def _show_device_state(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            self.device_state.setText("")
+            return
+        charger = getattr(run.charger, "lead", run.charger)  # a station: its first connector's
+        self.device_state.setText(device_state_text(charger))
+
     def _follow_network(self) -> None:
+        self._show_device_state()
         changed = False
         for run in self.runs.values():
             charger = run.charger
@@ -426,3 +442,12 @@ async def _stay_connected(charger) -> None:
         keep_alive.cancel()
     if keep_alive.done() and not keep_alive.cancelled() and keep_alive.exception():
         raise keep_alive.exception()
+
+
+def device_state_text(charger) -> str:
+    """One line on what a CSMS set up on a fake charger: its Local Authorization List
+    (version and cards), its authorization cache and its firmware."""
+    listed = len(charger.local_list)
+    version = charger.local_list_version if listed else 0  # an empty list is version 0
+    return (f"Local list v{version}: {listed} card(s) · cache: {len(charger.auth_cache)} card(s) · "
+            f"firmware {charger.firmware} ({charger.firmware_status})")

@@ -145,3 +145,30 @@ async def _queue_a_transaction(charger):
     await charger.plug_in()
     await charger.start_transaction()
     await charger.stop_transaction()
+
+
+def test_the_panel_shows_the_local_list_the_csms_installed(qtbot, window, run):
+    """SendLocalList from the window's fake CSMS to its fake charger: the charger panel's
+    device line shows the list's version and cards, and the cache the session filled."""
+    panel = window.roles.charger
+    panel.stay.setChecked(True)
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        panel.interval.setValue(0.05)
+        await start_charger(qtbot, window, "CP-LIST", meter_values=1)
+        panel.runs_table.selectRow(0)
+        await until(lambda: "Local list v0: 0 card(s)" in panel.device_state.text(), 10, "empty list")
+        csms = window.roles.csms.role
+        await until(lambda: "CP-LIST" in csms.stations, 10, "the station")
+        answer = await window.on_roles(csms.call("CP-LIST", "SendLocalList", {
+            "listVersion": 7, "updateType": "Full", "localAuthorizationList": [
+                {"idTag": "CARD-A", "idTagInfo": {"status": "Accepted"}},
+                {"idTag": "CARD-B", "idTagInfo": {"status": "Blocked"}}]}))
+        assert answer.payload == {"status": "Accepted"}
+        await until(lambda: "Local list v7: 2 card(s)" in panel.device_state.text(), 10,
+                    "the installed list")
+        assert "cache: 1 card(s)" in panel.device_state.text()  # the session's card
+
+    run(scenario(), 60)
