@@ -206,3 +206,35 @@ async def test_triggered_firmware_and_log_statuses_say_where_things_stand(versio
             await frames.wait_for(lambda a, p: a == log_action and p["status"] == "Uploaded", 2)
         finally:
             await charger.close()
+
+
+async def test_an_install_date_time_schedules_the_install(tmp_path):
+    """2.0.1 L01: with firmware.installDateTime in the future the charger downloads, reports
+    InstallScheduled and installs no earlier than that time."""
+    import time
+    from datetime import datetime, timezone
+    (tmp_path / "fw-3.0.0.bin").write_bytes(b"\x7fFIRMWARE" * 100)
+    hub = Hub()
+    frames = Frames(hub)
+    arrived: dict[str, float] = {}
+    hub.subscribe(lambda e: arrived.setdefault(e.record.frame.payload.get("status"), time.time())
+                  if getattr(getattr(e, "record", None), "frame", None) is not None
+                  and e.record.frame.action == "FirmwareStatusNotification"
+                  and e.record.frame.type.value == "CALL" else None)
+    async with running(csms(files=tmp_path)) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "SCHED", version="2.0.1"))
+        await charger.connect()
+        try:
+            await charger.boot()
+            install_at = time.time() + 1.5
+            request = update_firmware("2.0.1", server.files.url + "fw-3.0.0.bin")
+            request["firmware"]["installDateTime"] = datetime.fromtimestamp(
+                install_at, timezone.utc).isoformat().replace("+00:00", "Z")
+            await server.call("SCHED", "UpdateFirmware", request)
+            await frames.wait_for(lambda a, p: a == "FirmwareStatusNotification"
+                                  and p["status"] == "Installed", timeout=30)
+        finally:
+            await charger.close()
+    assert statuses(frames, "FirmwareStatusNotification") == [
+        "Downloading", "Downloaded", "InstallScheduled", "Installing", "InstallRebooting", "Installed"]
+    assert arrived["Installing"] >= install_at - 0.05  # not before the scheduled time

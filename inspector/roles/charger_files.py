@@ -135,9 +135,12 @@ class FirmwareAndLogs:
         signed = (firmware.get("signature"), firmware.get("signingCertificate")) if firmware else None
         retries = max(1, int(payload.get("retries") or 1))
         interval = max(0, int(payload.get("retryInterval") or 0))
+        # 2.0.1 L01 / the 1.6 extension: installDateTime schedules the install (InstallScheduled)
+        install_at = parse_time(firmware.get("installDateTime")) if firmware else None
         self._later(self._update_firmware(location, parse_time(retrieve) or time.time(),
                                           retries, interval, request_id,
-                                          signed if signed and signed[0] else None, extension))
+                                          signed if signed and signed[0] else None, extension,
+                                          install_at))
 
     async def _firmware_status(self, status: str, request_id, extension: bool = False) -> None:
         self.firmware_status = status
@@ -166,7 +169,8 @@ class FirmwareAndLogs:
         await self.call("SecurityEventNotification", payload)
 
     async def _update_firmware(self, location: str, retrieve_at: float, retries: int,
-                               interval: int, request_id, signed=None, extension=False) -> None:
+                               interval: int, request_id, signed=None, extension=False,
+                               install_at: float | None = None) -> None:
         # 2.0.1 and the 1.6 security extension: requestId, signatures, InstallRebooting,
         # security events; plain 1.6: the four statuses of its FirmwareStatus
         modern = extension or self.dialect.signed_firmware_flow
@@ -194,6 +198,9 @@ class FirmwareAndLogs:
                 await self.security_event("InvalidFirmwareSignature", location)
                 return
             await status("SignatureVerified")
+        if install_at is not None and install_at > time.time():
+            await status("InstallScheduled")
+            await asyncio.sleep(install_at - time.time())
         while self.transaction_id is not None:  # install once the transaction is over
             await asyncio.sleep(1.0)
         await status("Installing")
