@@ -80,3 +80,27 @@ async def test_a_disabled_list_is_version_minus_one_in_16():
             assert answer.payload == {"status": "NotSupported"}
         finally:
             await charger.close()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_local_pre_authorize_skips_the_authorize_for_a_card_the_cache_accepts(version):
+    """LocalPreAuthorize true: online, a card the cache holds as Accepted is accepted at
+    once (no Authorize); false (the default): every card is asked about."""
+    from tests.test_charger_metering import Frames
+    key = "LocalPreAuthorize" if version == "1.6" else "AuthCtrlr/LocalPreAuthorize"
+    for pre in ("false", "true"):
+        hub = Hub()
+        frames = Frames(hub)
+        async with running(csms()) as server:
+            charger = FakeCharger(hub, ChargerOptions(url=server.url + "PRE" + pre, version=version))
+            charger.config[key] = (pre, False)
+            await charger.connect()
+            try:
+                await charger.boot()
+                assert await charger.present_card("CARD9") == "Accepted"  # asked: into the cache
+                assert await charger.present_card("CARD9") == "Accepted"
+                assert await charger.present_card("OTHER") == "Accepted"  # unknown: asked
+            finally:
+                await charger.close()
+        asked = [a for a, _ in frames.calls].count("Authorize")
+        assert asked == (2 if pre == "true" else 3), (pre, asked)

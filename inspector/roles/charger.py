@@ -248,6 +248,8 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         """Authorize a card; returns the CSMS's status (Accepted, Invalid, Blocked, ...)."""
         tag = id_tag or self.options.id_tag
         online = self.online
+        if online and self.pre_authorized(tag):  # LocalPreAuthorize: no Authorize round trip
+            return "Accepted"
         answer = await self.call("Authorize", self.dialect.authorize_request(tag))
         info = answer.get(self.dialect.card_info_field, {})
         status = info.get("status", "?")

@@ -28,6 +28,8 @@ LOCAL_AUTH_SETTINGS = {
                           str(MAX_ENTRIES), read_only=True),
     "per_message": Setting("SendLocalListMaxLength", "LocalAuthListCtrlr/ItemsPerMessage",
                            str(MAX_ENTRIES), read_only=True),
+    # online, a card the list or the cache accepts starts without waiting for Authorize
+    "pre_authorize": Setting("LocalPreAuthorize", "AuthCtrlr/LocalPreAuthorize", "false"),
 }
 
 
@@ -49,6 +51,17 @@ class LocalAuthorization:
     def _local_list_enabled(self) -> bool:
         key = self.dialect.key(LOCAL_AUTH_SETTINGS["enabled"])
         return self.config.get(key, ("true", False))[0].strip().lower() == "true"
+
+    def pre_authorized(self, tag: str) -> bool:
+        """LocalPreAuthorize (1.6 §3.5, 2.0.1 C11): online, a card the Local Authorization
+        List (or, when enabled, the cache) holds as Accepted needs no Authorize first."""
+        key = self.dialect.key(LOCAL_AUTH_SETTINGS["pre_authorize"])
+        if self.config.get(key, ("false", False))[0].strip().lower() != "true":
+            return False
+        status = self.listed_status(tag)
+        if status is None and self._setting("cache"):
+            status = self.cached_status(tag)
+        return status == "Accepted"
 
     # ---- the cache -------------------------------------------------------------------------
 
