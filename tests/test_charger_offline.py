@@ -266,12 +266,7 @@ async def test_a_queued_message_the_csms_refuses_on_every_attempt_is_dropped_and
         charger.config.update({k: (v, False) for k, v in attempts.items()})
         await charger.connect()
         try:
-            await charger.boot()
-            await charger.present_card()
-            await charger.plug_in()
-            await charger.start_transaction()
-            await charger.go_offline(600)
-            await charger.stop_transaction()
+            await _a_transaction_stopped_offline(charger)
             assert len(charger.queue) == 1
             server.overrides = {refused: {"$error": ["InternalError", "refused for the test"]}}
             charger.come_online()
@@ -302,12 +297,7 @@ async def test_retries_wait_the_interval_times_the_sends_so_far():
                                "TransactionMessageRetryInterval": ("1", False)})
         await charger.connect()
         try:
-            await charger.boot()
-            await charger.present_card()
-            await charger.plug_in()
-            await charger.start_transaction()
-            await charger.go_offline(600)
-            await charger.stop_transaction()
+            await _a_transaction_stopped_offline(charger)
             server.overrides = {"StopTransaction": {"$error": ["InternalError", "refused"]}}
             charger.come_online()
             await charger.wait_delivered(30)
@@ -351,3 +341,13 @@ async def test_a_card_refused_once_back_online_stops_the_transaction_or_the_ener
     else:
         assert after[0]["transactionInfo"]["chargingState"] == "SuspendedEVSE"
         assert charger.transaction_id is not None and charger.meter.last.power_w == 0
+
+
+async def _a_transaction_stopped_offline(charger) -> None:
+    """Boot, start a transaction online, lose the network, stop it: one queued stop."""
+    await charger.boot()
+    await charger.present_card()
+    await charger.plug_in()
+    await charger.start_transaction()
+    await charger.go_offline(600)
+    await charger.stop_transaction()

@@ -201,6 +201,23 @@ def offline(text: str, action: str, **args) -> Prompt:
     return Prompt(f"While the Charge Point is offline: {text}", action=action, args=args)
 
 
+def offline_start() -> list:
+    """The card is known from an online session; offline, the cable and the card start a
+    transaction; then the network is back."""
+    return [*card_known_offline(),
+            NetworkDown(),
+            offline("plug the cable into connector {connector}", "plug_in"),
+            offline("present the card {id_tag}: it is accepted from the cache and charging "
+                    "starts", "present_card", tag=V("id_tag")),
+            *back_online()]
+
+
+def refused_offline_start() -> Expect:
+    return Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
+                  reply=answer(idTagInfo={"status": "Invalid"}), save={"tx": "response.transactionId"},
+                  title="the StartTransaction made offline; answer idTagInfo Invalid")
+
+
 def clear_profile(profile_id: int) -> dict:
     return {"id": profile_id}
 
@@ -572,12 +589,7 @@ CASES = [
                               "id ends it), without a reboot."),
 
     case("TC_037_1_CS", "Offline Start Transaction - Valid IdTag", "Core/Transactions", [
-        *card_known_offline(),
-        NetworkDown(),
-        offline("plug the cable into connector {connector}", "plug_in"),
-        offline("present the card {id_tag}: it is accepted from the cache and charging starts",
-                "present_card", tag=V("id_tag")),
-        *back_online(),
+        *offline_start(),
         Expect("StartTransaction", where={"connectorId": CONNECTOR},
                checks=[eq("idTag", V("id_tag")), is_int("meterStart"), is_datetime("timestamp")],
                save={"tx": "response.transactionId"},
@@ -591,15 +603,8 @@ CASES = [
          "Core/Transactions", [
         Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "false"},
              checks=[eq("status", "Accepted")]),
-        *card_known_offline(),
-        NetworkDown(),
-        offline("plug the cable into connector {connector}", "plug_in"),
-        offline("present the card {id_tag}: it is accepted from the cache and charging starts",
-                "present_card", tag=V("id_tag")),
-        *back_online(),
-        Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
-               reply=answer(idTagInfo={"status": "Invalid"}), save={"tx": "response.transactionId"},
-               title="the StartTransaction made offline; answer idTagInfo Invalid"),
+        *offline_start(),
+        refused_offline_start(),
         status("SuspendedEVSE", title="StatusNotification SuspendedEVSE: the energy stops, the "
                                       "transaction goes on"),
         *remote_stop(),
@@ -613,15 +618,8 @@ CASES = [
          "Core/Transactions", [
         Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "true"},
              checks=[eq("status", "Accepted")]),
-        *card_known_offline(),
-        NetworkDown(),
-        offline("plug the cable into connector {connector}", "plug_in"),
-        offline("present the card {id_tag}: it is accepted from the cache and charging starts",
-                "present_card", tag=V("id_tag")),
-        *back_online(),
-        Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
-               reply=answer(idTagInfo={"status": "Invalid"}), save={"tx": "response.transactionId"},
-               title="the StartTransaction made offline; answer idTagInfo Invalid"),
+        *offline_start(),
+        refused_offline_start(),
         Expect("StopTransaction", checks=[eq("transactionId", V("tx")), eq("reason", "DeAuthorized")],
                title="StopTransaction with reason DeAuthorized"),
         status("Finishing"),
