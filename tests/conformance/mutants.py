@@ -592,6 +592,14 @@ def changed(action: str, **fields):
     return rewrite
 
 
+def full_list_without_status(name, payload):
+    """A full Local Authorization List whose cards carry no idTagInfo (schema-valid)."""
+    if name == "SendLocalList" and payload.get("updateType") == "Full":
+        payload["localAuthorizationList"] = [{"idTag": e["idTag"]}
+                                             for e in payload.get("localAuthorizationList", [])]
+    return payload
+
+
 def wrong_transaction_id(action: str):
     def rewrite(name, payload):
         if name == action:

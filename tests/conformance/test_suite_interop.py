@@ -568,6 +568,14 @@ class LibraryCsms16(ChargePoint16):
     async def on_data_transfer(self, vendor_id, **_):
         return result16.DataTransfer(status="UnknownVendorId")
 
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, status):
+        return result16.FirmwareStatusNotification()
+
+    @on("DiagnosticsStatusNotification")
+    async def on_diagnostics_status(self, status):
+        return result16.DiagnosticsStatusNotification()
+
 
 class LibraryCsms201(Csms201):
     tags = {"INVALID01": "Invalid", "BLOCKED01": "Blocked"}
@@ -631,6 +639,17 @@ async def test_ocpp_library_central_system_16_passes_the_smart_charging_cases():
     sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
             if f.from_sut and '"SetChargingProfile"' in f.raw]
     assert len(sent) == 3, sent  # built by the library, not by our simulator
+
+
+async def test_ocpp_library_central_system_16_passes_the_local_list_cache_and_firmware_cases():
+    ids = ["TC_043_4_CSMS", "TC_043_5_CSMS", "TC_061_CSMS", "TC_044_1_CSMS", "TC_044_2_CSMS",
+           "TC_045_1_CSMS"]
+    operator = LibraryOperator16()
+    result = await _run_against_library_csms(LibraryCsms16, "1.6", ids, prompt=operator.prompt)
+    assert result.passed, failures(result)
+    sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
+            if f.from_sut and '"SendLocalList"' in f.raw]
+    assert len(sent) == 2, sent  # built by the library's message classes, not by our simulator
 
 
 async def test_ocpp_library_csms_201_passes_boot_authorize_and_transaction_cases():

@@ -52,6 +52,53 @@ def ask_csms(text: str, action: str, payload: dict) -> Prompt:
     return Prompt(text, action="csms_call", args={"action": action, "payload": payload})
 
 
+def _version_above_zero(value) -> bool:
+    # 0 means "no list" and -1 "not supported" (1.6 §5.10): an installed list is 1 or more
+    return type(value) is int and value >= 1
+
+
+def _every_entry_has_a_status(entries) -> bool:
+    return isinstance(entries, list) and all(
+        isinstance(e, dict) and isinstance(e.get("idTagInfo"), dict) for e in entries)
+
+
+def send_local_list(update: str, version: int, entries: list) -> list:
+    """The Central System sends a Local Authorization List update and the Charge Point
+    accepts it: a version of 1 or more, the update type asked for."""
+    checks = [eq("updateType", update),
+              satisfies("listVersion", "is 1 or more (0 is no list, -1 not supported)",
+                        _version_above_zero)]
+    if update == "Full":  # a full list names every card's status (1.6 §5.15)
+        checks.append(satisfies("localAuthorizationList", "gives every card an idTagInfo",
+                                lambda v: v is None or _every_entry_has_a_status(v)))
+    return [ask_csms(f"Make the Central System send a {update.lower()} Local Authorization "
+                     "List to this Charge Point (SendLocalList)", "SendLocalList",
+                     {"listVersion": version, "updateType": update,
+                      "localAuthorizationList": entries}),
+            Expect("SendLocalList", checks=checks, reply=answer(status="Accepted"))]
+
+
+FIRMWARE_URL = "http://127.0.0.1:1/fw-octt-2.0.bin"  # what the simulated CSMS sends; never fetched
+
+
+def firmware_update(*statuses: str) -> list:
+    """The Central System sends UpdateFirmware; the Charge Point answers and reports the
+    given FirmwareStatusNotifications, which the Central System must take."""
+    return [ask_csms("Make the Central System send UpdateFirmware to this Charge Point",
+                     "UpdateFirmware", {"location": FIRMWARE_URL, "retrieveDate": NOW, "retries": 1}),
+            Expect("UpdateFirmware", checks=[nonempty_str("location"), is_datetime("retrieveDate")],
+                   reply=answer()),
+            *(Send("FirmwareStatusNotification", {"status": value},
+                   title=f"send FirmwareStatusNotification {value}") for value in statuses)]
+
+
+FIRMWARE = {"needs": ("feature:FirmwareManagement",),
+            "preconditions": "The Central System supports the FirmwareManagement feature profile."}
+LOCAL_LIST = {"needs": ("feature:LocalAuthListManagement",),
+              "preconditions": "The Central System supports the LocalAuthListManagement feature "
+                               "profile."}
+
+
 def finish() -> list:
     return [status("Finishing"), status("Available")]
 
@@ -251,6 +298,50 @@ CASES = [
         *finish(),
     ], preconditions="The Central System supports the Reservation feature profile.",
         needs=("feature:Reservation", "tag:valid")),
+
+    case("TC_043_4_CSMS", "Send Local Authorization List - Full", "LocalAuthList", [
+        *send_local_list("Full", 1, [{"idTag": "OCTT-CARD-1", "idTagInfo": {"status": "Accepted"}}]),
+    ], **LOCAL_LIST, description="A full Local Authorization List carries a version of 1 or "
+                                 "more and a status for every card."),
+
+    case("TC_043_5_CSMS", "Send Local Authorization List - Differential", "LocalAuthList", [
+        *send_local_list("Differential", 2, [{"idTag": "OCTT-CARD-2",
+                                              "idTagInfo": {"status": "Blocked"}}]),
+    ], **LOCAL_LIST, description="A differential update carries a version of 1 or more."),
+
+    case("TC_061_CSMS", "Clear Authorization Cache", "Core/Auth", [
+        ask_csms("Make the Central System clear this Charge Point's authorization cache "
+                 "(ClearCache)", "ClearCache", {}),
+        Expect("ClearCache", reply=answer(status="Accepted")),
+    ], description="The Central System can clear a Charge Point's authorization cache."),
+
+    case("TC_044_1_CSMS", "Firmware Update - Download and Install", "FirmwareMgmt", [
+        *firmware_update("Downloading", "Downloaded", "Installing"),
+        Disconnect(title="the Charge Point reboots to install: close the connection"),
+        Connect(title="reconnect after the reboot"),
+        Send("BootNotification", boot16(), checks=[eq("status", "Accepted")]),
+        status("Available"),
+        Send("FirmwareStatusNotification", {"status": "Installed"},
+             title="send FirmwareStatusNotification Installed"),
+    ], **FIRMWARE, description="UpdateFirmware names where the image is and when to fetch it; "
+                               "the Central System takes every status of the update, and the "
+                               "boot after the reboot."),
+
+    case("TC_044_2_CSMS", "Firmware Update - Download Failed", "FirmwareMgmt", [
+        *firmware_update("Downloading", "DownloadFailed"),
+    ], **FIRMWARE, description="The Central System takes a DownloadFailed report."),
+
+    case("TC_045_1_CSMS", "Get Diagnostics", "FirmwareMgmt", [
+        ask_csms("Make the Central System ask this Charge Point for its diagnostics "
+                 "(GetDiagnostics)", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/diagnostics/"}),
+        Expect("GetDiagnostics", checks=[nonempty_str("location")],
+               reply=answer(fileName="octt-diagnostics.log")),
+        Send("DiagnosticsStatusNotification", {"status": "Uploading"},
+             title="send DiagnosticsStatusNotification Uploading"),
+        Send("DiagnosticsStatusNotification", {"status": "Uploaded"},
+             title="send DiagnosticsStatusNotification Uploaded"),
+    ], **FIRMWARE, description="GetDiagnostics names an upload location; the Central System "
+                               "takes the upload's statuses."),
 
     case("TC_064_CSMS", "Data Transfer to a Central System", "Core", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
