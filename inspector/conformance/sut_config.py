@@ -159,5 +159,5 @@ def simulated(sut: str) -> SutDescription:
               "expired": "EXPIRED01"},
         connectors=[1], evses=[1],
         features={"Core", "RemoteTrigger", "Reservation", "LocalAuthListManagement",
-                  "SmartCharging", "FirmwareManagement"},
+                  "SmartCharging", "FirmwareManagement", "Diagnostics"},
         can_boot_pending=True, can_boot_rejected=True)

@@ -323,6 +323,14 @@ class Csms201(ChargePoint201):
     async def on_data_transfer(self, vendor_id, **_):
         return result201.DataTransfer(status="UnknownVendorId")
 
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, status, **_):
+        return result201.FirmwareStatusNotification()
+
+    @on("LogStatusNotification")
+    async def on_log_status(self, status, **_):
+        return result201.LogStatusNotification()
+
     def status_of(self, id_token: dict) -> str:
         return self.tags.get(id_token["id_token"], self.unknown_tag)
 

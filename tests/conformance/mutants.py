@@ -600,6 +600,14 @@ def full_list_without_status(name, payload):
     return payload
 
 
+def unsigned_firmware(name, payload):
+    """UpdateFirmware without the image's signature and certificate (schema-valid)."""
+    if name == "UpdateFirmware" and "firmware" in payload:
+        payload["firmware"] = {k: v for k, v in payload["firmware"].items()
+                               if k not in ("signature", "signingCertificate")}
+    return payload
+
+
 def wrong_transaction_id(action: str):
     def rewrite(name, payload):
         if name == action:

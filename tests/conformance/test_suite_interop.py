@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from ocpp.charge_point import camel_to_snake_case
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16, call as call16, call_result as result16
+from ocpp.v201 import call as call201
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -582,20 +583,29 @@ class LibraryCsms201(Csms201):
     unknown_tag = "Accepted"
 
 
-class LibraryOperator16:
+class OperatedCsms201(LibraryCsms201):
+    connected: dict = {}  # charge point id -> the live instance (for the operator)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        OperatedCsms201.connected[self.id] = self
+
+
+class LibraryOperator:
     """Plays the operator of the library's Central System: "make it send X" becomes its own
     `call` of X, built with the library's message classes from the prompt's payload."""
 
-    def __init__(self):
+    def __init__(self, csms_class=LibraryCsms16, calls=call16):
+        self.csms_class, self.calls = csms_class, calls
         self.tasks: set = set()
 
     async def prompt(self, request) -> PromptReply:
         if request.action != "csms_call":
             return PromptReply.skip(f"cannot {request.action}")
-        cp = LibraryCsms16.connected.get("LIBTEST")
+        cp = self.csms_class.connected.get("LIBTEST")
         if cp is None:
             return PromptReply.skip("the charge point is not connected")
-        message = getattr(call16, request.args["action"])(
+        message = getattr(self.calls, request.args["action"])(
             **camel_to_snake_case(request.args.get("payload", {})))
         task = asyncio.create_task(cp.call(message))
         self.tasks.add(task)
@@ -633,7 +643,7 @@ async def test_ocpp_library_central_system_16_passes_boot_authorize_and_transact
 
 async def test_ocpp_library_central_system_16_passes_the_smart_charging_cases():
     ids = ["TC_056_CSMS", "TC_057_CSMS", "TC_066_CSMS", "TC_067_CSMS"]
-    operator = LibraryOperator16()
+    operator = LibraryOperator()
     result = await _run_against_library_csms(LibraryCsms16, "1.6", ids, prompt=operator.prompt)
     assert result.passed, failures(result)
     sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
@@ -644,12 +654,22 @@ async def test_ocpp_library_central_system_16_passes_the_smart_charging_cases():
 async def test_ocpp_library_central_system_16_passes_the_local_list_cache_and_firmware_cases():
     ids = ["TC_043_4_CSMS", "TC_043_5_CSMS", "TC_061_CSMS", "TC_044_1_CSMS", "TC_044_2_CSMS",
            "TC_045_1_CSMS"]
-    operator = LibraryOperator16()
+    operator = LibraryOperator()
     result = await _run_against_library_csms(LibraryCsms16, "1.6", ids, prompt=operator.prompt)
     assert result.passed, failures(result)
     sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
             if f.from_sut and '"SendLocalList"' in f.raw]
     assert len(sent) == 2, sent  # built by the library's message classes, not by our simulator
+
+
+async def test_ocpp_library_csms_201_passes_the_cache_firmware_and_log_cases():
+    ids = ["TC_C_37_CSMS", "TC_L_01_CSMS", "TC_L_07_CSMS", "TC_N_25_CSMS"]
+    operator = LibraryOperator(OperatedCsms201, call201)
+    result = await _run_against_library_csms(OperatedCsms201, "2.0.1", ids, prompt=operator.prompt)
+    assert result.passed, failures(result)
+    sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
+            if f.from_sut and '"UpdateFirmware"' in f.raw]
+    assert len(sent) == 2, sent  # built by the library's message classes
 
 
 async def test_ocpp_library_csms_201_passes_boot_authorize_and_transaction_cases():

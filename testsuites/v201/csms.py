@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Prompt, Send,
+from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Now, Prompt, Send,
                                          V, Wait, Calc, answer, eq, eq_or_absent, gt, is_datetime, is_int,
                                          length, nonempty_str, one_of, setup_check, tag_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
@@ -67,6 +67,40 @@ def _refused(case_id: str, title: str, tag: str, expected: list) -> Case:
     ], preconditions=f"The CSMS knows the idToken <{tag}> as {expected[0]}.",
         needs=("tag:" + tag.removesuffix("_tag"),),
         auto_csms={"Authorize": {"idTokenInfo": {"status": expected[0]}}})
+
+
+SIGNATURE = "c2lnbmF0dXJlIG9mIHRoZSB0ZXN0IGltYWdl"  # what the simulated CSMS sends (base64)
+CERTIFICATE = "-----BEGIN CERTIFICATE-----\nTUlJQ0lqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FnOEFNSUlD\n-----END CERTIFICATE-----"
+
+
+def firmware_update(*statuses: str, secure: bool = True) -> list:
+    """The CSMS sends UpdateFirmware; the station answers Accepted and reports `statuses`
+    with the update's requestId, which the CSMS must take."""
+    firmware = {"location": "https://127.0.0.1:1/fw-octt-2.0.bin", "retrieveDateTime": Now(-60)}
+    checks = [is_int("requestId"), nonempty_str("firmware.location"),
+              is_datetime("firmware.retrieveDateTime")]
+    if secure:  # a secure update (L01) comes with the image's signature and certificate
+        firmware.update(signature=SIGNATURE, signingCertificate=CERTIFICATE)
+        checks += [nonempty_str("firmware.signature"), nonempty_str("firmware.signingCertificate")]
+    return [ask_csms("Make the CSMS send UpdateFirmware to this Charging Station", "UpdateFirmware",
+                     {"requestId": 2001, "retries": 1, "firmware": firmware}),
+            Expect("UpdateFirmware", checks=checks, save={"request": "requestId"},
+                   reply=answer(status="Accepted")),
+            *(firmware_status(value) for value in statuses)]
+
+
+def firmware_status(value: str) -> Send:
+    return Send("FirmwareStatusNotification", {"status": value, "requestId": V("request")},
+                title=f"send FirmwareStatusNotification {value} (requestId <request>)")
+
+
+def log_status(value: str) -> Send:
+    return Send("LogStatusNotification", {"status": value, "requestId": V("request")},
+                title=f"send LogStatusNotification {value} (requestId <request>)")
+
+
+FIRMWARE = {"needs": ("feature:FirmwareManagement",),
+            "preconditions": "The CSMS supports the FirmwareManagement functional block."}
 
 
 def _boot_on_kept_connection() -> Send:
@@ -282,6 +316,44 @@ CASES = [
               meterValue=meter201(900.0, "Transaction.End")),
         status("Available"),
     ], needs=("tag:valid",)),
+
+    case("TC_C_37_CSMS", "Clear Authorization Cache - Accepted", "C Authorization", [
+        ask_csms("Make the CSMS clear this Charging Station's authorization cache (ClearCache)",
+                 "ClearCache", {}),
+        Expect("ClearCache", reply=answer(status="Accepted")),
+    ]),
+
+    case("TC_L_01_CSMS", "Secure Firmware Update - Installation successful", "L FirmwareManagement", [
+        *firmware_update("Downloading", "Downloaded", "SignatureVerified", "Installing",
+                         "InstallRebooting"),
+        Disconnect(title="the Charging Station reboots to install: close the connection"),
+        Connect(title="reconnect after the reboot"),
+        Send("BootNotification", boot201("FirmwareUpdate"), checks=[eq("status", "Accepted")],
+             title="send BootNotification (reason FirmwareUpdate)"),
+        status("Available"),
+        firmware_status("Installed"),
+    ], **FIRMWARE, description="UpdateFirmware names the image, when to fetch it, its signature "
+                               "and certificate and a requestId; the CSMS takes every status "
+                               "of the update and the boot after the reboot."),
+
+    case("TC_L_07_CSMS", "Secure Firmware Update - DownloadFailed", "L FirmwareManagement", [
+        *firmware_update("Downloading", "DownloadFailed"),
+    ], **FIRMWARE, description="The CSMS takes a DownloadFailed report."),
+
+    case("TC_N_25_CSMS", "Retrieve Log - Diagnostics - Success", "N Diagnostics", [
+        ask_csms("Make the CSMS ask this Charging Station for its diagnostics log (GetLog)", "GetLog",
+                 {"logType": "DiagnosticsLog", "requestId": 2025,
+                  "log": {"remoteLocation": "https://127.0.0.1:1/logs/"}}),
+        Expect("GetLog", checks=[eq("logType", "DiagnosticsLog"), is_int("requestId"),
+                                 nonempty_str("log.remoteLocation")],
+               save={"request": "requestId"}, reply=answer(status="Accepted",
+                                                           filename="octt-diagnostics.log")),
+        log_status("Uploading"),
+        log_status("Uploaded"),
+    ], needs=("feature:Diagnostics",),
+        preconditions="The CSMS supports the Diagnostics functional block.",
+        description="GetLog asks for the diagnostics log with an upload location and a "
+                    "requestId; the CSMS takes the upload's statuses."),
 
     case("TC_P_02_CSMS", "Data Transfer to the CSMS - Unknown VendorId", "P DataTransfer", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
