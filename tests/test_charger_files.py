@@ -238,3 +238,26 @@ async def test_an_install_date_time_schedules_the_install(tmp_path):
     assert statuses(frames, "FirmwareStatusNotification") == [
         "Downloading", "Downloaded", "InstallScheduled", "Installing", "InstallRebooting", "Installed"]
     assert arrived["Installing"] >= install_at - 0.05  # not before the scheduled time
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_an_empty_image_downloads_but_fails_to_install(version, tmp_path):
+    (tmp_path / "empty.bin").write_bytes(b"")
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms(files=tmp_path)) as server:
+        cp = f"EMPTY{version[0]}"
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, version=version))
+        await charger.connect()
+        try:
+            await charger.boot()
+            before = charger.firmware
+            await server.call(cp, "UpdateFirmware", update_firmware(version, server.files.url + "empty.bin"))
+            await frames.wait_for(lambda a, p: a == "FirmwareStatusNotification"
+                                  and p["status"] == "InstallationFailed", timeout=30)
+        finally:
+            await charger.close()
+    assert statuses(frames, "FirmwareStatusNotification") == [
+        "Downloading", "Downloaded", "Installing", "InstallationFailed"]
+    assert [a for a, _ in frames.calls].count("BootNotification") == 1  # no reboot
+    assert charger.firmware == before

@@ -68,6 +68,7 @@ class Security:
 
 RUN_PASSWORD = object()  # Handshake credentials: the run's --password
 FIRMWARE_IMAGE = "fw-octt-2.0.bin"  # what the firmware cases make a charger download
+EMPTY_IMAGE = "fw-octt-empty.bin"  # an image that downloads but cannot be installed
 
 
 class SutConnections:
@@ -140,6 +141,7 @@ class SutConnections:
         self._files_folder = tempfile.TemporaryDirectory(prefix="ocpp-inspector-suite-files-")
         folder = Path(self._files_folder.name)
         (folder / FIRMWARE_IMAGE).write_bytes(b"OCPP Inspector test firmware\n" * 64)
+        (folder / EMPTY_IMAGE).write_bytes(b"")  # downloads, but no charger can install it
         try:
             self.files = FileServer(folder, listen.host, 0,
                                     notice=lambda level, text: self.note(text, level))
@@ -153,7 +155,8 @@ class SutConnections:
             return {}
         base = self.files.url
         return {"firmware_url": base + FIRMWARE_IMAGE,
-                "missing_firmware_url": base + "missing-" + FIRMWARE_IMAGE, "upload_url": base}
+                "missing_firmware_url": base + "missing-" + FIRMWARE_IMAGE,
+                "invalid_firmware_url": base + EMPTY_IMAGE, "upload_url": base}
 
     def _tls_failed(self, remote: str | None, reason: str) -> None:
         """A charger's TLS handshake failed: in the capture, the console and the verdict."""

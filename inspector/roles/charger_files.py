@@ -204,6 +204,9 @@ class FirmwareAndLogs:
         while self.transaction_id is not None:  # install once the transaction is over
             await asyncio.sleep(1.0)
         await status("Installing")
+        if not image:  # nothing to install: an empty file is no firmware (TC_044_3_CS)
+            await status("InstallationFailed")
+            return
         self.firmware = PurePosixPath(urlsplit(location).path).stem or self.firmware
         if not modern:  # plain 1.6: the reboot, its boot and status, then Installed (S16 §7.25)
             await self._reboot("Hard")

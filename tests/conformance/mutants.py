@@ -536,6 +536,13 @@ class InstalledBeforeTheReboot(FakeCharger):
             await super()._firmware_status("Installed", request_id, extension)
 
 
+class InstallsAnyImage(FakeCharger):
+    """Installs whatever it downloads, an empty file too."""
+
+    def _download(self, url):
+        return super()._download(url) or b"(nothing)"
+
+
 class KeepsItsCache(FakeCharger):
     """Refuses to clear its authorization cache."""
 

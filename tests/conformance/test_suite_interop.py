@@ -290,13 +290,16 @@ class LibraryDriver:
         """Download with the standard library (not our charger's code), report each stage."""
         await self.cp.call(call16.FirmwareStatusNotification(status="Downloading"))
         try:
-            await asyncio.get_running_loop().run_in_executor(
+            image = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: urllib.request.urlopen(location, timeout=10).read())
         except OSError:
             await self.cp.call(call16.FirmwareStatusNotification(status="DownloadFailed"))
             return
         await self.cp.call(call16.FirmwareStatusNotification(status="Downloaded"))
         await self.cp.call(call16.FirmwareStatusNotification(status="Installing"))
+        if not image:  # its own rule: an empty file is no firmware
+            await self.cp.call(call16.FirmwareStatusNotification(status="InstallationFailed"))
+            return
         await self.power_on()  # the reboot: a new connection, a boot, its status
         await self.cp.call(call16.FirmwareStatusNotification(status="Installed"))
 
@@ -494,6 +497,7 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
 
 async def test_ocpp_library_charge_point_passes_the_local_list_cache_and_file_cases():
     ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS", "TC_044_1_CS", "TC_044_2_CS",
+           "TC_044_3_CS",
            "TC_045_1_CS", "TC_045_2_CS"]
     result = await _run_against_library_charge_point(ids)
     assert [c.case_id for c in result.cases] == ids

@@ -149,6 +149,8 @@ MUTANTS = [
     Mutant("16cs-installed-before-reboot", V16, CS,
            {"TC_044_1_CS": "expected FirmwareStatusNotification"}, charger=m.InstalledBeforeTheReboot,
            params={"transfer_time": 3}),
+    Mutant("16cs-empty-image-installed", V16, CS, {"TC_044_3_CS": "expected InstallationFailed"},
+           charger=m.InstallsAnyImage, params={"transfer_time": 3}),
     Mutant("16cs-failed-download-reported-downloaded", V16, CS,
            {"TC_044_2_CS": "status is 'Downloaded', expected DownloadFailed"},
            charger=m.ReportsDownloadedAnyway, params={"transfer_time": 3}),

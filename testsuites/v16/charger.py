@@ -685,6 +685,24 @@ CASES = [
     ], **FIRMWARE, description="The Charge Point downloads the image, installs it, reboots and "
                                "reports Installed after its boot (1.6 §7.25)."),
 
+    case("TC_044_3_CS", "Firmware Update - Installation Failed", "FirmwareMgmt", [
+        Send("UpdateFirmware", {"location": V("invalid_firmware_url"), "retrieveDate": Now(-60),
+                                "retries": 1},
+             title="UpdateFirmware with an image the Charge Point cannot install"),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloading")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloaded")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "Installing")],
+               timeout=StepTimeoutPlus("transfer_time")),
+        Expect("FirmwareStatusNotification", checks=[eq("status", "InstallationFailed")],
+               timeout=StepTimeoutPlus("transfer_time"),
+               title="FirmwareStatusNotification InstallationFailed"),
+    ], **{**FIRMWARE, "preconditions": FIRMWARE["preconditions"] + " invalid_firmware_url is an "
+                                      "image the Charge Point downloads but cannot install (by "
+                                      "default an empty file)."},
+        description="An image that cannot be installed is reported as InstallationFailed."),
+
     case("TC_044_2_CS", "Firmware Update - Download Failed", "FirmwareMgmt", [
         Send("UpdateFirmware", {"location": V("missing_firmware_url"), "retrieveDate": Now(-60),
                                 "retries": 1},
