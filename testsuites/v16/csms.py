@@ -211,6 +211,29 @@ CASES = [
         description="A transaction that ran while the Charge Point was offline is delivered "
                     "after the reconnection, with its past timestamps, and accepted."),
 
+    case("TC_037_3_CSMS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=true",
+         "Core/Transactions", [
+        Disconnect(title="the Charge Point goes offline: close the connection"),
+        Connect(title="the connection comes back (no reboot: no BootNotification)"),
+        Send("StartTransaction",
+             {"connectorId": CONNECTOR, "idTag": V("invalid_tag"), "meterStart": 0,
+              "timestamp": Now(-120)},
+             checks=[tag_check(eq("idTagInfo.status", "Invalid"), V("invalid_tag")),
+                     is_int("transactionId")],
+             save={"tx": "transactionId"},
+             title="send the queued StartTransaction of a card it accepted offline; the CSMS "
+                   "answers Invalid (with a transactionId)"),
+        Send("StopTransaction",
+             {"transactionId": V("tx"), "meterStop": 300, "timestamp": NOW,
+              "reason": "DeAuthorized", "idTag": V("invalid_tag")},
+             title="send StopTransaction (reason DeAuthorized): the Charge Point stopped it"),
+        status("Finishing"),
+        status("Available"),
+    ], needs=("tag:invalid",), preconditions="The CSMS knows <invalid_tag> as invalid.",
+        auto_csms={"StartTransaction": {"idTagInfo": {"status": "Invalid"}}},
+        description="A transaction started offline with a card the CSMS does not accept: the "
+                    "CSMS says Invalid in its answer, and takes the DeAuthorized stop."),
+
     case("TC_010_CSMS", "Remote Start Charging Session - Cable Plugged in First", "Core/Remote", [
         status("Preparing"),
         ask_csms("Make the Central System start a transaction remotely on connector {connector} "
@@ -330,6 +353,21 @@ CASES = [
     case("TC_044_2_CSMS", "Firmware Update - Download Failed", "FirmwareMgmt", [
         *firmware_update("Downloading", "DownloadFailed"),
     ], **FIRMWARE, description="The Central System takes a DownloadFailed report."),
+
+    case("TC_044_3_CSMS", "Firmware Update - Installation Failed", "FirmwareMgmt", [
+        *firmware_update("Downloading", "Downloaded", "Installing", "InstallationFailed"),
+    ], **FIRMWARE, description="The Central System takes an InstallationFailed report."),
+
+    case("TC_045_2_CSMS", "Get Diagnostics - Upload Failed", "FirmwareMgmt", [
+        ask_csms("Make the Central System ask this Charge Point for its diagnostics "
+                 "(GetDiagnostics)", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/diagnostics/"}),
+        Expect("GetDiagnostics", checks=[nonempty_str("location")],
+               reply=answer(fileName="octt-diagnostics.log")),
+        Send("DiagnosticsStatusNotification", {"status": "Uploading"},
+             title="send DiagnosticsStatusNotification Uploading"),
+        Send("DiagnosticsStatusNotification", {"status": "UploadFailed"},
+             title="send DiagnosticsStatusNotification UploadFailed"),
+    ], **FIRMWARE, description="The Central System takes an UploadFailed report."),
 
     case("TC_045_1_CSMS", "Get Diagnostics", "FirmwareMgmt", [
         ask_csms("Make the Central System ask this Charge Point for its diagnostics "

@@ -340,6 +340,11 @@ CASES = [
         *firmware_update("Downloading", "DownloadFailed"),
     ], **FIRMWARE, description="The CSMS takes a DownloadFailed report."),
 
+    case("TC_L_09_CSMS", "Secure Firmware Update - InstallationFailed", "L FirmwareManagement", [
+        *firmware_update("Downloading", "Downloaded", "SignatureVerified", "Installing",
+                         "InstallationFailed"),
+    ], **FIRMWARE, description="The CSMS takes an InstallationFailed report."),
+
     case("TC_N_25_CSMS", "Retrieve Log - Diagnostics - Success", "N Diagnostics", [
         ask_csms("Make the CSMS ask this Charging Station for its diagnostics log (GetLog)", "GetLog",
                  {"logType": "DiagnosticsLog", "requestId": 2025,
