@@ -543,6 +543,14 @@ class InstallsAnyImage(FakeCharger):
         return super()._download(url) or b"(nothing)"
 
 
+class TruncatesLongLists(FakeCharger):
+    """Takes a Local Authorization List longer than it can hold by keeping its first cards."""
+
+    async def _handle_SendLocalList(self, payload):
+        entries = payload.get("localAuthorizationList") or []
+        return await super()._handle_SendLocalList({**payload, "localAuthorizationList": entries[:100]})
+
+
 class KeepsItsCache(FakeCharger):
     """Refuses to clear its authorization cache."""
 

@@ -31,6 +31,7 @@ def now() -> str:
 # ---- its smart charging, written here from the 1.6 specification (3.13), not from ours ------
 
 LIBRARY_MAX_AMPS = 32.0  # what the library charge point draws without a profile
+LIBRARY_LIST_MAX = 50  # cards in one SendLocalList, its SendLocalListMaxLength
 
 
 def _epoch(text: str) -> float:
@@ -163,10 +164,20 @@ class LibraryChargePoint(ChargePoint16):
         self.driver.stop_on_invalid = value == "true"
         return result16.ChangeConfiguration(status="Accepted")
 
+    @on("GetConfiguration")
+    async def on_get_configuration(self, key=None, **_):
+        known = {"SendLocalListMaxLength": str(LIBRARY_LIST_MAX)}
+        asked = key or list(known)
+        return result16.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": True, "value": known[k]} for k in asked if k in known],
+            unknown_key=[k for k in asked if k not in known] or None)
+
     @on("SendLocalList")
     async def on_send_local_list(self, list_version, update_type, local_authorization_list=None, **_):
         # 1.6 5.15 / 6.43, written here: a differential needs a newer version
         driver, entries = self.driver, local_authorization_list or []
+        if len(entries) > LIBRARY_LIST_MAX:
+            return result16.SendLocalList(status="Failed")
         if update_type == "Differential" and list_version <= driver.list_version:
             return result16.SendLocalList(status="VersionMismatch")
         cards = {} if update_type == "Full" else dict(driver.local_list)
@@ -496,7 +507,8 @@ async def test_ocpp_library_charge_point_passes_boot_authorize_and_transaction_c
 
 
 async def test_ocpp_library_charge_point_passes_the_local_list_cache_and_file_cases():
-    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_061_CS", "TC_044_1_CS", "TC_044_2_CS",
+    ids = ["TC_042_2_CS", "TC_043_CS", "TC_043_2_CS", "TC_043_3_CS", "TC_061_CS", "TC_044_1_CS",
+           "TC_044_2_CS",
            "TC_044_3_CS",
            "TC_045_1_CS", "TC_045_2_CS"]
     result = await _run_against_library_charge_point(ids)

@@ -144,6 +144,8 @@ MUTANTS = [
            charger=m.LosesItsOfflineStop),
     Mutant("16cs-local-transaction-id-kept", V16, CS,
            {"TC_039_CS": "transactionId is -1"}, charger=m.KeepsItsLocalTransactionId),
+    Mutant("16cs-long-list-truncated", V16, CS, {"TC_043_3_CS": "status is 'Accepted'"},
+           charger=m.TruncatesLongLists),
     Mutant("16cs-cache-kept", V16, CS, {"TC_061_CS": "status is 'Rejected'"},
            charger=m.KeepsItsCache),
     Mutant("16cs-installed-before-reboot", V16, CS,

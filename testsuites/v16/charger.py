@@ -660,6 +660,19 @@ CASES = [
                                    "delivers its StartTransaction, then its StopTransaction "
                                    "with the transaction id it was given."),
 
+    case("TC_043_3_CS", "Send Local Authorization List - Failed", "LocalAuthList", [
+        Send("GetConfiguration", {"key": ["SendLocalListMaxLength"]},
+             checks=[contains("configurationKey[*].key", "SendLocalListMaxLength")],
+             save={"per_message": "configurationKey[0].value"},
+             title="GetConfiguration SendLocalListMaxLength: how many cards one update may carry"),
+        Send("SendLocalList", {"listVersion": 1, "updateType": "Full", "localAuthorizationList": Calc(
+                 lambda c: [{"idTag": f"OCTT{i:05d}", "idTagInfo": {"status": "Accepted"}}
+                            for i in range(int(float(c.value("per_message"))) + 1)],
+                 "<SendLocalListMaxLength>+1 cards")},
+             checks=[eq("status", "Failed")],
+             title="SendLocalList Full with one card more than SendLocalListMaxLength: Failed"),
+    ], **LOCAL_LIST, description="An update larger than the Charge Point takes fails."),
+
     case("TC_061_CS", "Clear Authorization Data in Authorization Cache", "Core/Auth", [
         Send("ClearCache", {}, checks=[eq("status", "Accepted")]),
     ], description="The Charge Point empties its authorization cache on request."),
