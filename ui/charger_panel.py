@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from inspector.roles.charger_faults import FAULTS
 from inspector.roles.charger_models import BUILT_IN
+from inspector.roles.driver import Driver
 from inspector.roles.station import make_charger
 from inspector.versions import VERSIONS
 
@@ -28,6 +29,10 @@ class ChargerRun:
         self.stay = stay
         self.task: asyncio.Task | None = None
         self.state = "starting"
+        # the person at the charger (a station: at its first connector) for Plug in,
+        # Present card and Unplug once the scripted session is over
+        self.driver = Driver(getattr(charger, "lead", charger))
+        self.session_done = False
 
     @property
     def charge_point_id(self) -> str:
@@ -176,6 +181,23 @@ class ChargerPanel(RolePanel):
         network.addWidget(self.offline_for, 1)
         network.addWidget(self.offline_button)
         network.addWidget(self.online_button)
+        # the EV side by hand, after the session: plug in, present the card, unplug
+        self.plug_button = QPushButton("Plug in")
+        self.plug_button.setObjectName("chargerPlugIn")
+        self.plug_button.setToolTip("plug the cable into the selected charger (connector 1); a "
+                                    "card presented before starts charging now")
+        self.card_button = QPushButton("Present card")
+        self.card_button.setObjectName("chargerPresentCard")
+        self.card_button.setToolTip("present the Id tag above: starts charging when the cable is "
+                                    "in, stops a running transaction")
+        self.unplug_button = QPushButton("Unplug")
+        self.unplug_button.setObjectName("chargerUnplug")
+        self.unplug_button.setToolTip("unplug the cable (a running transaction ends: EVDisconnected)")
+        ev = QHBoxLayout()
+        ev.addWidget(QLabel("EV:"))
+        ev.addStretch(1)
+        for button in (self.plug_button, self.card_button, self.unplug_button):
+            ev.addWidget(button)
         # what the CSMS installed on the selected charger: local list, cache, firmware
         self.device_state = QLabel("")
         self.device_state.setObjectName("chargerDeviceState")
@@ -185,6 +207,7 @@ class ChargerPanel(RolePanel):
         box.addWidget(self.runs_table)
         box.addLayout(row)
         box.addLayout(faults)
+        box.addLayout(ev)
         box.addLayout(network)
         box.addWidget(self.device_state)
         self.layout_.addWidget(group, 1)
@@ -193,6 +216,9 @@ class ChargerPanel(RolePanel):
         self.fault_button.clicked.connect(self._fault)
         self.recover_button.clicked.connect(self._recover)
         self.offline_button.clicked.connect(self._go_offline)
+        self.plug_button.clicked.connect(lambda: self._drive("plug"))
+        self.card_button.clicked.connect(lambda: self._drive("card"))
+        self.unplug_button.clicked.connect(lambda: self._drive("unplug"))
         self.online_button.clicked.connect(self._come_online)
         self.stop_all.clicked.connect(lambda: self.host.spawn(self.shutdown(), "stop chargers"))
         self.runs_table.itemSelectionChanged.connect(self._update_buttons)
@@ -298,7 +324,9 @@ class ChargerPanel(RolePanel):
                 self._set_state(run, "session complete")
                 return
             self._set_state(run, "connected (session complete)")
-            await self.host.on_roles(_stay_connected(charger))
+            run.session_done = True
+            self._update_buttons()
+            await self.host.on_roles(_stay_connected(charger, run.driver))
             self._set_state(run, "disconnected by the CSMS")
         except ChargerError as exc:
             self._set_state(run, "failed")
@@ -319,6 +347,7 @@ class ChargerPanel(RolePanel):
     def _set_state(self, run: ChargerRun, state: str) -> None:
         run.state = state
         self._show_runs()
+        self._show_device_state()
 
     def _show_runs(self, select: str | None = None) -> None:
         runs = list(self.runs.values())
@@ -354,6 +383,9 @@ class ChargerPanel(RolePanel):
         self.recover_button.setEnabled(run is not None and run.connected
                                        and run.charger.fault_code is not None)
         self.offline_button.setEnabled(run is not None and run.connected)
+        by_hand = run is not None and run.running and run.session_done
+        for button in (self.plug_button, self.card_button, self.unplug_button):
+            button.setEnabled(by_hand)
         self.online_button.setEnabled(run is not None and run.running and not run.connected
                                       and run.charger.options.reconnect)
         self.stop_all.setEnabled(any(r.running for r in self.runs.values()))
@@ -397,6 +429,30 @@ class ChargerPanel(RolePanel):
                                              f"offline for {seconds} s (queueing)"),
                             f"network loss on {run.charge_point_id}")
 
+    def _drive(self, what: str) -> None:
+        run = self.selected_run()
+        if run is None or not (run.running and run.session_done):
+            return
+        driver = run.driver
+        if what == "plug":
+            coroutine, verb = driver.plug_in(), "plug-in"
+        elif what == "card":
+            coroutine, verb = driver.present_card(self.id_tag.text().strip() or None), "card"
+        else:
+            coroutine, verb = driver.unplug(), "unplug"
+        self.host.spawn(self._driven(run, coroutine, what), f"{verb} at {run.charge_point_id}")
+
+    async def _driven(self, run: ChargerRun, coroutine, what: str) -> None:
+        result = await self.host.on_roles(coroutine)
+        if what == "plug":
+            text = "charging" if run.driver.charger.transaction_id is not None else "cable plugged in"
+        elif what == "unplug":
+            text = "cable unplugged"
+        else:
+            text = {"started": "charging", "stopped": "transaction stopped",
+                    "authorized": "card accepted: plug in to start"}.get(result, f"card refused: {result}")
+        self._set_state(run, text)
+
     def _come_online(self) -> None:
         run = self.selected_run()
         if run is not None:
@@ -426,10 +482,13 @@ class ChargerPanel(RolePanel):
         self._update_buttons()
 
 
-async def _stay_connected(charger) -> None:
+async def _stay_connected(charger, driver: Driver) -> None:
     """Heartbeats until the CSMS closes the connection (on the roles' loop); a charger that
-    went offline on purpose (or reconnects) waits to be back and carries on."""
+    went offline on purpose (or reconnects) waits to be back and carries on. A transaction
+    started by hand sends sampled meter values meanwhile (the driver's metering)."""
     keep_alive = asyncio.ensure_future(charger.keep_alive())
+    metering = asyncio.ensure_future(driver.metering())
+    keep_alive.add_done_callback(lambda _: metering.cancel())
     try:
         while not keep_alive.done():
             closed = asyncio.ensure_future(charger.endpoint.closed.wait())
@@ -440,6 +499,7 @@ async def _stay_connected(charger) -> None:
             await charger.back_online.wait()  # offline: reconnecting, delivering its queue
     finally:
         keep_alive.cancel()
+        metering.cancel()
     if keep_alive.done() and not keep_alive.cancelled() and keep_alive.exception():
         raise keep_alive.exception()
 

@@ -2,8 +2,8 @@
 
 SUT = charger: `AutoCharger` drives our `FakeCharger` against the runner's listener. Each
 case gets a fresh simulator; prompts map to user-level actions (plug in, present a card,
-...), composed the way a real charger reacts to them (a card presented while plugged in
-starts a transaction, presenting it again stops it). While a transaction runs it sends
+...), composed the way a real charger reacts to them (roles/driver.py: a card presented
+while plugged in starts a transaction, presenting it again stops it). While a transaction runs it sends
 sampled meter values at the configured interval, and it heartbeats at the granted
 interval, as a real charger does.
 
@@ -23,6 +23,7 @@ from ..events import Hub, Notice
 from ..roles.charger import ChargerError, ChargerOptions, FakeCharger
 from ..roles.common import Listen
 from ..roles.csms import FakeCsms
+from ..roles.driver import Driver
 from ..versions import V16
 
 _STEP = 0.05  # polling period of the background loops
@@ -101,17 +102,12 @@ class AutoCharger(_Driver):
         self.step_timeout = step_timeout
         self.factory = factory or FakeCharger
         self.charger: FakeCharger | None = None
-        self.authorized: str | None = None  # card accepted before the cable was plugged in
+        self.driver: Driver | None = None  # the person at the charger (roles/driver.py)
 
     @property
     def connected(self) -> bool:
         c = self.charger
         return c is not None and c.endpoint is not None and not c.endpoint.closed.is_set()
-
-    @property
-    def plugged(self) -> bool:
-        return self.charger is not None and self.charger.status not in (
-            "Available", "Unavailable", "Reserved", "Faulted")
 
     async def fresh(self, *, booted: bool) -> None:
         """Replace the simulator by a new one; connected and booted if asked."""
@@ -128,9 +124,9 @@ class AutoCharger(_Driver):
         # after a Reset a 2.x station reports why it booted
         if hasattr(self.charger, "reset_boot_reason") and self.version != V16:
             self.charger.reset_boot_reason = "RemoteReset"
-        self.authorized = None
+        self.driver = Driver(self.charger)
         self._spawn(self._heartbeats())
-        self._spawn(self._meter_values())
+        self._spawn(self.driver.metering())  # offline too: the charger queues them
         if booted:
             await self._power_on()
 
@@ -162,26 +158,11 @@ class AutoCharger(_Driver):
         if action in ("reboot", "power_on"):
             await self._power_on()
         elif action == "plug_in":
-            await c.plug_in()
-            if self.authorized and c.transaction_id is None:
-                tag, self.authorized = self.authorized, None
-                await c.start_transaction(tag)
+            await self.driver.plug_in()
         elif action == "present_card":
-            tag = args.get("tag")
-            if c.transaction_id is not None:
-                await c.stop_transaction("Local")
-                return
-            status = await c.present_card(tag)
-            if status != "Accepted":
-                self.authorized = None
-            elif self.plugged:
-                await c.start_transaction(tag)
-            else:
-                self.authorized = tag or c.options.id_tag
+            await self.driver.present_card(args.get("tag"))
         elif action == "unplug":
-            if c.transaction_id is not None:
-                await c.stop_transaction("EVDisconnected")
-            await c.unplug()
+            await self.driver.unplug()
         elif action == "stop":
             await c.stop_transaction(args.get("reason", "Local"))
         elif action == "meter_values":
@@ -205,27 +186,6 @@ class AutoCharger(_Driver):
                 last = time.monotonic()
                 try:
                     await c.heartbeat()
-                except ChargerError:
-                    pass
-
-    async def _meter_values(self) -> None:
-        """Sampled meter values while a transaction runs, every configured interval."""
-        last = None
-        while True:
-            await asyncio.sleep(_STEP)
-            c = self.charger
-            if c is None or c.transaction_id is None:  # offline too: the charger queues them
-                last = None
-                continue
-            interval = c.sample_interval()  # MeterValueSampleInterval / TxUpdatedInterval
-            if interval <= 0:
-                continue
-            if last is None:
-                last = time.monotonic()
-            elif time.monotonic() - last >= interval:
-                last = time.monotonic()
-                try:
-                    await c.send_meter_values()
                 except ChargerError:
                     pass
 

@@ -172,3 +172,39 @@ def test_the_panel_shows_the_local_list_the_csms_installed(qtbot, window, run):
         assert "cache: 1 card(s)" in panel.device_state.text()  # the session's card
 
     run(scenario(), 60)
+
+
+def test_plug_in_present_card_and_unplug_by_hand(qtbot, window, run):
+    """After its session a charger kept connected is driven by hand: Plug in, Present card
+    starts a transaction (with sampled meter values), Present card again stops it, Unplug."""
+    panel = window.roles.charger
+    panel.stay.setChecked(True)
+
+    async def scenario():
+        url = await start_csms(qtbot, window)
+        panel.csms_url.setText(url)
+        panel.interval.setValue(0.05)
+        await start_charger(qtbot, window, "CP-HAND", meter_values=1)
+        panel.runs_table.selectRow(0)
+        await until(lambda: panel.plug_button.isEnabled(), 20, "the buttons after the session")
+        charger = panel.runs["CP-HAND"].charger
+        click(qtbot, panel.plug_button)
+        await until(lambda: panel.runs["CP-HAND"].state == "cable plugged in", 10, "plugged in")
+        click(qtbot, panel.card_button)
+        await until(lambda: charger.transaction_id is not None, 10, "a transaction")
+        await until(lambda: _calls(window, "CP-HAND", "MeterValues") >= 3, 10, "meter values")
+        click(qtbot, panel.card_button)
+        await until(lambda: panel.runs["CP-HAND"].state == "transaction stopped", 10, "stopped")
+        click(qtbot, panel.unplug_button)
+        await until(lambda: panel.runs["CP-HAND"].state == "cable unplugged", 10, "unplugged")
+
+    run(scenario(), 60)
+    assert _calls(window, "CP-HAND", "StartTransaction") == 2  # the session's and the one by hand
+    assert _calls(window, "CP-HAND", "StopTransaction") == 2
+
+
+def _calls(window, charge_point: str, action: str) -> int:
+    store = window.live.store
+    return sum(1 for i in range(store.count)
+               if store.row(i).charge_point_id == charge_point and store.row(i).role == "csms"
+               and store.row(i).type == "CALL" and store.row(i).action == action)
