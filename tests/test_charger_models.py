@@ -64,3 +64,48 @@ def test_the_cli_lists_the_built_in_models(capsys):
     assert main(["charger", "--list-models"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in BUILT_IN) and "22.08 kW" in out
+
+
+async def test_a_model_without_a_feature_profile_refuses_its_requests(tmp_path):
+    """A model file with "features": a request of a profile it lacks is CALLERROR
+    NotSupported, SupportedFeatureProfiles says what it has, and its serial is booted with."""
+    import json
+
+    from inspector.events import Hub
+    from inspector.roles.charger import ChargerOptions, FakeCharger
+    from tests.roles_helpers import csms, running
+    from tests.test_charger_metering import Frames
+    path = tmp_path / "basic.json"
+    path.write_text(json.dumps({"vendor": "Acme", "model": "Basic", "serial": "SN-0042",
+                                "features": ["Core", "RemoteTrigger"]}))
+    model = load_model(str(path))
+    assert model.features == ("Core", "RemoteTrigger") and model.serial == "SN-0042"
+    hub = Hub()
+    frames = Frames(hub)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "BASIC", model=model))
+        await charger.connect()
+        try:
+            await charger.boot()
+            refused = await server.call("BASIC", "SetChargingProfile", {
+                "connectorId": 1, "csChargingProfiles": {
+                    "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+                    "chargingProfileKind": "Relative", "chargingSchedule": {
+                        "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}]}}})
+            assert refused.type.value == "CALLERROR" and refused.error_code == "NotSupported"
+            trigger = await server.call("BASIC", "TriggerMessage", {"requestedMessage": "Heartbeat"})
+            assert trigger.payload == {"status": "Accepted"}
+            config = await server.call("BASIC", "GetConfiguration", {"key": ["SupportedFeatureProfiles"]})
+            assert config.payload["configurationKey"][0]["value"] == "Core,RemoteTrigger"
+        finally:
+            await charger.close()
+    boot = next(p for a, p in frames.calls if a == "BootNotification")
+    assert boot["chargePointSerialNumber"] == "SN-0042" and boot["chargePointVendor"] == "Acme"
+
+
+def test_a_model_file_with_an_unknown_feature_is_refused(tmp_path):
+    import json
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"features": ["Core", "Teleport"]}))
+    with pytest.raises(ModelError, match="Teleport"):
+        load_model(str(path))

@@ -88,6 +88,9 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         self._init_offline()
         self._init_local_auth()
         self._init_files()
+        if self.model.features is not None and self.dialect.key(GENERAL_SETTINGS["profiles"]):
+            self.config[self.dialect.key(GENERAL_SETTINGS["profiles"])] = (
+                ",".join(self.model.features), True)
         self.config.update({k: (v, False) for k, v in self.model.configuration.items()})
         if options.interval is not None:  # --interval: its sample interval (MeterValueSampleInterval)
             self.set_sample_interval(options.interval)
@@ -202,14 +205,16 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
     # ---- user-level actions ---------------------------------------------------------------
 
     def serial_number(self) -> str:
-        """With a client certificate (profile 3) its CN, as a CSMS checks; else our id."""
+        """With a client certificate (profile 3) its CN, as a CSMS checks; else the model's
+        serial, else our id."""
+        fallback = self.model.serial or self.charge_point_id
         tls = self.options.tls
         if tls is not None and tls.cert:
             try:
-                return certificate_common_name(tls.cert) or self.charge_point_id
+                return certificate_common_name(tls.cert) or fallback
             except (OSError, ValueError):
                 pass
-        return self.charge_point_id
+        return fallback
 
     async def boot(self, *, retries: int = 3, reason: str | None = None,
                    retry_rejected: bool = False) -> str:

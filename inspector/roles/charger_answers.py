@@ -12,7 +12,9 @@ import asyncio
 from datetime import datetime, timezone
 
 from .. import defaults
+from ..rpc import CallError
 from .charger_dialect import Setting, whole_number_keys
+from .charger_models import feature_of
 from .charger_metering import METERING_SETTINGS
 from .charger_offline import OFFLINE_SETTINGS
 from .common import ChargerError
@@ -60,6 +62,10 @@ class AnswersCsms:
 
     async def _on_call(self, frame) -> dict:
         action, payload = frame.action, frame.payload
+        feature = feature_of(action)
+        if feature is not None and self.model.features is not None and feature not in self.model.features:
+            # a profile the model does not implement (1.6 §4: CALLERROR NotSupported)
+            raise CallError("NotSupported", f"{action}: this charger does not support {feature}")
         handler = getattr(self, f"_handle_{action}", None)
         if handler is not None:
             return await handler(payload)

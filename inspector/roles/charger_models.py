@@ -39,6 +39,10 @@ class ChargerModel:
     max_power_w: float | None = None  # per connector
     connectors: int = 1  # each its own EVSE, each able to deliver the full power
     configuration: dict = field(default_factory=dict)
+    serial: str | None = None  # chargePointSerialNumber / serialNumber (None: the charge point id)
+    # the 1.6 feature profiles it supports (None: all of FEATURES); the requests of another
+    # profile are answered NotSupported, in 2.x too (the same actions)
+    features: tuple | None = None
     description: str = ""
 
     @property
@@ -71,7 +75,23 @@ BUILT_IN = {
 }
 _FIELDS = {"vendor": str, "model": str, "firmware": str, "current": str, "phases": int,
            "voltage": (int, float), "max_current_a": (int, float), "max_power_w": (int, float),
-           "connectors": int, "configuration": dict, "description": str}
+           "connectors": int, "configuration": dict, "description": str, "serial": str,
+           "features": list}
+# 1.6 feature profiles, and the CSMS requests of each (with their 2.x names where they differ)
+FEATURES = {
+    "Core": (),
+    "FirmwareManagement": ("UpdateFirmware", "GetDiagnostics", "GetLog", "SignedUpdateFirmware"),
+    "LocalAuthListManagement": ("SendLocalList", "GetLocalListVersion"),
+    "Reservation": ("ReserveNow", "CancelReservation"),
+    "SmartCharging": ("SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
+                      "GetChargingProfiles"),
+    "RemoteTrigger": ("TriggerMessage",),
+}
+
+
+def feature_of(action: str) -> str | None:
+    """The feature profile a CSMS request belongs to (None: Core, always supported)."""
+    return next((name for name, actions in FEATURES.items() if action in actions), None)
 MAX_CONNECTORS = 8
 
 
@@ -107,5 +127,12 @@ def load_model(name_or_path: str) -> ChargerModel:
     for key in ("voltage", "max_current_a", "max_power_w"):
         if key in data and not data[key] > 0:
             raise ModelError(f"model {path}: {key} must be above 0")
+    features = data.get("features")
+    if features is not None:
+        unknown = sorted(set(map(str, features)) - set(FEATURES))
+        if unknown or "Core" not in features:
+            raise ModelError(f"model {path}: features must include Core and name only "
+                             f"{', '.join(FEATURES)}" + (f" (not {', '.join(unknown)})" if unknown else ""))
+        features = tuple(features)
     config = {str(k): str(v) for k, v in data.get("configuration", {}).items()}
-    return ChargerModel(name=path.stem, **{**data, "configuration": config})
+    return ChargerModel(name=path.stem, **{**data, "configuration": config, "features": features})
