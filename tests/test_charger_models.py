@@ -109,3 +109,29 @@ def test_a_model_file_with_an_unknown_feature_is_refused(tmp_path):
     path.write_text(json.dumps({"features": ["Core", "Teleport"]}))
     with pytest.raises(ModelError, match="Teleport"):
         load_model(str(path))
+
+
+async def test_a_16_model_without_local_lists_answers_as_the_spec_says(tmp_path):
+    """1.6 §5.10/5.15: without LocalAuthListManagement GetLocalListVersion is -1 and
+    SendLocalList NotSupported (answers, not CALLERRORs); 2.0.1 answers CALLERROR NotSupported."""
+    from inspector.events import Hub
+    from inspector.roles.charger import ChargerOptions, FakeCharger
+    path = tmp_path / "nolist.json"
+    path.write_text(json.dumps({"features": ["Core"]}))
+    model = load_model(str(path))
+    async with running(csms()) as server:
+        for version, cp in (("1.6", "NOLIST16"), ("2.0.1", "NOLIST201")):
+            charger = FakeCharger(Hub(), ChargerOptions(url=server.url + cp, version=version, model=model))
+            await charger.connect()
+            try:
+                await charger.boot()
+                version_answer = await server.call(cp, "GetLocalListVersion", {})
+                send = await server.call(cp, "SendLocalList", {"listVersion": 1, "updateType": "Full"}
+                                         if version == "1.6" else {"versionNumber": 1, "updateType": "Full"})
+            finally:
+                await charger.close()
+            if version == "1.6":
+                assert version_answer.payload == {"listVersion": -1}
+                assert send.payload == {"status": "NotSupported"}
+            else:
+                assert version_answer.error_code == send.error_code == "NotSupported"

@@ -48,6 +48,10 @@ class AnswersCsms:
 
     # ---- CSMS-initiated calls ---------------------------------------------------------------
 
+    def supports(self, feature: str) -> bool:
+        """Whether the model implements this 1.6 feature profile (charger_models.FEATURES)."""
+        return self.model.features is None or feature in self.model.features
+
     def _later(self, coroutine) -> None:
         """Run a follow-up (after our CALLRESULT went out) in the background."""
         async def after_answer():
@@ -63,8 +67,10 @@ class AnswersCsms:
     async def _on_call(self, frame) -> dict:
         action, payload = frame.action, frame.payload
         feature = feature_of(action)
-        if feature is not None and self.model.features is not None and feature not in self.model.features:
-            # a profile the model does not implement (1.6 §4: CALLERROR NotSupported)
+        if feature is not None and not self.supports(feature) and not (
+                feature == "LocalAuthListManagement" and self.dialect.local_list_needs_enabling):
+            # a profile the model does not implement: CALLERROR NotSupported (1.6 answers a
+            # local list it lacks in the payload instead: NotSupported, version -1)
             raise CallError("NotSupported", f"{action}: this charger does not support {feature}")
         handler = getattr(self, f"_handle_{action}", None)
         if handler is not None:

@@ -49,6 +49,8 @@ class LocalAuthorization:
         self.auth_cache: dict[str, tuple[str, float | None]] = {}  # tag -> (status, expiry)
 
     def _local_list_enabled(self) -> bool:
+        if not self.supports("LocalAuthListManagement"):
+            return False
         key = self.dialect.key(LOCAL_AUTH_SETTINGS["enabled"])
         return self.config.get(key, ("true", False))[0].strip().lower() == "true"
 
