@@ -212,6 +212,11 @@ def offline_start() -> list:
             *back_online()]
 
 
+def stop_on_invalid(value: str, **kw) -> Send:
+    return Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": value},
+                checks=[eq("status", "Accepted")], **kw)
+
+
 def refused_offline_start() -> Expect:
     return Expect("StartTransaction", where={"connectorId": CONNECTOR}, checks=[eq("idTag", V("id_tag"))],
                   reply=answer(idTagInfo={"status": "Invalid"}), save={"tx": "response.transactionId"},
@@ -601,23 +606,20 @@ CASES = [
 
     case("TC_037_2_CS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=false",
          "Core/Transactions", [
-        Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "false"},
-             checks=[eq("status", "Accepted")]),
+        stop_on_invalid("false"),
         *offline_start(),
         refused_offline_start(),
         status("SuspendedEVSE", title="StatusNotification SuspendedEVSE: the energy stops, the "
                                       "transaction goes on"),
         *remote_stop(),
-        Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "true"},
-             checks=[eq("status", "Accepted")], title="StopTransactionOnInvalidId back to true"),
+        stop_on_invalid("true", title="StopTransactionOnInvalidId back to true"),
     ], **OFFLINE_CARD, description="A card the Central System refuses once the offline start is "
                                    "delivered: with StopTransactionOnInvalidId false the Charge "
                                    "Point stops the energy only (SuspendedEVSE)."),
 
     case("TC_037_3_CS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=true",
          "Core/Transactions", [
-        Send("ChangeConfiguration", {"key": "StopTransactionOnInvalidId", "value": "true"},
-             checks=[eq("status", "Accepted")]),
+        stop_on_invalid("true"),
         *offline_start(),
         refused_offline_start(),
         Expect("StopTransaction", checks=[eq("transactionId", V("tx")), eq("reason", "DeAuthorized")],

@@ -99,6 +99,22 @@ LOCAL_LIST = {"needs": ("feature:LocalAuthListManagement",),
                                "profile."}
 
 
+def offline_and_back() -> list:
+    return [Disconnect(title="the Charge Point goes offline: close the connection"),
+            Connect(title="the connection comes back (no reboot: no BootNotification)")]
+
+
+def queued_start(tag, expected: str) -> Send:
+    """The StartTransaction queued offline, timestamped 2 minutes ago; the Central System
+    answers `expected` for its card, with a transactionId."""
+    return Send("StartTransaction",
+                {"connectorId": CONNECTOR, "idTag": tag, "meterStart": 0, "timestamp": Now(-120)},
+                checks=[tag_check(eq("idTagInfo.status", expected), tag), is_int("transactionId")],
+                save={"tx": "transactionId"},
+                title=f"send the queued StartTransaction, timestamped 2 minutes ago; {expected}, "
+                      "with a transactionId")
+
+
 def finish() -> list:
     return [status("Finishing"), status("Available")]
 
@@ -190,16 +206,8 @@ CASES = [
                        "Blocked"),
 
     case("TC_037_1_CSMS", "Offline Start Transaction - Valid IdTag", "Core/Transactions", [
-        Disconnect(title="the Charge Point goes offline: close the connection"),
-        Connect(title="the connection comes back (no reboot: no BootNotification)"),
-        Send("StartTransaction",
-             {"connectorId": CONNECTOR, "idTag": V("valid_tag"), "meterStart": 0,
-              "timestamp": Now(-120)},
-             checks=[tag_check(eq("idTagInfo.status", "Accepted"), V("valid_tag")),
-                     is_int("transactionId")],
-             save={"tx": "transactionId"},
-             title="send the queued StartTransaction, timestamped 2 minutes ago; Accepted with "
-                   "a transactionId"),
+        *offline_and_back(),
+        queued_start(V("valid_tag"), "Accepted"),
         Send("StopTransaction",
              {"transactionId": V("tx"), "meterStop": 1500, "timestamp": Now(-30),
               "reason": "Local", "idTag": V("valid_tag")},
@@ -213,16 +221,8 @@ CASES = [
 
     case("TC_037_3_CSMS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=true",
          "Core/Transactions", [
-        Disconnect(title="the Charge Point goes offline: close the connection"),
-        Connect(title="the connection comes back (no reboot: no BootNotification)"),
-        Send("StartTransaction",
-             {"connectorId": CONNECTOR, "idTag": V("invalid_tag"), "meterStart": 0,
-              "timestamp": Now(-120)},
-             checks=[tag_check(eq("idTagInfo.status", "Invalid"), V("invalid_tag")),
-                     is_int("transactionId")],
-             save={"tx": "transactionId"},
-             title="send the queued StartTransaction of a card it accepted offline; the CSMS "
-                   "answers Invalid (with a transactionId)"),
+        *offline_and_back(),
+        queued_start(V("invalid_tag"), "Invalid"),
         Send("StopTransaction",
              {"transactionId": V("tx"), "meterStop": 300, "timestamp": NOW,
               "reason": "DeAuthorized", "idTag": V("invalid_tag")},
