@@ -351,3 +351,36 @@ async def _a_transaction_stopped_offline(charger) -> None:
     await charger.start_transaction()
     await charger.go_offline(600)
     await charger.stop_transaction()
+
+
+async def test_get_transaction_status_tells_the_queue_and_whether_it_goes_on():
+    """2.0.1 E14: messagesInQueue while offline-made events wait, ongoingIndicator for a named
+    transaction (and none without a transactionId)."""
+    hub = Hub()
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + "TXSTATUS", "2.0.1"))
+        charger.config["OCPPCommCtrlr/MessageAttemptsTransactionEvent"] = ("1", False)
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.present_card()
+            await charger.plug_in()
+            await charger.start_transaction()
+            tx = charger.transaction_id
+            running_now = await server.call("TXSTATUS", "GetTransactionStatus", {"transactionId": tx})
+            assert running_now.payload == {"messagesInQueue": False, "ongoingIndicator": True}
+            # a queued event: the CSMS cannot ask while the charger is offline, so look at the
+            # answer the charger would give (the handler itself) with one queued
+            await charger.go_offline(600)
+            await charger.send_meter_values()
+            assert await charger._handle_GetTransactionStatus({"transactionId": tx}) == {
+                "messagesInQueue": True, "ongoingIndicator": True}
+            charger.come_online()
+            await charger.wait_delivered(30)
+            await charger.stop_transaction()
+            ended = await server.call("TXSTATUS", "GetTransactionStatus", {"transactionId": tx})
+            assert ended.payload == {"messagesInQueue": False, "ongoingIndicator": False}
+            anything = await server.call("TXSTATUS", "GetTransactionStatus", {})
+            assert anything.payload == {"messagesInQueue": False}
+        finally:
+            await charger.close()

@@ -182,6 +182,18 @@ class Offline:
             if self.queue or not self.online:
                 self.back_online.clear()
 
+    async def _handle_GetTransactionStatus(self, payload) -> dict:
+        """2.0.1 E14: whether transaction messages are still queued (for this transaction
+        when one is named) and, for a named one, whether it is still going on."""
+        wanted = payload.get("transactionId")
+        queued = [p for _a, p, _l in self.queue
+                  if wanted is None or (p.get("transactionInfo") or {}).get("transactionId") == wanted]
+        answer = {"messagesInQueue": bool(queued)}
+        if wanted is not None:  # E14.FR.06: no ongoingIndicator without a transactionId
+            answer["ongoingIndicator"] = any(str(peer.transaction_id) == wanted
+                                             for peer in self.connection_peers)
+        return answer
+
     # ---- the queue -----------------------------------------------------------------------
 
     def queues(self, action: str, payload: dict) -> bool:
