@@ -623,6 +623,13 @@ def unsigned_firmware(name, payload):
     return payload
 
 
+def without_install_date(name, payload):
+    """UpdateFirmware that installs at once: no installDateTime (schema-valid)."""
+    if name == "UpdateFirmware" and "firmware" in payload:
+        payload["firmware"] = {k: v for k, v in payload["firmware"].items() if k != "installDateTime"}
+    return payload
+
+
 def wrong_transaction_id(action: str):
     def rewrite(name, payload):
         if name == action:

@@ -73,12 +73,15 @@ SIGNATURE = "c2lnbmF0dXJlIG9mIHRoZSB0ZXN0IGltYWdl"  # what the simulated CSMS se
 CERTIFICATE = "-----BEGIN CERTIFICATE-----\nTUlJQ0lqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FnOEFNSUlD\n-----END CERTIFICATE-----"
 
 
-def firmware_update(*statuses: str, secure: bool = True) -> list:
+def firmware_update(*statuses: str, secure: bool = True, install_in: float | None = None) -> list:
     """The CSMS sends UpdateFirmware; the station answers Accepted and reports `statuses`
     with the update's requestId, which the CSMS must take."""
     firmware = {"location": "https://127.0.0.1:1/fw-octt-2.0.bin", "retrieveDateTime": Now(-60)}
     checks = [is_int("requestId"), nonempty_str("firmware.location"),
               is_datetime("firmware.retrieveDateTime")]
+    if install_in is not None:  # the install waits for installDateTime (InstallScheduled)
+        firmware["installDateTime"] = Now(install_in)
+        checks.append(is_datetime("firmware.installDateTime"))
     if secure:  # a secure update (L01) comes with the image's signature and certificate
         firmware.update(signature=SIGNATURE, signingCertificate=CERTIFICATE)
         checks += [nonempty_str("firmware.signature"), nonempty_str("firmware.signingCertificate")]
@@ -97,6 +100,25 @@ def firmware_status(value: str) -> Send:
 def log_status(value: str) -> Send:
     return Send("LogStatusNotification", {"status": value, "requestId": V("request")},
                 title=f"send LogStatusNotification {value} (requestId <request>)")
+
+
+def retrieve_log(case_id: str, title: str, log_type: str, request_id: int) -> Case:
+    """GetLog for `log_type` with an upload location and a requestId; the CSMS takes the
+    upload's statuses."""
+    return case(case_id, title, "N Diagnostics", [
+        ask_csms(f"Make the CSMS ask this Charging Station for its {log_type} (GetLog)", "GetLog",
+                 {"logType": log_type, "requestId": request_id,
+                  "log": {"remoteLocation": "https://127.0.0.1:1/logs/"}}),
+        Expect("GetLog", checks=[eq("logType", log_type), is_int("requestId"),
+                                 nonempty_str("log.remoteLocation")],
+               save={"request": "requestId"}, reply=answer(status="Accepted",
+                                                           filename="octt-" + log_type.lower() + ".log")),
+        log_status("Uploading"),
+        log_status("Uploaded"),
+    ], needs=("feature:Diagnostics",),
+        preconditions="The CSMS supports the Diagnostics functional block.",
+        description=f"GetLog asks for the {log_type} with an upload location and a requestId; "
+                    "the CSMS takes the upload's statuses.")
 
 
 FIRMWARE = {"needs": ("feature:FirmwareManagement",),
@@ -336,6 +358,12 @@ CASES = [
                                "and certificate and a requestId; the CSMS takes every status "
                                "of the update and the boot after the reboot."),
 
+    case("TC_L_02_CSMS", "Secure Firmware Update - InstallScheduled", "L FirmwareManagement", [
+        *firmware_update("Downloading", "Downloaded", "SignatureVerified", "InstallScheduled",
+                         install_in=3600),
+    ], **FIRMWARE, description="UpdateFirmware with an installDateTime: the CSMS takes "
+                               "InstallScheduled."),
+
     case("TC_L_07_CSMS", "Secure Firmware Update - DownloadFailed", "L FirmwareManagement", [
         *firmware_update("Downloading", "DownloadFailed"),
     ], **FIRMWARE, description="The CSMS takes a DownloadFailed report."),
@@ -345,20 +373,8 @@ CASES = [
                          "InstallationFailed"),
     ], **FIRMWARE, description="The CSMS takes an InstallationFailed report."),
 
-    case("TC_N_25_CSMS", "Retrieve Log - Diagnostics - Success", "N Diagnostics", [
-        ask_csms("Make the CSMS ask this Charging Station for its diagnostics log (GetLog)", "GetLog",
-                 {"logType": "DiagnosticsLog", "requestId": 2025,
-                  "log": {"remoteLocation": "https://127.0.0.1:1/logs/"}}),
-        Expect("GetLog", checks=[eq("logType", "DiagnosticsLog"), is_int("requestId"),
-                                 nonempty_str("log.remoteLocation")],
-               save={"request": "requestId"}, reply=answer(status="Accepted",
-                                                           filename="octt-diagnostics.log")),
-        log_status("Uploading"),
-        log_status("Uploaded"),
-    ], needs=("feature:Diagnostics",),
-        preconditions="The CSMS supports the Diagnostics functional block.",
-        description="GetLog asks for the diagnostics log with an upload location and a "
-                    "requestId; the CSMS takes the upload's statuses."),
+    retrieve_log("TC_N_25_CSMS", "Retrieve Log - Diagnostics - Success", "DiagnosticsLog", 2025),
+    retrieve_log("TC_N_35_CSMS", "Retrieve Log - Security Log - Success", "SecurityLog", 2035),
 
     case("TC_P_02_CSMS", "Data Transfer to the CSMS - Unknown VendorId", "P DataTransfer", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
