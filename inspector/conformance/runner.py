@@ -241,6 +241,9 @@ class SuiteRunner:
         if self.description is not None:
             unmet += [f"the SUT description does not declare {why}" for why in
                       self.description.unmet([n for n in case.needs if n not in run_level])]
+        else:  # a case for a SUT without a feature never assumes it is missing
+            unmet += [f"a SUT description (--sut-config) whose features leave out "
+                      f"{n.partition(':')[2]}" for n in case.needs if n.startswith("lacks:")]
         return unmet
 
     def _security_unmet(self, need: str) -> str | None:

@@ -16,7 +16,8 @@ boot with Pending or Rejected, and configuration keys / variables::
       "configuration": {"HeartbeatInterval": "300"}
     }
 
-Cases name what they need (`Case.needs`): ``feature:Reservation``, ``tag:blocked``,
+Cases name what they need (`Case.needs`): ``feature:Reservation``, ``lacks:LocalAuthListManagement``
+(a SUT without it; only ever met by a description that lists its features), ``tag:blocked``,
 ``boot:pending``, ``boot:pending_or_rejected``, ``config:TxCtrlr/TxStartPoint=EVConnected``
 (a configuration key or Component/Variable with that value). With a description, a case whose needs it
 does not declare is NOT_APPLICABLE, with the reason. Without one, needs are assumed met,
@@ -67,6 +68,10 @@ class SutDescription:
         if kind == "feature":
             if self.features is None or what not in self.features:
                 return f"the {what} feature (not among the features {where} declares)"
+            return None
+        if kind == "lacks":  # a case for a SUT without the feature: it must say so
+            if self.features is None or what in self.features:
+                return f"a SUT without the {what} feature (features in {where} leaving it out)"
             return None
         if kind == "tag":
             if not self.tags.get(what):

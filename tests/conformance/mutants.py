@@ -14,7 +14,9 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 
 from inspector import codec, defaults
+from inspector.conformance.sut_config import SutDescription
 from inspector.roles.charger import FakeCharger
+from inspector.roles.charger_models import BUILT_IN
 from inspector.roles.csms import SUPPORTED, FakeCsms
 from inspector.rpc import CallError, new_unique_id
 
@@ -549,6 +551,31 @@ class TruncatesLongLists(FakeCharger):
     async def _handle_SendLocalList(self, payload):
         entries = payload.get("localAuthorizationList") or []
         return await super()._handle_SendLocalList({**payload, "localAuthorizationList": entries[:100]})
+
+
+NO_LOCAL_LIST_MODEL = dataclasses.replace(
+    BUILT_IN["ac-7kw"], features=("Core", "RemoteTrigger", "Reservation", "SmartCharging",
+                                  "FirmwareManagement"))
+# a SUT description that says so (TC_042_1_CS and TC_043_1_CS need it)
+NO_LOCAL_LIST_SUT = SutDescription(source="a test's description", tags={"valid": "TAG0001"},
+                                   connectors=[1], features=set(NO_LOCAL_LIST_MODEL.features))
+
+
+class WithoutLocalLists(FakeCharger):
+    """A correct charger without LocalAuthListManagement (its model leaves it out)."""
+
+    def __init__(self, hub, options):
+        super().__init__(hub, dataclasses.replace(options, model=NO_LOCAL_LIST_MODEL))
+
+
+class ClaimsALocalListItLacks(WithoutLocalLists):
+    """Has no Local Authorization List but answers as if it had an empty one."""
+
+    async def _handle_GetLocalListVersion(self, payload):
+        return {"listVersion": 0}
+
+    async def _handle_SendLocalList(self, payload):
+        return {"status": "Accepted"}
 
 
 class KeepsItsCache(FakeCharger):

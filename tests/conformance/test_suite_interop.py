@@ -231,6 +231,8 @@ class LibraryChargePoint(ChargePoint16):
 class LibraryDriver:
     """Plays the operator for the library charge point: prompts become its actions."""
 
+    cp_class = LibraryChargePoint
+
     def __init__(self, url: str):
         self.url = url
         self.ws = None
@@ -258,7 +260,7 @@ class LibraryDriver:
     async def power_on(self) -> None:
         await self.close()
         self.ws = await connect(self.url, subprotocols=["ocpp1.6"])
-        self.cp = LibraryChargePoint("LIBCP", self.ws, response_timeout=5)
+        self.cp = self.cp_class("LIBCP", self.ws, response_timeout=5)
         self.cp.driver = self
         self.tasks.add(asyncio.create_task(self.cp.start()))
         boot = await self.cp.call(call16.BootNotification(charge_point_model="LibModel",
@@ -398,7 +400,7 @@ class OfflineLibraryDriver(LibraryDriver):
                     self.ws = await connect(self.url, subprotocols=["ocpp1.6"])
                 except (OSError, InvalidHandshake):
                     continue
-                self.cp = LibraryChargePoint("LIBCP", self.ws, response_timeout=5)
+                self.cp = self.cp_class("LIBCP", self.ws, response_timeout=5)
                 self.cp.driver = self
                 self.tasks.add(asyncio.create_task(self.cp.start()))
                 self.online = True
@@ -482,8 +484,25 @@ class OfflineLibraryDriver(LibraryDriver):
             self.authorized = tag
 
 
-async def _run_against_library_charge_point(ids: list, driver_class=LibraryDriver):
-    runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=5))
+class LibraryChargePointWithoutLists(LibraryChargePoint):
+    """The library charge point without LocalAuthListManagement, answering as 1.6 §5.10 and
+    §5.15 say (written here)."""
+
+    @on("GetLocalListVersion")
+    async def on_get_local_list_version(self, **_):
+        return result16.GetLocalListVersion(list_version=-1)
+
+    @on("SendLocalList")
+    async def on_send_local_list(self, **_):
+        return result16.SendLocalList(status="NotSupported")
+
+
+class DriverWithoutLists(LibraryDriver):
+    cp_class = LibraryChargePointWithoutLists
+
+
+async def _run_against_library_charge_point(ids: list, driver_class=LibraryDriver, **extra):
+    runner = SuiteRunner(options("1.6", "charger", auto=False, connect_timeout=5, **extra))
     driver = None
     try:
         await runner.start()
@@ -526,6 +545,14 @@ async def test_ocpp_library_charge_point_passes_the_offline_cases():
     assert result.passed, failures(result)
     stop = [f.raw for s in by_id(result)["TC_039_CS"].steps for f in s.frames if "StopTransaction" in f.raw]
     assert stop and '"transactionId":-' not in stop[0]  # the Central System's id, not the local one
+
+
+async def test_ocpp_library_charge_point_without_local_lists_passes_the_not_supported_cases():
+    from mutants import NO_LOCAL_LIST_SUT
+    ids = ["TC_042_1_CS", "TC_043_1_CS"]
+    result = await _run_against_library_charge_point(ids, DriverWithoutLists,
+                                                     sut_config=NO_LOCAL_LIST_SUT)
+    assert result.passed, failures(result)
 
 
 async def test_ocpp_library_charge_point_passes_the_smart_charging_cases():

@@ -146,6 +146,9 @@ MUTANTS = [
            {"TC_039_CS": "transactionId is -1"}, charger=m.KeepsItsLocalTransactionId),
     Mutant("16cs-long-list-truncated", V16, CS, {"TC_043_3_CS": "status is 'Accepted'"},
            charger=m.TruncatesLongLists),
+    Mutant("16cs-missing-local-list-claimed", V16, CS,
+           {"TC_042_1_CS": "listVersion is 0", "TC_043_1_CS": "status is 'Accepted'"},
+           charger=m.ClaimsALocalListItLacks, security=lambda pki: {"sut_config": m.NO_LOCAL_LIST_SUT}),
     Mutant("16cs-cache-kept", V16, CS, {"TC_061_CS": "status is 'Rejected'"},
            charger=m.KeepsItsCache),
     Mutant("16cs-installed-before-reboot", V16, CS,
@@ -461,3 +464,16 @@ def test_every_case_has_a_mutant():
         f"not covered and not in UNCOVERED: {sorted(every - covered - set(UNCOVERED))}; "
         f"in UNCOVERED but covered (or gone): {sorted(set(UNCOVERED) - (every - covered))}")
     assert len(covered) >= 0.9 * len(every), f"{len(covered)}/{len(every)} cases have a mutant"
+
+
+async def test_the_not_supported_cases_pass_a_charger_without_local_lists_and_need_a_description():
+    """TC_042_1_CS / TC_043_1_CS: a charger whose model leaves LocalAuthListManagement out
+    passes both when the SUT description says so; without a description they never assume
+    the feature is missing (NOT APPLICABLE, with the reason)."""
+    ids = ["TC_042_1_CS", "TC_043_1_CS"]
+    result = await run(V16, CS, ids, charger_factory=m.charger(m.WithoutLocalLists),
+                       sut_config=m.NO_LOCAL_LIST_SUT)
+    assert all(c.verdict is Verdict.PASS for c in result.cases), [c.reason for c in result.cases]
+    real = await run(V16, CS, ids, auto=False, connect_timeout=1)
+    assert all(c.verdict is Verdict.NOT_APPLICABLE for c in real.cases)
+    assert "--sut-config" in real.cases[0].reason and "LocalAuthListManagement" in real.cases[0].reason

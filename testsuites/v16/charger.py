@@ -159,6 +159,11 @@ LOCAL_LIST = {"needs": ("feature:LocalAuthListManagement",),
                                "LocalAuthListEnabled is true."}
 
 
+NO_LOCAL_LIST = {"needs": ("lacks:LocalAuthListManagement",),
+                 "preconditions": "The Charge Point does not support LocalAuthListManagement, and "
+                                  "the SUT description's features say so."}
+
+
 FIRMWARE = {"needs": ("feature:FirmwareManagement",),
             "params": {"transfer_time": 30},
             "preconditions": "The FirmwareManagement feature profile is supported and the Charge "
@@ -661,6 +666,20 @@ CASES = [
     ], **OFFLINE_CARD, description="A whole transaction offline: back online the Charge Point "
                                    "delivers its StartTransaction, then its StopTransaction "
                                    "with the transaction id it was given."),
+
+    case("TC_042_1_CS", "Get Local List Version (not supported)", "LocalAuthList", [
+        Send("GetLocalListVersion", {}, checks=[eq("listVersion", -1)],
+             title="GetLocalListVersion: -1, the Charge Point has no Local Authorization List"),
+    ], **NO_LOCAL_LIST, description="A Charge Point without LocalAuthListManagement answers "
+                                    "GetLocalListVersion with -1 (1.6 §5.10)."),
+
+    case("TC_043_1_CS", "Send Local Authorization List - NotSupported", "LocalAuthList", [
+        Send("SendLocalList", {"listVersion": 1, "updateType": "Full", "localAuthorizationList": [
+                 {"idTag": "OCTTCARD1", "idTagInfo": {"status": "Accepted"}}]},
+             checks=[eq("status", "NotSupported")],
+             title="SendLocalList: NotSupported, the Charge Point has no Local Authorization List"),
+    ], **NO_LOCAL_LIST, description="A Charge Point without LocalAuthListManagement answers "
+                                    "SendLocalList with NotSupported."),
 
     case("TC_043_3_CS", "Send Local Authorization List - Failed", "LocalAuthList", [
         Send("GetConfiguration", {"key": ["SendLocalListMaxLength"]},
