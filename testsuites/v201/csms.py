@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Now, Prompt, Send,
+from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Now, Prompt, Send, absent,
                                          V, Wait, Calc, answer, eq, eq_or_absent, gt, is_datetime, is_int,
                                          length, nonempty_str, one_of, setup_check, tag_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
@@ -119,6 +119,22 @@ def retrieve_log(case_id: str, title: str, log_type: str, request_id: int) -> Ca
         preconditions="The CSMS supports the Diagnostics functional block.",
         description=f"GetLog asks for the {log_type} with an upload location and a requestId; "
                     "the CSMS takes the upload's statuses.")
+
+
+def transaction_status(queued: bool, *, named: bool = True, ongoing: bool = True) -> list:
+    """The CSMS asks GetTransactionStatus (for <tx> when `named`); the station answers
+    whether messages are queued (and, named, whether the transaction goes on)."""
+    if named:
+        ask = ask_csms("Make the CSMS ask this Charging Station for the status of transaction "
+                       "<tx> (GetTransactionStatus)", "GetTransactionStatus", {"transactionId": V("tx")})
+        checks, reply = [eq("transactionId", V("tx"))], answer(messagesInQueue=queued,
+                                                              ongoingIndicator=ongoing)
+    else:
+        ask = ask_csms("Make the CSMS ask this Charging Station whether it has queued "
+                       "transaction messages (GetTransactionStatus without a transactionId)",
+                       "GetTransactionStatus", {})
+        checks, reply = [absent("transactionId")], answer(messagesInQueue=queued)
+    return [ask, Expect("GetTransactionStatus", checks=checks, reply=reply)]
 
 
 FIRMWARE = {"needs": ("feature:FirmwareManagement",),
@@ -275,6 +291,55 @@ CASES = [
               token_accepted=True),
         status("Available"),
     ], needs=("tag:valid",)),
+
+    case("TC_E_29_CSMS", "Check Transaction status - id ongoing - with message in queue",
+         "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        *transaction_status(True),
+        event("Updated", "MeterValuePeriodic", 1, charging_state="Charging", offline=True,
+              meterValue=meter201(400.0)),
+        event("Ended", "StopAuthorized", 2, stoppedReason="Local"),
+        status("Available"),
+    ], needs=("tag:valid",), description="The CSMS asks about a transaction that goes on with "
+                                         "messages still queued; the queued event follows."),
+
+    case("TC_E_30_CSMS", "Check Transaction status - id ongoing - without message in queue",
+         "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        *transaction_status(False),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local"),
+        status("Available"),
+    ], needs=("tag:valid",)),
+
+    case("TC_E_31_CSMS", "Check Transaction status - id ended - with message in queue",
+         "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        *transaction_status(True, ongoing=False),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local", offline=True),
+        status("Available"),
+    ], needs=("tag:valid",), description="The transaction ended while its Ended event was still "
+                                         "queued; the CSMS takes it afterwards."),
+
+    case("TC_E_33_CSMS", "Check Transaction status - without transactionId - with message in queue",
+         "E Transactions", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        *transaction_status(True, named=False),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local", offline=True),
+        status("Available"),
+    ], needs=("tag:valid",)),
+
+    case("TC_E_34_CSMS", "Check Transaction status - without transactionId - without message in queue",
+         "E Transactions", [
+        *transaction_status(False, named=False),
+    ]),
 
     case("TC_E_21_CSMS", "Stop transaction options - StopAuthorized - Remote", "E Transactions", [
         status("Occupied"),
