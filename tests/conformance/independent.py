@@ -331,6 +331,10 @@ class Csms201(ChargePoint201):
     async def on_log_status(self, status, **_):
         return result201.LogStatusNotification()
 
+    @on("SecurityEventNotification")
+    async def on_security_event(self, type, timestamp, **_):
+        return result201.SecurityEventNotification()
+
     def status_of(self, id_token: dict) -> str:
         return self.tags.get(id_token["id_token"], self.unknown_tag)
 

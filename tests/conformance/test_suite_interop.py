@@ -708,13 +708,15 @@ async def test_ocpp_library_central_system_16_passes_the_local_list_cache_and_fi
 async def test_ocpp_library_csms_201_passes_the_cache_firmware_and_log_cases():
     ids = ["TC_C_37_CSMS", "TC_L_01_CSMS", "TC_L_02_CSMS", "TC_L_07_CSMS", "TC_L_09_CSMS",
            "TC_N_25_CSMS", "TC_N_35_CSMS", "TC_E_29_CSMS", "TC_E_30_CSMS", "TC_E_31_CSMS",
-           "TC_E_33_CSMS", "TC_E_34_CSMS"]
+           "TC_E_33_CSMS", "TC_E_34_CSMS", "TC_L_03_CSMS", "TC_L_04_CSMS", "TC_L_05_CSMS",
+           "TC_L_06_CSMS", "TC_L_08_CSMS", "TC_L_10_CSMS", "TC_L_11_CSMS", "TC_N_34_CSMS",
+           "TC_N_36_CSMS"]
     operator = LibraryOperator(OperatedCsms201, call201)
     result = await _run_against_library_csms(OperatedCsms201, "2.0.1", ids, prompt=operator.prompt)
     assert result.passed, failures(result)
     sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
             if f.from_sut and '"UpdateFirmware"' in f.raw]
-    assert len(sent) == 4, sent  # built by the library's message classes
+    assert len(sent) == 13, sent  # built by the library's message classes
 
 
 async def test_ocpp_library_csms_201_passes_boot_authorize_and_transaction_cases():

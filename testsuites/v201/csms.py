@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, Now, Prompt, Send, absent,
+from inspector.conformance.model import (Case, Connect, Disconnect, Expect, Handshake, IntV, NOW, Now, Prompt, Send, absent, ne,
                                          V, Wait, Calc, answer, eq, eq_or_absent, gt, is_datetime, is_int,
                                          length, nonempty_str, one_of, setup_check, tag_check)
 from inspector.conformance.payloads import (boot201, evse, id_token, meter201, status201,
@@ -73,23 +73,35 @@ SIGNATURE = "c2lnbmF0dXJlIG9mIHRoZSB0ZXN0IGltYWdl"  # what the simulated CSMS se
 CERTIFICATE = "-----BEGIN CERTIFICATE-----\nTUlJQ0lqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FnOEFNSUlD\n-----END CERTIFICATE-----"
 
 
-def firmware_update(*statuses: str, secure: bool = True, install_in: float | None = None) -> list:
-    """The CSMS sends UpdateFirmware; the station answers Accepted and reports `statuses`
-    with the update's requestId, which the CSMS must take."""
-    firmware = {"location": "https://127.0.0.1:1/fw-octt-2.0.bin", "retrieveDateTime": Now(-60)}
+def firmware_update(*statuses: str, secure: bool = True, install_in: float | None = None,
+                    retrieve_in: float = -60, answer_status: str = "Accepted",
+                    request_id: int = 2001, again: bool = False) -> list:
+    """The CSMS sends UpdateFirmware; the station answers `answer_status` and reports
+    `statuses` with the update's requestId, which the CSMS must take. `again`: a second
+    update while the first runs, whose requestId must be a new one."""
+    firmware = {"location": "https://127.0.0.1:1/fw-octt-2.0.bin",
+                "retrieveDateTime": Now(retrieve_in)}
     checks = [is_int("requestId"), nonempty_str("firmware.location"),
               is_datetime("firmware.retrieveDateTime")]
+    if again:
+        checks.append(ne("requestId", V("request")))
     if install_in is not None:  # the install waits for installDateTime (InstallScheduled)
         firmware["installDateTime"] = Now(install_in)
         checks.append(is_datetime("firmware.installDateTime"))
     if secure:  # a secure update (L01) comes with the image's signature and certificate
         firmware.update(signature=SIGNATURE, signingCertificate=CERTIFICATE)
         checks += [nonempty_str("firmware.signature"), nonempty_str("firmware.signingCertificate")]
-    return [ask_csms("Make the CSMS send UpdateFirmware to this Charging Station", "UpdateFirmware",
-                     {"requestId": 2001, "retries": 1, "firmware": firmware}),
+    what = "another UpdateFirmware while the first runs" if again else "UpdateFirmware"
+    return [ask_csms(f"Make the CSMS send {what} to this Charging Station", "UpdateFirmware",
+                     {"requestId": request_id, "retries": 1, "firmware": firmware}),
             Expect("UpdateFirmware", checks=checks, save={"request": "requestId"},
-                   reply=answer(status="Accepted")),
+                   reply=answer(status=answer_status)),
             *(firmware_status(value) for value in statuses)]
+
+
+def security_event(kind: str) -> Send:
+    return Send("SecurityEventNotification", {"type": kind, "timestamp": NOW},
+                title=f"send SecurityEventNotification {kind}")
 
 
 def firmware_status(value: str) -> Send:
@@ -102,23 +114,34 @@ def log_status(value: str) -> Send:
                 title=f"send LogStatusNotification {value} (requestId <request>)")
 
 
+def get_log(log_type: str, request_id: int, answer_status: str = "Accepted", *,
+            again: bool = False) -> list:
+    """The CSMS sends GetLog for `log_type` with an upload location and a requestId (with
+    `again`, a second one while the first runs, with a new requestId); the station answers
+    `answer_status`."""
+    checks = [eq("logType", log_type), is_int("requestId"), nonempty_str("log.remoteLocation")]
+    if again:
+        checks.append(ne("requestId", V("request")))
+    what = f"another GetLog ({log_type}) while the first runs" if again else f"GetLog ({log_type})"
+    return [ask_csms(f"Make the CSMS send {what} to this Charging Station", "GetLog",
+                     {"logType": log_type, "requestId": request_id,
+                      "log": {"remoteLocation": "https://127.0.0.1:1/logs/"}}),
+            Expect("GetLog", checks=checks, save={"request": "requestId"},
+                   reply=answer(status=answer_status, filename="octt-" + log_type.lower() + ".log"))]
+
+
+LOGS = {"needs": ("feature:Diagnostics",),
+        "preconditions": "The CSMS supports the Diagnostics functional block."}
+
+
 def retrieve_log(case_id: str, title: str, log_type: str, request_id: int) -> Case:
-    """GetLog for `log_type` with an upload location and a requestId; the CSMS takes the
-    upload's statuses."""
+    """GetLog for `log_type`; the CSMS takes the upload's statuses."""
     return case(case_id, title, "N Diagnostics", [
-        ask_csms(f"Make the CSMS ask this Charging Station for its {log_type} (GetLog)", "GetLog",
-                 {"logType": log_type, "requestId": request_id,
-                  "log": {"remoteLocation": "https://127.0.0.1:1/logs/"}}),
-        Expect("GetLog", checks=[eq("logType", log_type), is_int("requestId"),
-                                 nonempty_str("log.remoteLocation")],
-               save={"request": "requestId"}, reply=answer(status="Accepted",
-                                                           filename="octt-" + log_type.lower() + ".log")),
+        *get_log(log_type, request_id),
         log_status("Uploading"),
         log_status("Uploaded"),
-    ], needs=("feature:Diagnostics",),
-        preconditions="The CSMS supports the Diagnostics functional block.",
-        description=f"GetLog asks for the {log_type} with an upload location and a requestId; "
-                    "the CSMS takes the upload's statuses.")
+    ], **LOGS, description=f"GetLog asks for the {log_type} with an upload location and a "
+                           "requestId; the CSMS takes the upload's statuses.")
 
 
 def transaction_status(queued: bool, *, named: bool = True, ongoing: bool = True) -> list:
@@ -429,17 +452,72 @@ CASES = [
     ], **FIRMWARE, description="UpdateFirmware with an installDateTime: the CSMS takes "
                                "InstallScheduled."),
 
+    case("TC_L_03_CSMS", "Secure Firmware Update - DownloadScheduled", "L FirmwareManagement", [
+        *firmware_update("DownloadScheduled", retrieve_in=3600),
+    ], **FIRMWARE, description="UpdateFirmware to be fetched later: the CSMS takes "
+                               "DownloadScheduled."),
+
+    case("TC_L_04_CSMS", "Secure Firmware Update - RevokedCertificate", "L FirmwareManagement", [
+        *firmware_update(answer_status="RevokedCertificate"),
+        security_event("InvalidFirmwareSigningCertificate"),
+    ], **FIRMWARE, description="The station refuses an image signed with a revoked certificate "
+                               "in its answer and reports the security event, which the CSMS takes."),
+
+    case("TC_L_05_CSMS", "Secure Firmware Update - InvalidCertificate", "L FirmwareManagement", [
+        *firmware_update(answer_status="InvalidCertificate"),
+        security_event("InvalidFirmwareSigningCertificate"),
+    ], **FIRMWARE),
+
+    case("TC_L_06_CSMS", "Secure Firmware Update - InvalidSignature", "L FirmwareManagement", [
+        *firmware_update("Downloading", "Downloaded", "InvalidSignature"),
+        security_event("InvalidFirmwareSignature"),
+    ], **FIRMWARE),
+
     case("TC_L_07_CSMS", "Secure Firmware Update - DownloadFailed", "L FirmwareManagement", [
         *firmware_update("Downloading", "DownloadFailed"),
     ], **FIRMWARE, description="The CSMS takes a DownloadFailed report."),
+
+    case("TC_L_08_CSMS", "Secure Firmware Update - InstallVerificationFailed",
+         "L FirmwareManagement", [
+        *firmware_update("Downloading", "Downloaded", "SignatureVerified", "Installing",
+                         "InstallVerificationFailed"),
+    ], **FIRMWARE),
 
     case("TC_L_09_CSMS", "Secure Firmware Update - InstallationFailed", "L FirmwareManagement", [
         *firmware_update("Downloading", "Downloaded", "SignatureVerified", "Installing",
                          "InstallationFailed"),
     ], **FIRMWARE, description="The CSMS takes an InstallationFailed report."),
 
+    case("TC_L_10_CSMS", "Secure Firmware Update - AcceptedCanceled", "L FirmwareManagement", [
+        *firmware_update("Downloading"),
+        *firmware_update(answer_status="AcceptedCanceled", request_id=2010, again=True),
+        firmware_status("Downloading"),
+    ], **FIRMWARE, description="A second update while one runs gets a new requestId; the station "
+                               "cancels the first (AcceptedCanceled) and the CSMS takes it."),
+
+    case("TC_L_11_CSMS", "Secure Firmware Update - Unable to cancel", "L FirmwareManagement", [
+        *firmware_update("Downloading", "Downloaded", "Installing"),
+        *firmware_update(answer_status="Rejected", request_id=2011, again=True),
+    ], **FIRMWARE, description="A second update while the first installs gets a new requestId; "
+                               "the station cannot cancel (Rejected)."),
+
     retrieve_log("TC_N_25_CSMS", "Retrieve Log - Diagnostics - Success", "DiagnosticsLog", 2025),
     retrieve_log("TC_N_35_CSMS", "Retrieve Log - Security Log - Success", "SecurityLog", 2035),
+    case("TC_N_34_CSMS", "Retrieve Log - Rejected", "N Diagnostics", [
+        *get_log("DiagnosticsLog", 2034, "Rejected"),
+        Send("Heartbeat", {}, checks=[is_datetime("currentTime")],
+             title="send Heartbeat: the CSMS goes on after the refusal"),
+    ], **LOGS),
+
+    case("TC_N_36_CSMS", "Retrieve Log - Second Request", "N Diagnostics", [
+        *get_log("DiagnosticsLog", 2036),
+        log_status("Uploading"),
+        *get_log("DiagnosticsLog", 2037, "AcceptedCanceled", again=True),
+        log_status("Uploading"),
+        log_status("Uploaded"),
+    ], **LOGS, description="A second GetLog while one uploads gets a new requestId; the "
+                           "station cancels the first (AcceptedCanceled) and uploads the second."),
+
 
     case("TC_P_02_CSMS", "Data Transfer to the CSMS - Unknown VendorId", "P DataTransfer", [
         Send("DataTransfer", {"vendorId": V("vendor_id"), "messageId": "Test", "data": "ping"},
