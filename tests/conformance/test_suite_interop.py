@@ -696,13 +696,14 @@ async def test_ocpp_library_central_system_16_passes_the_smart_charging_cases():
 
 async def test_ocpp_library_central_system_16_passes_the_local_list_cache_and_firmware_cases():
     ids = ["TC_043_4_CSMS", "TC_043_5_CSMS", "TC_061_CSMS", "TC_044_1_CSMS", "TC_044_2_CSMS",
-           "TC_044_3_CSMS", "TC_045_1_CSMS", "TC_045_2_CSMS", "TC_037_1_CSMS", "TC_037_3_CSMS"]
+           "TC_044_3_CSMS", "TC_045_1_CSMS", "TC_045_2_CSMS", "TC_037_1_CSMS", "TC_037_3_CSMS",
+           "TC_039_CSMS", "TC_042_1_CSMS", "TC_042_2_CSMS", "TC_043_1_CSMS", "TC_043_3_CSMS"]
     operator = LibraryOperator()
     result = await _run_against_library_csms(LibraryCsms16, "1.6", ids, prompt=operator.prompt)
     assert result.passed, failures(result)
     sent = [f.raw for case in result.cases for s in case.steps for f in s.frames
             if f.from_sut and '"SendLocalList"' in f.raw]
-    assert len(sent) == 2, sent  # built by the library's message classes, not by our simulator
+    assert len(sent) == 4, sent  # built by the library's message classes, not by our simulator
 
 
 async def test_ocpp_library_csms_201_passes_the_cache_firmware_and_log_cases():
@@ -710,7 +711,7 @@ async def test_ocpp_library_csms_201_passes_the_cache_firmware_and_log_cases():
            "TC_N_25_CSMS", "TC_N_35_CSMS", "TC_E_29_CSMS", "TC_E_30_CSMS", "TC_E_31_CSMS",
            "TC_E_33_CSMS", "TC_E_34_CSMS", "TC_L_03_CSMS", "TC_L_04_CSMS", "TC_L_05_CSMS",
            "TC_L_06_CSMS", "TC_L_08_CSMS", "TC_L_10_CSMS", "TC_L_11_CSMS", "TC_N_34_CSMS",
-           "TC_N_36_CSMS"]
+           "TC_N_36_CSMS", "TC_C_08_CSMS", "TC_C_20_CSMS", "TC_C_38_CSMS"]
     operator = LibraryOperator(OperatedCsms201, call201)
     result = await _run_against_library_csms(OperatedCsms201, "2.0.1", ids, prompt=operator.prompt)
     assert result.passed, failures(result)

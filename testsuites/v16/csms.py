@@ -78,6 +78,15 @@ def send_local_list(update: str, version: int, entries: list) -> list:
             Expect("SendLocalList", checks=checks, reply=answer(status="Accepted"))]
 
 
+def local_list_request(action: str, payload: dict, reply: dict, text: str) -> list:
+    """The Central System sends `action`, the Charge Point answers `reply`, and the Central
+    System goes on (it answers a Heartbeat)."""
+    return [ask_csms(f"Make the Central System send {action} to this Charge Point", action, payload),
+            Expect(action, reply=answer(**reply), title=f"{action}; answer {text}"),
+            Send("Heartbeat", {}, checks=[is_datetime("currentTime")],
+                 title="send Heartbeat: the Central System goes on")]
+
+
 FIRMWARE_URL = "http://127.0.0.1:1/fw-octt-2.0.bin"  # what the simulated CSMS sends; never fetched
 
 
@@ -219,6 +228,24 @@ CASES = [
         description="A transaction that ran while the Charge Point was offline is delivered "
                     "after the reconnection, with its past timestamps, and accepted."),
 
+    case("TC_039_CSMS", "Offline Transaction", "Core/Transactions", [
+        *offline_and_back(),
+        queued_start(V("valid_tag"), "Accepted"),
+        Send("MeterValues", {"connectorId": CONNECTOR, "transactionId": V("tx"),
+                             "meterValue": [{"timestamp": Now(-90), "sampledValue": [
+                                 {"value": "750", "measurand": "Energy.Active.Import.Register",
+                                  "unit": "Wh", "context": "Sample.Periodic"}]}]},
+             title="send the queued MeterValues of that transaction, timestamped 90 s ago"),
+        Send("StopTransaction",
+             {"transactionId": V("tx"), "meterStop": 1500, "timestamp": Now(-30),
+              "reason": "Local", "idTag": V("valid_tag")},
+             checks=[eq_or_absent("idTagInfo.status", "Accepted")],
+             title="send the queued StopTransaction, timestamped 30 s ago"),
+        status("Available"),
+    ], needs=("tag:valid",), preconditions="The CSMS knows <valid_tag> as valid.",
+        description="A whole transaction made offline (start, meter values, stop) is delivered "
+                    "after the reconnection, with its past timestamps, and taken."),
+
     case("TC_037_3_CSMS", "Offline Start Transaction - Invalid IdTag - StopTransactionOnInvalidId=true",
          "Core/Transactions", [
         *offline_and_back(),
@@ -321,6 +348,27 @@ CASES = [
         *finish(),
     ], preconditions="The Central System supports the Reservation feature profile.",
         needs=("feature:Reservation", "tag:valid")),
+
+    case("TC_042_1_CSMS", "Get Local List Version (not supported)", "LocalAuthList", [
+        *local_list_request("GetLocalListVersion", {}, {"listVersion": -1},
+                            "-1 (no Local Authorization List)"),
+    ], **LOCAL_LIST),
+
+    case("TC_042_2_CSMS", "Get Local List Version (empty)", "LocalAuthList", [
+        *local_list_request("GetLocalListVersion", {}, {"listVersion": 0}, "0 (an empty list)"),
+    ], **LOCAL_LIST),
+
+    case("TC_043_1_CSMS", "Send Local Authorization List - NotSupported", "LocalAuthList", [
+        *local_list_request("SendLocalList", {"listVersion": 1, "updateType": "Full",
+                                              "localAuthorizationList": []},
+                            {"status": "NotSupported"}, "NotSupported"),
+    ], **LOCAL_LIST),
+
+    case("TC_043_3_CSMS", "Send Local Authorization List - Failed", "LocalAuthList", [
+        *local_list_request("SendLocalList", {"listVersion": 1, "updateType": "Full",
+                                              "localAuthorizationList": []},
+                            {"status": "Failed"}, "Failed"),
+    ], **LOCAL_LIST),
 
     case("TC_043_4_CSMS", "Send Local Authorization List - Full", "LocalAuthList", [
         *send_local_list("Full", 1, [{"idTag": "OCTT-CARD-1", "idTagInfo": {"status": "Accepted"}}]),

@@ -427,10 +427,42 @@ CASES = [
         status("Available"),
     ], needs=("tag:valid",)),
 
+    case("TC_C_08_CSMS", "Authorization through authorization cache - Accepted", "C Authorization", [
+        status("Occupied"),
+        event("Started", "Authorized", 0, charging_state="EVConnected", idToken=id_token(),
+              evse=evse(), token_accepted=True),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local"),
+        status("Available"),
+    ], needs=("tag:valid",), description="A card the station accepted from its cache, without an "
+                                         "Authorize: the CSMS confirms it in the TransactionEvent "
+                                         "answer (idTokenInfo Accepted)."),
+
+    case("TC_C_20_CSMS", "Authorization through authorization cache - Invalid", "C Authorization", [
+        status("Occupied"),
+        Send("TransactionEvent", transaction_event("Started", "Authorized", 0,
+                                                   charging_state="EVConnected",
+                                                   idToken=id_token(V("invalid_tag")), evse=evse()),
+             checks=[tag_check(one_of("idTokenInfo.status", ["Invalid", "Unknown"]), V("invalid_tag"))],
+             title="send TransactionEvent Started with a card from the cache the CSMS does not "
+                   "accept; the answer says Invalid (or Unknown)"),
+        event("Ended", "Deauthorized", 1, stoppedReason="DeAuthorized"),
+        status("Available"),
+    ], needs=("tag:invalid",), preconditions="The CSMS knows <invalid_tag> as invalid.",
+        auto_csms={"TransactionEvent": {"idTokenInfo": {"status": "Invalid"}}}),
+
     case("TC_C_37_CSMS", "Clear Authorization Cache - Accepted", "C Authorization", [
         ask_csms("Make the CSMS clear this Charging Station's authorization cache (ClearCache)",
                  "ClearCache", {}),
         Expect("ClearCache", reply=answer(status="Accepted")),
+    ]),
+
+    case("TC_C_38_CSMS", "Clear Authorization Cache - Rejected", "C Authorization", [
+        ask_csms("Make the CSMS clear this Charging Station's authorization cache (ClearCache)",
+                 "ClearCache", {}),
+        Expect("ClearCache", reply=answer(status="Rejected"),
+               title="ClearCache; answer Rejected (the cache is disabled)"),
+        Send("Heartbeat", {}, checks=[is_datetime("currentTime")],
+             title="send Heartbeat: the CSMS goes on after the refusal"),
     ]),
 
     case("TC_L_01_CSMS", "Secure Firmware Update - Installation successful", "L FirmwareManagement", [
