@@ -135,3 +135,33 @@ async def test_a_16_model_without_local_lists_answers_as_the_spec_says(tmp_path)
                 assert send.payload == {"status": "NotSupported"}
             else:
                 assert version_answer.error_code == send.error_code == "NotSupported"
+
+
+async def test_the_16_security_extension_reports_a_reboot_only_when_the_model_has_it(tmp_path):
+    """1.6 with "Security" among the model's features: a Reset is reported in
+    SecurityEventNotification ResetOrReboot; a plain 1.6 model sends none (a CSMS without
+    the extension would answer NotImplemented)."""
+    from inspector.events import Hub
+    from inspector.roles.charger import ChargerOptions, FakeCharger
+    from tests.test_charger_metering import Frames
+    path = tmp_path / "secure.json"
+    path.write_text(json.dumps({"features": ["Core", "RemoteTrigger", "Security"]}))
+    secure = load_model(str(path))
+    sent = {}
+    async with running(csms()) as server:
+        for cp, model in (("SEC16", secure), ("PLAIN16", None)):
+            hub = Hub()
+            frames = Frames(hub)
+            charger = FakeCharger(hub, ChargerOptions(url=server.url + cp, model=model))
+            await charger.connect()
+            try:
+                await charger.boot()
+                before = set(charger._background)
+                await server.call(cp, "Reset", {"type": "Soft"})
+                reboot = set(charger._background) - before  # the reboot, after the answer
+                assert reboot
+                await asyncio.wait(reboot, timeout=30)  # ...has run to its end
+            finally:
+                await charger.close()
+            sent[cp] = [p.get("type") for a, p in frames.calls if a == "SecurityEventNotification"]
+    assert sent == {"SEC16": ["ResetOrReboot"], "PLAIN16": []}

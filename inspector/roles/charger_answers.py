@@ -49,8 +49,15 @@ class AnswersCsms:
     # ---- CSMS-initiated calls ---------------------------------------------------------------
 
     def supports(self, feature: str) -> bool:
-        """Whether the model implements this 1.6 feature profile (charger_models.FEATURES)."""
-        return self.model.features is None or feature in self.model.features
+        """Whether the model implements this 1.6 feature profile (charger_models.FEATURES);
+        the security extension only when the model names it."""
+        if self.model.features is None:
+            return feature != "Security"
+        return feature in self.model.features
+
+    def reports_security_events(self) -> bool:
+        """2.x always; 1.6 with the security extension (a model whose features name it)."""
+        return self.dialect.security_event_on_reboot or self.supports("Security")
 
     def _later(self, coroutine) -> None:
         """Run a follow-up (after our CALLRESULT went out) in the background."""
@@ -128,7 +135,7 @@ class AnswersCsms:
         await self.reconnect_for_reboot(self.connect)
         await self.boot(reason=self.reset_boot_reason)
         await self.send_status("Available")
-        if self.dialect.security_event_on_reboot:
+        if self.reports_security_events():
             await self.security_event("ResetOrReboot", f"{kind} reset")
 
     async def reconnect_for_reboot(self, connect) -> None:

@@ -40,8 +40,8 @@ class ChargerModel:
     connectors: int = 1  # each its own EVSE, each able to deliver the full power
     configuration: dict = field(default_factory=dict)
     serial: str | None = None  # chargePointSerialNumber / serialNumber (None: the charge point id)
-    # the 1.6 feature profiles it supports (None: all of FEATURES); the requests of another
-    # profile are answered NotSupported, in 2.x too (the same actions)
+    # the 1.6 feature profiles it supports (None: all of FEATURES but Security); the requests
+    # of another profile are answered NotSupported, in 2.x too (the same actions)
     features: tuple | None = None
     description: str = ""
 
@@ -86,6 +86,10 @@ FEATURES = {
     "SmartCharging": ("SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
                       "GetChargingProfiles"),
     "RemoteTrigger": ("TriggerMessage",),
+    # the 1.6 security extension (whitepaper ed. 2): only when a model names it, since a
+    # 1.6 CSMS without it answers its SecurityEventNotification with NotImplemented
+    "Security": ("ExtendedTriggerMessage", "InstallCertificate", "GetInstalledCertificateIds",
+                 "DeleteCertificate", "CertificateSigned"),
 }
 
 
