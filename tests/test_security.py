@@ -280,3 +280,47 @@ async def test_failed_tls_handshakes_are_recorded_with_their_reason(role, pki, e
     stored = [c for c in Capture(tmp_path / "c.db").connections() if c["note"]]
     assert sorted(c["note"] for c in stored) == notes
     assert all(c["remote_address"].startswith("127.0.0.1:") for c in stored)
+
+
+async def test_a_new_basic_auth_password_is_reported_and_used_from_a_new_connection():
+    """2.0.1 A01: SetVariables SecurityCtrlr.BasicAuthPassword (16 to 40 characters) is
+    Accepted, reported as SecurityEventNotification ReconfigurationOfSecurityParameters, and
+    the charger reconnects with it (no new boot); the password is never read back."""
+    import asyncio
+
+    from inspector.events import Hub
+    from inspector.roles.charger import ChargerOptions, FakeCharger
+    from tests.roles_helpers import csms, running
+    from tests.test_charger_metering import Frames
+    new = "n3w-passw0rd-for-A01"
+    hub = Hub()
+    frames = Frames(hub)
+    variable = {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}}
+    async with running(csms(passwords={"PWD": "0ld-passw0rd-0f-A01", "PWD2": new})) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "PWD", version="2.0.1",
+                                                  password="0ld-passw0rd-0f-A01"))
+        await charger.connect()
+        try:
+            await charger.boot()
+            short = await server.call("PWD", "SetVariables", {"setVariableData": [
+                {**variable, "attributeValue": "too-short"}]})
+            assert short.payload["setVariableResult"][0]["attributeStatus"] == "Rejected"
+            server.passwords["PWD"] = new  # the CSMS takes the new one from now on
+            accepted = await server.call("PWD", "SetVariables", {"setVariableData": [
+                {**variable, "attributeValue": new}]})
+            assert accepted.payload["setVariableResult"][0]["attributeStatus"] == "Accepted"
+            await frames.wait_for(lambda a, p: a == "SecurityEventNotification", timeout=30)
+            await charger.reset_requested.wait()  # the old connection closed...
+            for _ in range(3000):  # ...and the new one, with the new password, is up
+                if charger.online and "PWD" in server.stations:
+                    break
+                await asyncio.sleep(0.01)
+            read = await server.call("PWD", "GetVariables", {"getVariableData": [variable]})
+            assert read.payload["getVariableResult"][0]["attributeStatus"] == "Rejected"
+            assert "attributeValue" not in read.payload["getVariableResult"][0]
+        finally:
+            await charger.close()
+    events = [p["type"] for a, p in frames.calls if a == "SecurityEventNotification"]
+    assert events == ["ReconfigurationOfSecurityParameters"]
+    assert [a for a, _ in frames.calls].count("BootNotification") == 1
+    assert charger.options.password == new

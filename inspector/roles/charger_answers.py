@@ -32,14 +32,21 @@ GENERAL_SETTINGS = {
                         "Core,FirmwareManagement,LocalAuthListManagement,RemoteTrigger,"
                         "Reservation,SmartCharging", read_only=True),
     "items_per_message": Setting(None, "DeviceDataCtrlr/ItemsPerMessage", "10", read_only=True),
+    # the HTTP Basic password (profiles 1 and 2): write-only, never read back (A01; the 1.6
+    # security whitepaper's AuthorizationKey)
+    "password": Setting("AuthorizationKey", "SecurityCtrlr/BasicAuthPassword", ""),
 }
+WRITE_ONLY_KEYS = frozenset({"AuthorizationKey", "SecurityCtrlr/BasicAuthPassword"})
 
 # keys whose value is a whole number, 0 or more: intervals, attempts, back-off seconds
 _WHOLE_NUMBER_KEYS = whole_number_keys(GENERAL_SETTINGS, METERING_SETTINGS, OFFLINE_SETTINGS)
 
 
 def invalid_value(key: str, value: str) -> bool:
-    """A value this key cannot take (intervals are whole seconds, 0 or more)."""
+    """A value this key cannot take (intervals are whole seconds, 0 or more; a Basic auth
+    password 16 to 40 characters, as security profiles 1 and 2 ask)."""
+    if key in WRITE_ONLY_KEYS:
+        return not 16 <= len(value) <= 40
     return key in _WHOLE_NUMBER_KEYS and not value.isdigit()
 
 
@@ -138,6 +145,14 @@ class AnswersCsms:
         if self.reports_security_events():
             await self.security_event("ResetOrReboot", f"{kind} reset")
 
+    async def _password_changed(self, password: str) -> None:
+        """A new Basic auth password (A01): reported as a security event, then used from a
+        new connection on (closed and opened again: not a loss, not a reboot)."""
+        self.options.password = password
+        if self.reports_security_events():
+            await self.security_event("ReconfigurationOfSecurityParameters", "Basic auth password")
+        await self.reconnect_for_reboot(self.connect)
+
     async def reconnect_for_reboot(self, connect) -> None:
         """Close the connection as a reboot does (not a loss: nothing goes offline) and open
         a new one with `connect`."""
@@ -151,7 +166,8 @@ class AnswersCsms:
 
     async def _handle_GetConfiguration(self, payload) -> dict:
         keys = payload.get("key") or list(self.config)
-        known = [{"key": k, "readonly": self.config[k][1], "value": self.config[k][0]}
+        known = [{"key": k, "readonly": self.config[k][1],
+                  **({} if k in WRITE_ONLY_KEYS else {"value": self.config[k][0]})}
                  for k in keys if k in self.config]
         unknown = [k for k in keys if k not in self.config]
         return {"configurationKey": known, **({"unknownKey": unknown} if unknown else {})}
@@ -167,6 +183,8 @@ class AnswersCsms:
         self.config[key] = (value, False)
         if key == "HeartbeatInterval":
             self.heartbeat_interval = int(value)
+        if key in WRITE_ONLY_KEYS:
+            self._later(self._password_changed(value))
         return {"status": "Accepted"}
 
     async def _handle_GetVariables(self, payload) -> dict:
@@ -174,7 +192,9 @@ class AnswersCsms:
         for item in payload.get("getVariableData", []):
             key = f"{item['component']['name']}/{item['variable']['name']}"
             result = {"component": item["component"], "variable": item["variable"]}
-            if key in self.config:
+            if key in WRITE_ONLY_KEYS:
+                result["attributeStatus"] = "Rejected"  # WriteOnly: never read back
+            elif key in self.config:
                 result.update(attributeStatus="Accepted", attributeValue=self.config[key][0])
             else:
                 result["attributeStatus"] = "UnknownVariable"
@@ -193,6 +213,8 @@ class AnswersCsms:
             else:
                 self.config[key] = (str(item["attributeValue"]), False)
                 result["attributeStatus"] = "Accepted"
+                if key in WRITE_ONLY_KEYS:
+                    self._later(self._password_changed(str(item["attributeValue"])))
             results.append(result)
         return {"setVariableResult": results}
 
