@@ -520,6 +520,27 @@ CASES = [
                          "InstallationFailed"),
     ], **FIRMWARE, description="The CSMS takes an InstallationFailed report."),
 
+    case("TC_L_13_CSMS", "Secure Firmware Update - with ongoing transaction - "
+                         "AllowNewSessionsPendingFirmwareUpdate=false", "L FirmwareManagement", [
+        status("Occupied"),
+        authorize(),
+        started_with_token(),
+        *firmware_update("Downloading", "Downloaded", "SignatureVerified"),
+        event("Ended", "StopAuthorized", 1, stoppedReason="Local"),
+        status("Unavailable"),
+        firmware_status("Installing"),
+        firmware_status("InstallRebooting"),
+        Disconnect(title="the Charging Station reboots to install: close the connection"),
+        Connect(title="reconnect after the reboot"),
+        Send("BootNotification", boot201("FirmwareUpdate"), checks=[eq("status", "Accepted")],
+             title="send BootNotification (reason FirmwareUpdate)"),
+        status("Available"),
+        firmware_status("Installed"),
+    ], **{**FIRMWARE, "needs": ("tag:valid", "feature:FirmwareManagement")},
+        description="An update during a transaction: the station installs once the transaction "
+                    "is over and takes no new session meanwhile (Unavailable); the CSMS takes "
+                    "every report."),
+
     case("TC_L_10_CSMS", "Secure Firmware Update - AcceptedCanceled", "L FirmwareManagement", [
         *firmware_update("Downloading"),
         *firmware_update(answer_status="AcceptedCanceled", request_id=2010, again=True),
