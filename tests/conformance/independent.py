@@ -335,6 +335,10 @@ class Csms201(ChargePoint201):
     async def on_security_event(self, type, timestamp, **_):
         return result201.SecurityEventNotification()
 
+    @on("NotifyCustomerInformation")
+    async def on_customer_information(self, data, seq_no, generated_at, request_id, **_):
+        return result201.NotifyCustomerInformation()
+
     def status_of(self, id_token: dict) -> str:
         return self.tags.get(id_token["id_token"], self.unknown_tag)
 

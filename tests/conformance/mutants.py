@@ -657,6 +657,15 @@ def without_install_date(name, payload):
     return payload
 
 
+def flipped(action: str, field: str):
+    """A rewrite that turns the boolean `field` of `action` around."""
+    def rewrite(name, payload):
+        if name == action and isinstance(payload.get(field), bool):
+            payload[field] = not payload[field]
+        return payload
+    return rewrite
+
+
 def wrong_transaction_id(action: str):
     def rewrite(name, payload):
         if name == action:

@@ -711,7 +711,9 @@ async def test_ocpp_library_csms_201_passes_the_cache_firmware_and_log_cases():
            "TC_N_25_CSMS", "TC_N_35_CSMS", "TC_E_29_CSMS", "TC_E_30_CSMS", "TC_E_31_CSMS",
            "TC_E_33_CSMS", "TC_E_34_CSMS", "TC_L_03_CSMS", "TC_L_04_CSMS", "TC_L_05_CSMS",
            "TC_L_06_CSMS", "TC_L_08_CSMS", "TC_L_10_CSMS", "TC_L_11_CSMS", "TC_N_34_CSMS",
-           "TC_N_36_CSMS", "TC_C_08_CSMS", "TC_C_20_CSMS", "TC_C_38_CSMS", "TC_L_13_CSMS"]
+           "TC_N_36_CSMS", "TC_C_08_CSMS", "TC_C_20_CSMS", "TC_C_38_CSMS", "TC_L_13_CSMS",
+           "TC_N_27_CSMS", "TC_N_28_CSMS", "TC_N_29_CSMS", "TC_N_30_CSMS", "TC_N_31_CSMS",
+           "TC_N_32_CSMS", "TC_N_62_CSMS"]
     operator = LibraryOperator(OperatedCsms201, call201)
     result = await _run_against_library_csms(OperatedCsms201, "2.0.1", ids, prompt=operator.prompt)
     assert result.passed, failures(result)

@@ -160,6 +160,36 @@ def transaction_status(queued: bool, *, named: bool = True, ongoing: bool = True
     return [ask, Expect("GetTransactionStatus", checks=checks, reply=reply)]
 
 
+def customer_information(case_id: str, title: str, *, report: bool, clear: bool,
+                         data: str | None = None, answer_status: str = "Accepted",
+                         by_token: bool = False) -> Case:
+    """The CSMS asks for (report) and / or removes (clear) what the station keeps about a
+    customer; the station answers `answer_status` and, when reporting, sends what it has
+    (`data`, empty for none) in NotifyCustomerInformation, which the CSMS must take. The
+    customer is named by customerIdentifier, or with `by_token` by an idToken."""
+    who = {"idToken": id_token()} if by_token else {"customerIdentifier": "OCTT-CUSTOMER-1"}
+    named = nonempty_str("idToken.idToken") if by_token else nonempty_str("customerIdentifier")
+    steps = [ask_csms(f"Make the CSMS send CustomerInformation (report {str(report).lower()}, "
+                      f"clear {str(clear).lower()}) for "
+                      + ("the customer of card {valid_tag}" if by_token else "customer OCTT-CUSTOMER-1"),
+                      "CustomerInformation", {"requestId": 2700, "report": report, "clear": clear,
+                                              **who}),
+             Expect("CustomerInformation",
+                    checks=[eq("report", report), eq("clear", clear), is_int("requestId"), named],
+                    save={"request": "requestId"}, reply=answer(status=answer_status))]
+    if report and answer_status == "Accepted":
+        steps.append(Send("NotifyCustomerInformation",
+                          {"data": data or "", "tbc": False, "seqNo": 0, "generatedAt": NOW,
+                           "requestId": V("request")},
+                          title="send NotifyCustomerInformation "
+                                + ("with the customer's data" if data else "without data")))
+    else:
+        steps.append(Send("Heartbeat", {}, checks=[is_datetime("currentTime")],
+                          title="send Heartbeat: the CSMS goes on"))
+    return case(case_id, title, "N Diagnostics", steps, needs=("feature:Diagnostics",),
+                preconditions="The CSMS supports customer information (block N).")
+
+
 FIRMWARE = {"needs": ("feature:FirmwareManagement",),
             "preconditions": "The CSMS supports the FirmwareManagement functional block."}
 
@@ -556,6 +586,21 @@ CASES = [
 
     retrieve_log("TC_N_25_CSMS", "Retrieve Log - Diagnostics - Success", "DiagnosticsLog", 2025),
     retrieve_log("TC_N_35_CSMS", "Retrieve Log - Security Log - Success", "SecurityLog", 2035),
+    customer_information("TC_N_27_CSMS", "Get Customer Information - Accepted + data",
+                         report=True, clear=False, data="card OCTT-CUSTOMER-1: 3 sessions"),
+    customer_information("TC_N_28_CSMS", "Get Customer Information - Accepted + no data",
+                         report=True, clear=False),
+    customer_information("TC_N_29_CSMS", "Get Customer Information - Not Accepted",
+                         report=True, clear=False, answer_status="Rejected"),
+    customer_information("TC_N_30_CSMS", "Clear Customer Information - Clear and report + data",
+                         report=True, clear=True, data="card OCTT-CUSTOMER-1: cleared"),
+    customer_information("TC_N_31_CSMS", "Clear Customer Information - Clear and report + no data",
+                         report=True, clear=True),
+    customer_information("TC_N_32_CSMS", "Clear Customer Information - Clear and no report",
+                         report=False, clear=True, by_token=True),
+    customer_information("TC_N_62_CSMS", "Clear Customer Information - customerIdentifier",
+                         report=False, clear=True),
+
     case("TC_N_34_CSMS", "Retrieve Log - Rejected", "N Diagnostics", [
         *get_log("DiagnosticsLog", 2034, "Rejected"),
         Send("Heartbeat", {}, checks=[is_datetime("currentTime")],
