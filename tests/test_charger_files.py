@@ -180,6 +180,9 @@ async def test_a_signed_image_is_verified_for_real(tmp_path, tampered, version):
         assert events == (["FirmwareUpdated"] if version == "1.6"
                           else ["ResetOrReboot", "FirmwareUpdated"])
         assert charger.firmware == "fw-3.0"
+        order = [p.get("type") or p.get("status") for a, p in frames.calls
+                 if a in ("SecurityEventNotification", action)]
+        assert order.index("FirmwareUpdated") < order.index("Installed")  # OCTT's TC_L_01 order
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])

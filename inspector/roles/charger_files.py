@@ -218,8 +218,9 @@ class FirmwareAndLogs:
             await self._reboot(self.dialect.firmware_reboot_kind)
         finally:
             self.reset_boot_reason = reason
-        await status("Installed")
+        # the security event, then Installed (the order of TC_L_01 in OCTT's 2.0.1 runs)
         await self.security_event("FirmwareUpdated", f"firmware {self.firmware}")
+        await status("Installed")
 
     # ---- diagnostics and logs --------------------------------------------------------------
 
