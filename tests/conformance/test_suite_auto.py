@@ -16,10 +16,11 @@ async def test_whole_suite_passes_against_our_simulators(version, sut):
     assert len(result.cases) == len(catalog.list_cases(version, sut))
     assert result.passed, failures(result)
     # security profile cases need a run set up for them (test_suite_security.py runs them),
-    # configuration cases a configuration the simulator does not have (test_suite_trust.py)
+    # configuration cases a configuration the simulator does not have (test_suite_trust.py),
+    # "lacks:" cases a SUT without a feature (test_suite_mutation_coverage.py runs them)
     cases = {c.id: c for c in catalog.list_cases(version, sut)}
     secured = [c for c in result.cases
-               if any(n.startswith(("security:", "config:")) for n in cases[c.case_id].needs)]
+               if any(n.startswith(("security:", "config:", "lacks:")) for n in cases[c.case_id].needs)]
     assert all(c.verdict is Verdict.NOT_APPLICABLE for c in secured)
     for case in result.cases:
         if case in secured:
