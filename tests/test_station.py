@@ -112,7 +112,6 @@ async def test_the_charge_points_maximum_caps_the_station_not_each_connector(ver
     two connectors charging share it, the composite schedule reports it, and clearing it
     lifts the cap."""
     hub = Hub()
-    frames = Frames(hub)
     async with running(csms()) as server:
         station = make_charger(hub, station_options(server.url + "SHARE", version))
         await station.connect()

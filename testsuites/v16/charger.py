@@ -228,6 +228,19 @@ def refused_offline_start() -> Expect:
                   title="the StartTransaction made offline; answer idTagInfo Invalid")
 
 
+def firmware_status(value: str, title: str | None = None) -> Expect:
+    return Expect("FirmwareStatusNotification", checks=[eq("status", value)],
+                  timeout=StepTimeoutPlus("transfer_time"), title=title)
+
+
+def update_firmware(url_param: str, title: str, *statuses: str) -> list:
+    """UpdateFirmware for the image at run parameter `url_param`, then the statuses the
+    Charge Point must report, in order."""
+    return [Send("UpdateFirmware", {"location": V(url_param), "retrieveDate": Now(-60), "retries": 1},
+                 title=title),
+            *(firmware_status(value) for value in statuses)]
+
+
 def clear_profile(profile_id: int) -> dict:
     return {"id": profile_id}
 
@@ -699,15 +712,8 @@ CASES = [
     ], description="The Charge Point empties its authorization cache on request."),
 
     case("TC_044_1_CS", "Firmware Update - Download and Install", "FirmwareMgmt", [
-        Send("UpdateFirmware", {"location": V("firmware_url"), "retrieveDate": Now(-60),
-                                "retries": 1},
-             title="UpdateFirmware with the test system's image"),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloading")],
-               timeout=StepTimeoutPlus("transfer_time")),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloaded")],
-               timeout=StepTimeoutPlus("transfer_time")),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Installing")],
-               timeout=StepTimeoutPlus("transfer_time")),
+        *update_firmware("firmware_url", "UpdateFirmware with the test system's image",
+                         "Downloading", "Downloaded", "Installing"),
         ExpectDisconnect(title="the Charge Point reboots to install", timeout=StepTimeoutPlus("transfer_time")),
         Connect(),
         Expect("BootNotification", title="BootNotification after the reboot (firmwareVersion "
@@ -720,32 +726,20 @@ CASES = [
                                "reports Installed after its boot (1.6 §7.25)."),
 
     case("TC_044_3_CS", "Firmware Update - Installation Failed", "FirmwareMgmt", [
-        Send("UpdateFirmware", {"location": V("invalid_firmware_url"), "retrieveDate": Now(-60),
-                                "retries": 1},
-             title="UpdateFirmware with an image the Charge Point cannot install"),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloading")],
-               timeout=StepTimeoutPlus("transfer_time")),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloaded")],
-               timeout=StepTimeoutPlus("transfer_time")),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Installing")],
-               timeout=StepTimeoutPlus("transfer_time")),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "InstallationFailed")],
-               timeout=StepTimeoutPlus("transfer_time"),
-               title="FirmwareStatusNotification InstallationFailed"),
+        *update_firmware("invalid_firmware_url",
+                         "UpdateFirmware with an image the Charge Point cannot install",
+                         "Downloading", "Downloaded", "Installing"),
+        firmware_status("InstallationFailed", "FirmwareStatusNotification InstallationFailed"),
     ], **{**FIRMWARE, "preconditions": FIRMWARE["preconditions"] + " invalid_firmware_url is an "
                                       "image the Charge Point downloads but cannot install (by "
                                       "default an empty file)."},
         description="An image that cannot be installed is reported as InstallationFailed."),
 
     case("TC_044_2_CS", "Firmware Update - Download Failed", "FirmwareMgmt", [
-        Send("UpdateFirmware", {"location": V("missing_firmware_url"), "retrieveDate": Now(-60),
-                                "retries": 1},
-             title="UpdateFirmware for an image the test system does not have"),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "Downloading")],
-               timeout=StepTimeoutPlus("transfer_time")),
-        Expect("FirmwareStatusNotification", checks=[eq("status", "DownloadFailed")],
-               timeout=StepTimeoutPlus("transfer_time"),
-               title="FirmwareStatusNotification DownloadFailed (the image is not there)"),
+        *update_firmware("missing_firmware_url",
+                         "UpdateFirmware for an image the test system does not have", "Downloading"),
+        firmware_status("DownloadFailed",
+                        "FirmwareStatusNotification DownloadFailed (the image is not there)"),
     ], **FIRMWARE, description="A download that fails is reported as DownloadFailed."),
 
     case("TC_045_1_CS", "Get Diagnostics", "FirmwareMgmt", [

@@ -101,6 +101,17 @@ def firmware_update(*statuses: str) -> list:
                    title=f"send FirmwareStatusNotification {value}") for value in statuses)]
 
 
+def get_diagnostics(*statuses: str) -> list:
+    """The Central System sends GetDiagnostics with a location; the Charge Point answers with
+    a file name and reports `statuses`, which the Central System must take."""
+    return [ask_csms("Make the Central System ask this Charge Point for its diagnostics "
+                     "(GetDiagnostics)", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/diagnostics/"}),
+            Expect("GetDiagnostics", checks=[nonempty_str("location")],
+                   reply=answer(fileName="octt-diagnostics.log")),
+            *(Send("DiagnosticsStatusNotification", {"status": value},
+                   title=f"send DiagnosticsStatusNotification {value}") for value in statuses)]
+
+
 FIRMWARE = {"needs": ("feature:FirmwareManagement",),
             "preconditions": "The Central System supports the FirmwareManagement feature profile."}
 LOCAL_LIST = {"needs": ("feature:LocalAuthListManagement",),
@@ -407,25 +418,11 @@ CASES = [
     ], **FIRMWARE, description="The Central System takes an InstallationFailed report."),
 
     case("TC_045_2_CSMS", "Get Diagnostics - Upload Failed", "FirmwareMgmt", [
-        ask_csms("Make the Central System ask this Charge Point for its diagnostics "
-                 "(GetDiagnostics)", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/diagnostics/"}),
-        Expect("GetDiagnostics", checks=[nonempty_str("location")],
-               reply=answer(fileName="octt-diagnostics.log")),
-        Send("DiagnosticsStatusNotification", {"status": "Uploading"},
-             title="send DiagnosticsStatusNotification Uploading"),
-        Send("DiagnosticsStatusNotification", {"status": "UploadFailed"},
-             title="send DiagnosticsStatusNotification UploadFailed"),
+        *get_diagnostics("Uploading", "UploadFailed"),
     ], **FIRMWARE, description="The Central System takes an UploadFailed report."),
 
     case("TC_045_1_CSMS", "Get Diagnostics", "FirmwareMgmt", [
-        ask_csms("Make the Central System ask this Charge Point for its diagnostics "
-                 "(GetDiagnostics)", "GetDiagnostics", {"location": "ftp://127.0.0.1:1/diagnostics/"}),
-        Expect("GetDiagnostics", checks=[nonempty_str("location")],
-               reply=answer(fileName="octt-diagnostics.log")),
-        Send("DiagnosticsStatusNotification", {"status": "Uploading"},
-             title="send DiagnosticsStatusNotification Uploading"),
-        Send("DiagnosticsStatusNotification", {"status": "Uploaded"},
-             title="send DiagnosticsStatusNotification Uploaded"),
+        *get_diagnostics("Uploading", "Uploaded"),
     ], **FIRMWARE, description="GetDiagnostics names an upload location; the Central System "
                                "takes the upload's statuses."),
 

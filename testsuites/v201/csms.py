@@ -99,6 +99,17 @@ def firmware_update(*statuses: str, secure: bool = True, install_in: float | Non
             *(firmware_status(value) for value in statuses)]
 
 
+def installed_after_reboot() -> list:
+    """The station reboots to install: a new connection, its boot (reason FirmwareUpdate),
+    its status, then Installed."""
+    return [Disconnect(title="the Charging Station reboots to install: close the connection"),
+            Connect(title="reconnect after the reboot"),
+            Send("BootNotification", boot201("FirmwareUpdate"), checks=[eq("status", "Accepted")],
+                 title="send BootNotification (reason FirmwareUpdate)"),
+            status("Available"),
+            firmware_status("Installed")]
+
+
 def security_event(kind: str) -> Send:
     return Send("SecurityEventNotification", {"type": kind, "timestamp": NOW},
                 title=f"send SecurityEventNotification {kind}")
@@ -498,12 +509,7 @@ CASES = [
     case("TC_L_01_CSMS", "Secure Firmware Update - Installation successful", "L FirmwareManagement", [
         *firmware_update("Downloading", "Downloaded", "SignatureVerified", "Installing",
                          "InstallRebooting"),
-        Disconnect(title="the Charging Station reboots to install: close the connection"),
-        Connect(title="reconnect after the reboot"),
-        Send("BootNotification", boot201("FirmwareUpdate"), checks=[eq("status", "Accepted")],
-             title="send BootNotification (reason FirmwareUpdate)"),
-        status("Available"),
-        firmware_status("Installed"),
+        *installed_after_reboot(),
     ], **FIRMWARE, description="UpdateFirmware names the image, when to fetch it, its signature "
                                "and certificate and a requestId; the CSMS takes every status "
                                "of the update and the boot after the reboot."),
@@ -560,12 +566,7 @@ CASES = [
         status("Unavailable"),
         firmware_status("Installing"),
         firmware_status("InstallRebooting"),
-        Disconnect(title="the Charging Station reboots to install: close the connection"),
-        Connect(title="reconnect after the reboot"),
-        Send("BootNotification", boot201("FirmwareUpdate"), checks=[eq("status", "Accepted")],
-             title="send BootNotification (reason FirmwareUpdate)"),
-        status("Available"),
-        firmware_status("Installed"),
+        *installed_after_reboot(),
     ], **{**FIRMWARE, "needs": ("tag:valid", "feature:FirmwareManagement")},
         description="An update during a transaction: the station installs once the transaction "
                     "is over and takes no new session meanwhile (Unavailable); the CSMS takes "
