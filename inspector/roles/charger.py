@@ -27,7 +27,7 @@ from .common import (ChargerError, charge_point_id_from_path, check_station_url,
                      transport_limit)
 from ..smart_charging import ProfileStore
 from .charger_answers import AnswersCsms, GENERAL_SETTINGS
-from .charger_dialect import dialect_for, now_iso
+from .charger_dialect import Setting, dialect_for, now_iso
 from .charger_metering import METERING_SETTINGS, Metering
 from .charger_offline import OFFLINE_SETTINGS, Offline
 from .charger_local_auth import LOCAL_AUTH_SETTINGS, LocalAuthorization
@@ -203,6 +203,14 @@ class FakeCharger(AnswersCsms, SmartCharging, Faults, Metering, Offline, LocalAu
         return frame.payload
 
     # ---- user-level actions ---------------------------------------------------------------
+
+    def setting(self, setting: Setting) -> str:
+        """A configuration value by its Setting: under this version's name, else its default."""
+        return self.config.get(self.dialect.key(setting), (setting.default, False))[0]
+
+    def flag(self, setting: Setting) -> bool:
+        """A true / false setting."""
+        return self.setting(setting).strip().lower() == "true"
 
     def serial_number(self) -> str:
         """With a client certificate (profile 3) its CN, as a CSMS checks; else the model's

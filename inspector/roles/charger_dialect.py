@@ -56,8 +56,7 @@ class Dialect:
     """The version-specific half of a fake charger (see the module's doc)."""
 
     version: str
-    card_field: str  # a card in Authorize and the local list: idTag / idToken
-    card_info_field: str  # the CSMS's verdict on it: idTagInfo / idTokenInfo
+    card_info_field: str  # the CSMS's verdict on a card: idTagInfo / idTokenInfo
     connector_field: str  # where a request names its connector: connectorId / evseId
     unknown_connector: str  # UnlockConnector's answer for a connector the charger lacks
     upload_failed: str  # the log upload's failure status
@@ -164,7 +163,7 @@ class Dialect:
 
 class Ocpp16(Dialect):
     version = V16
-    card_field, card_info_field, connector_field = "idTag", "idTagInfo", "connectorId"
+    card_info_field, connector_field = "idTagInfo", "connectorId"
     unknown_connector = "NotSupported"
     upload_failed = "UploadFailed"
     log_status_action = "DiagnosticsStatusNotification"
@@ -213,7 +212,7 @@ class Ocpp16(Dialect):
     async def meter_values(self, charger, sample, context, measurands, trigger, stamp):
         payload = {"connectorId": charger.options.connector,
                    "meterValue": [{"timestamp": stamp,
-                                   "sampledValue": sample.v16(context, measurands=measurands)}]}
+                                   "sampledValue": self.sampled_values(sample, context, measurands)}]}
         if charger.transaction_id is not None:
             payload["transactionId"] = charger.transaction_id
         await charger.call("MeterValues", payload)
@@ -279,7 +278,7 @@ class Ocpp16(Dialect):
 class Ocpp2(Dialect):
     """2.0.1, and 2.1 where it says the same."""
 
-    card_field, card_info_field, connector_field = "idToken", "idTokenInfo", "evseId"
+    card_info_field, connector_field = "idTokenInfo", "evseId"
     unknown_connector = "UnknownConnector"
     upload_failed = "UploadFailure"
     log_status_action = "LogStatusNotification"
@@ -332,7 +331,7 @@ class Ocpp2(Dialect):
                           evse={"id": charger.options.connector, "connectorId": 1})
 
     async def meter_values(self, charger, sample, context, measurands, trigger, stamp):
-        values = [{"timestamp": stamp, "sampledValue": sample.v2(context=context, measurands=measurands)}]
+        values = [{"timestamp": stamp, "sampledValue": self.sampled_values(sample, context, measurands)}]
         if charger.transaction_id is None:
             await charger.call("MeterValues", {"evseId": charger.options.connector, "meterValue": values})
             return

@@ -51,14 +51,12 @@ class LocalAuthorization:
     def _local_list_enabled(self) -> bool:
         if not self.supports("LocalAuthListManagement"):
             return False
-        key = self.dialect.key(LOCAL_AUTH_SETTINGS["enabled"])
-        return self.config.get(key, ("true", False))[0].strip().lower() == "true"
+        return self.flag(LOCAL_AUTH_SETTINGS["enabled"])
 
     def pre_authorized(self, tag: str) -> bool:
         """LocalPreAuthorize (1.6 §3.5, 2.0.1 C11): online, a card the Local Authorization
         List (or, when enabled, the cache) holds as Accepted needs no Authorize first."""
-        key = self.dialect.key(LOCAL_AUTH_SETTINGS["pre_authorize"])
-        if self.config.get(key, ("false", False))[0].strip().lower() != "true":
+        if not self.flag(LOCAL_AUTH_SETTINGS["pre_authorize"]):
             return False
         status = self.listed_status(tag)
         if status is None and self._setting("cache"):

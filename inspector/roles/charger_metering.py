@@ -49,7 +49,7 @@ class Metering:
 
     def _seconds(self, what: str, fallback: float) -> float:
         try:
-            value = float(self.config.get(self._key(what), ("", False))[0])
+            value = float(self.setting(METERING_SETTINGS[what]))
         except ValueError:
             return fallback
         return value if value >= 0 else fallback
@@ -73,7 +73,7 @@ class Metering:
         return self._seconds("aligned_interval", 0.0)
 
     def _measurands(self, what: str) -> set[str] | None:
-        value = self.config.get(self._key(what), ("", False))[0]
+        value = self.setting(METERING_SETTINGS[what])
         asked = {name.strip() for name in value.split(",") if name.strip()}
         return asked or None
 

@@ -88,13 +88,12 @@ class Offline:
 
     def _setting(self, what: str):
         setting = OFFLINE_SETTINGS[what]
-        value = self.config.get(self.dialect.key(setting), (setting.default, False))[0]
-        if setting.whole_number:
-            try:
-                return max(0, int(value))
-            except ValueError:
-                return int(setting.default)
-        return value.strip().lower() == "true"
+        if not setting.whole_number:
+            return self.flag(setting)
+        try:
+            return max(0, int(self.setting(setting)))
+        except ValueError:
+            return int(setting.default)
 
     # ---- going offline and coming back ---------------------------------------------------
 
@@ -196,13 +195,9 @@ class Offline:
 
     # ---- the queue -----------------------------------------------------------------------
 
-    def queues(self, action: str, payload: dict) -> bool:
-        """Whether `action` is a transaction message, kept for later while offline."""
-        return self.dialect.queues(action, payload)
-
     def answer_offline(self, action: str, payload: dict) -> dict:
         """What the charger does with a CALL while offline, and the answer it goes on with."""
-        if self.queues(action, payload):
+        if self.dialect.queues(action, payload):  # a transaction message: kept for later
             local = None
             if action == "TransactionEvent":
                 payload = {**payload, "offline": True}

@@ -135,6 +135,15 @@ def queued_start(tag, expected: str) -> Send:
                       "with a transactionId")
 
 
+def queued_stop() -> Send:
+    """The StopTransaction of <tx> queued offline, timestamped 30 s ago; taken."""
+    return Send("StopTransaction",
+                {"transactionId": V("tx"), "meterStop": 1500, "timestamp": Now(-30),
+                 "reason": "Local", "idTag": V("valid_tag")},
+                checks=[eq_or_absent("idTagInfo.status", "Accepted")],
+                title="send the queued StopTransaction, timestamped 30 s ago")
+
+
 def finish() -> list:
     return [status("Finishing"), status("Available")]
 
@@ -228,11 +237,7 @@ CASES = [
     case("TC_037_1_CSMS", "Offline Start Transaction - Valid IdTag", "Core/Transactions", [
         *offline_and_back(),
         queued_start(V("valid_tag"), "Accepted"),
-        Send("StopTransaction",
-             {"transactionId": V("tx"), "meterStop": 1500, "timestamp": Now(-30),
-              "reason": "Local", "idTag": V("valid_tag")},
-             checks=[eq_or_absent("idTagInfo.status", "Accepted")],
-             title="send the queued StopTransaction, timestamped 30 s ago"),
+        queued_stop(),
         status("Available"),
     ], needs=("tag:valid",),
         preconditions="The CSMS knows <valid_tag> as valid.",
@@ -247,11 +252,7 @@ CASES = [
                                  {"value": "750", "measurand": "Energy.Active.Import.Register",
                                   "unit": "Wh", "context": "Sample.Periodic"}]}]},
              title="send the queued MeterValues of that transaction, timestamped 90 s ago"),
-        Send("StopTransaction",
-             {"transactionId": V("tx"), "meterStop": 1500, "timestamp": Now(-30),
-              "reason": "Local", "idTag": V("valid_tag")},
-             checks=[eq_or_absent("idTagInfo.status", "Accepted")],
-             title="send the queued StopTransaction, timestamped 30 s ago"),
+        queued_stop(),
         status("Available"),
     ], needs=("tag:valid",), preconditions="The CSMS knows <valid_tag> as valid.",
         description="A whole transaction made offline (start, meter values, stop) is delivered "
