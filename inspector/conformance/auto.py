@@ -3,9 +3,9 @@
 SUT = charger: `AutoCharger` drives our `FakeCharger` against the runner's listener. Each
 case gets a fresh simulator; prompts map to user-level actions (plug in, present a card,
 ...), composed the way a real charger reacts to them (roles/driver.py: a card presented
-while plugged in starts a transaction, presenting it again stops it). While a transaction runs it sends
-sampled meter values at the configured interval, and it heartbeats at the granted
-interval, as a real charger does.
+while plugged in starts a transaction, presenting it again stops it). While a transaction
+runs it sends sampled meter values at the configured interval, and it heartbeats at the
+granted interval, as a real charger does.
 
 SUT = csms: `AutoCsms` runs our `FakeCsms` on 127.0.0.1:0 (one per case, with the case's
 response overrides); prompts that ask "make the CSMS send X" make it send X.

@@ -36,7 +36,8 @@ GENERAL_SETTINGS = {
     # security whitepaper's AuthorizationKey)
     "password": Setting("AuthorizationKey", "SecurityCtrlr/BasicAuthPassword", ""),
 }
-WRITE_ONLY_KEYS = frozenset({"AuthorizationKey", "SecurityCtrlr/BasicAuthPassword"})
+# its names in both versions, from the table rather than written out again
+WRITE_ONLY_KEYS = frozenset({GENERAL_SETTINGS["password"].v16, GENERAL_SETTINGS["password"].v2})
 
 # keys whose value is a whole number, 0 or more: intervals, attempts, back-off seconds
 _WHOLE_NUMBER_KEYS = whole_number_keys(GENERAL_SETTINGS, METERING_SETTINGS, OFFLINE_SETTINGS)
