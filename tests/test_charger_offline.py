@@ -384,3 +384,32 @@ async def test_get_transaction_status_tells_the_queue_and_whether_it_goes_on():
             assert anything.payload == {"messagesInQueue": False}
         finally:
             await charger.close()
+
+
+async def test_an_error_after_reconnecting_is_reported_not_taken_for_a_new_loss():
+    """Back online, the CSMS refuses the offline card (Invalid) and then the DeAuthorized
+    StopTransaction with a CALLERROR: the charger stays on the connection it has and says so
+    in a warning; it does not open a second connection as if the link were lost again."""
+    from inspector.events import ConnectionOpened, Notice
+    hub = Hub()
+    opened, warnings = [], []
+    hub.subscribe(lambda e: opened.append(e) if isinstance(e, ConnectionOpened) else
+                  warnings.append(e.text) if isinstance(e, Notice) and e.level == "warning" else None)
+    async with running(csms()) as server:
+        charger = FakeCharger(hub, options(server.url + "AFTER", "1.6"))
+        charger.config["TransactionMessageAttempts"] = ("1", False)
+        await charger.connect()
+        try:
+            await charger.boot()
+            await charger.present_card()  # online: into the cache
+            await charger.go_offline(600)
+            await charger.plug_in()
+            await charger.start_transaction()  # offline, on a local id
+            server.overrides = {"StartTransaction": {"idTagInfo": {"status": "Invalid"}},
+                                "StopTransaction": {"$error": ["InternalError", "refused"]}}
+            charger.come_online()
+            await charger.wait_delivered(30)
+        finally:
+            await charger.close()
+    assert len(opened) == 2  # the first connection and the one after the outage, no third
+    assert any("StopTransaction" in text for text in warnings), warnings

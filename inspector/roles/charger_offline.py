@@ -160,8 +160,12 @@ class Offline:
                 for peer in self.connection_peers:  # every connector says where it stands
                     await peer.send_status(peer.status)
                 await self.deliver_queue()
-            except ChargerError:
-                continue  # lost again while delivering: the next loss restarts this
+            except ChargerError as exc:
+                if not self.online:
+                    continue  # lost again while delivering: reconnect
+                # the CSMS refused something (a CALLERROR): say so, stay on this connection
+                self.hub.notice("warning", f"{self.charge_point_id}: back online, but {exc}",
+                                "charger")
             self.back_online.set()
             return
 
