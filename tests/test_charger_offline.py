@@ -413,3 +413,31 @@ async def test_an_error_after_reconnecting_is_reported_not_taken_for_a_new_loss(
             await charger.close()
     assert len(opened) == 2  # the first connection and the one after the outage, no third
     assert any("StopTransaction" in text for text in warnings), warnings
+
+
+async def test_the_drivers_metering_says_when_a_meter_value_is_refused():
+    """A person's transaction (roles/driver.py) meters on its own; a MeterValues the CSMS
+    refuses is a warning, not swallowed."""
+    from inspector.events import Notice
+    from inspector.roles.driver import Driver
+    hub = Hub()
+    warnings = []
+    hub.subscribe(lambda e: warnings.append(e.text)
+                  if isinstance(e, Notice) and e.level == "warning" else None)
+    async with running(csms(overrides={"MeterValues": {"$error": ["InternalError", "no"]}})) as server:
+        charger = FakeCharger(hub, ChargerOptions(url=server.url + "METER", interval=0.05))
+        driver = Driver(charger)
+        await charger.connect()
+        metering = asyncio.ensure_future(driver.metering())
+        try:
+            await charger.boot()
+            await driver.plug_in()
+            assert await driver.present_card() == "started"
+            for _ in range(600):  # bounded: the first refusal shows within a few intervals
+                if any("meter values not sent" in w for w in warnings):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            metering.cancel()
+            await charger.close()
+    assert any("meter values not sent" in w and "MeterValues" in w for w in warnings), warnings

@@ -76,5 +76,6 @@ class Driver:
                 last = time.monotonic()
                 try:
                     await charger.send_meter_values()
-                except ChargerError:
-                    pass
+                except ChargerError as exc:  # shown, then the next interval tries again
+                    charger.hub.notice("warning", f"{charger.charge_point_id}: meter values "
+                                                  f"not sent: {exc}", "charger")
