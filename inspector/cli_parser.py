@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where chargers connect (default 127.0.0.1:9000)")
     proxy.add_argument("--upstream", required=True, metavar="URL",
                        help="the CSMS base URL; the charger's path is appended")
+    proxy.add_argument("--rules", type=Path, metavar="FILE",
+                       help="TOML or JSON file of rules that drop, delay, patch, replace, answer, "
+                            "duplicate or close frames (see README, Proxy rules)")
     server_tls(proxy)
     client_tls(proxy, "upstream-")
 

@@ -284,10 +284,12 @@ def _role_coroutine(args, hub):
     from .roles.common import Listen
     if args.verb == "proxy":
         from .roles.proxy import Proxy
+        from .rules import RuleBook
         return _serve(Proxy(hub, Listen.parse(args.listen), args.upstream, max_size=args.max_size,
                             validate=not args.no_validate, call_timeout=args.call_timeout,
                             listen_tls=server_tls_from(args), upstream_tls=client_tls_from(args, "upstream_"),
-                            write_timeout=args.write_timeout or None))
+                            write_timeout=args.write_timeout or None,
+                            rules=RuleBook(args.proxy_rules)))
     if args.verb == "csms":
         from .roles.csms import FakeCsms, load_overrides
         overrides = load_overrides(args.overrides) if args.overrides else None
@@ -341,6 +343,7 @@ def _check_arguments(args) -> None:
     from .roles.common import check_station_url, check_ws_url
     from .roles.charger_models import ModelError, load_model
     from .roles.csms import OverrideError, load_overrides
+    from .rules import load_rules
     try:
         if args.verb == "charger":
             if not args.url:
@@ -350,6 +353,7 @@ def _check_arguments(args) -> None:
             args.charger_model = load_model(args.model)
         elif args.verb == "proxy":
             check_ws_url(args.upstream)
+            args.proxy_rules = load_rules(args.rules) if args.rules else []
         elif args.verb == "csms" and args.overrides:
             load_overrides(args.overrides)
     except (ValueError, OverrideError, ModelError) as exc:

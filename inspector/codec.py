@@ -213,6 +213,11 @@ def _dump(value: Any) -> str:
     return text
 
 
+def to_json(value: Any) -> str:
+    """Compact JSON as frames are written, always valid UTF-8."""
+    return _dump(value)
+
+
 def call(unique_id: str, action: str, payload: dict) -> Frame:
     raw = _dump([2, unique_id, action, payload])
     return Frame(FrameType.CALL, raw, unique_id=unique_id, action=action, payload=payload)

@@ -52,6 +52,7 @@ class FrameRecord:
     errors: list[Finding] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     request_seq: int | None = None  # for responses: the seq of their CALL
+    original: str | None = None  # what the sender wrote, when a proxy rule changed it
 
     @property
     def type(self) -> FrameType:

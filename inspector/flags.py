@@ -20,6 +20,13 @@ NOT_SENT = "not-sent"
 OVERSIZE = "oversize"
 INSPECTION_STOPPED = "inspection-stopped"
 CERTIFICATE_MISMATCH = "certificate-mismatch"  # profile 3: the CN does not hold the boot serial
+# what a proxy rule did to a frame (the message names the rule)
+RULE_DROPPED = "rule-dropped"
+RULE_DELAYED = "rule-delayed"
+RULE_CHANGED = "rule-changed"
+RULE_ANSWERED = "rule-answered"  # a CALL the proxy answered itself, not forwarded
+RULE_INJECTED = "rule-injected"  # a frame the proxy sent that no peer wrote
+RULE_CLOSED = "rule-closed"
 OTHER = "other"
 
 # for captures written before flags had codes: the wording each code had then

@@ -203,5 +203,11 @@ class ConnectionMonitor:
             pending.clear()
         return events
 
+    def pending_action(self, direction: str, unique_id: str | None) -> str | None:
+        """The action of the outstanding CALL a response going `direction` would answer
+        (what a proxy rule on "Heartbeat answers" matches before the answer is logged)."""
+        call = self._outstanding[opposite(direction)].get(unique_id)
+        return call.record.action if call is not None else None
+
     def outstanding(self, direction: str) -> list[str]:
         return list(self._outstanding[direction])

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS frames (
     flags TEXT NOT NULL DEFAULT '[]',
     raw TEXT NOT NULL,
     flag_codes TEXT NOT NULL DEFAULT '[]',
-    request_id INTEGER
+    request_id INTEGER,
+    original TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
@@ -59,11 +60,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 # (connection, direction, unique id, timeouts), so a capture read back shows the same pairs
 # without pairing again. meta 'pairing_since': the first frame id written with it (older
 # rows of a capture from before it are paired on reading, as they were then).
-_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# `original`: what the sender wrote when a proxy rule changed the frame (`raw` is what the
+# receiver got); NULL for every other frame.
+_FRAME_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _FRAME_COLUMNS = _FRAME_ROW.count("?")
 _INSERT_FRAME = ("INSERT INTO frames (id, connection_id, charge_point_id, time, direction, type,"
                  " unique_id, action, latency_ms, valid, errors, flags, raw, flag_codes,"
-                 " request_id) VALUES " + _FRAME_ROW)
+                 " request_id, original) VALUES " + _FRAME_ROW)
 _ROWS_PER_INSERT = (1024, 256, 64, 16, 4, 1)
 _CALL_ROWS_KEPT = 200_000
 _TYPE_NAMES = {member: member.value for member in FrameType}  # Enum.value is a slow property
@@ -110,6 +113,8 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             db.execute("ALTER TABLE frames ADD COLUMN flag_codes TEXT NOT NULL DEFAULT '[]'")
         if "request_id" not in columns:  # from before pairing was stored
             db.execute("ALTER TABLE frames ADD COLUMN request_id INTEGER")
+        if "original" not in columns:  # from before proxy rules
+            db.execute("ALTER TABLE frames ADD COLUMN original TEXT")
         db.commit()
     return db
 
@@ -293,7 +298,8 @@ class CaptureWriter:
                 storable(record.action), record.latency_ms, None if valid is None else int(valid),
                 json.dumps([f.as_dict() for f in errors]) if errors else "[]",
                 json.dumps(found) if found else "[]", storable(frame.raw),
-                json.dumps([flags.code_of(f) for f in found]) if found else "[]", request_id)
+                json.dumps([flags.code_of(f) for f in found]) if found else "[]", request_id,
+                storable(record.original))
 
     # ---- writer thread -----------------------------------------------------------------
 
@@ -549,6 +555,8 @@ def export_dict(row) -> dict:
         # the CALL a response answers, as paired live (absent before pairing was stored)
         "request_id": row["request_id"] if "request_id" in row.keys() else None,
         "raw": row["raw"],
+        # what the sender wrote, when a proxy rule changed the frame (raw: what arrived)
+        "original": row["original"] if "original" in row.keys() else None,
     }
 
 

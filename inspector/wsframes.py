@@ -27,6 +27,10 @@ class Message:
 
     text: bool
     payload: bytes
+    # where its frames lie in the stream fed (byte offsets, end exclusive): a proxy acting
+    # on a message forwards the bytes around it untouched and replaces just these
+    start: int = 0
+    end: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,23 +89,44 @@ class FrameReader:
         self._oversize: Oversize | None = None  # the oversize message being skipped
         self._oversize_fin = False  # its last frame is the one being skipped
         self.broken: str | None = None
+        self.fed = 0  # bytes fed so far (stream offset of the next byte)
+        self._frame_start = self._frame_end = 0  # the frame being assembled
+        self._message_start = 0  # the first frame of a fragmented message
+        self._unparsed = 0  # offset of the first byte no complete frame has covered yet
+
+    @property
+    def settled(self) -> int:
+        """Stream offset before which no data message is still incomplete: bytes up to here
+        can be forwarded without cutting into a message a rule may yet act on (an oversize
+        message is never held: rules cannot read it)."""
+        if self.broken or self._skipping or self._oversize is not None:
+            return self.fed
+        if self._fragments:
+            return self._message_start
+        return self._unparsed
 
     def feed(self, data: bytes) -> list:
+        origin = self.fed  # stream offset of data[0]
+        self.fed += len(data)
         if self.broken:
             return []
         events = []
         if self._skipping:  # the rest of an oversize frame: pass it unread
             taken = self._skip(data, 0, events)
             data = data[taken:]
+            origin += taken
             if self._skipping:
                 return events
         # the usual read holds whole frames: parse it in place and keep only a tail
         buffer = data
+        base = origin
         if self._buffer:
+            base -= len(self._buffer)
             self._buffer += data
             buffer = self._buffer
         position = 0
         while True:
+            self._frame_start = base + position
             frame = self._next_frame(buffer, position)
             if frame is None:
                 break
@@ -121,11 +146,13 @@ class FrameReader:
                     break
                 continue
             fin, opcode, payload, position = frame
+            self._frame_end = base + position
             event = self._assemble(fin, opcode, payload)
             if type(event) is list:
                 events += event
             elif event is not None:
                 events.append(event)
+        self._unparsed = base + position
         if buffer is self._buffer:
             del buffer[:position]
         elif position < len(data):
@@ -189,8 +216,9 @@ class FrameReader:
                                     f"ended ({dropped} bytes of it not logged as a message)")
                 return [error, following] if following is not None else error
             if fin:
-                return Message(opcode == OP_TEXT, payload)
+                return Message(opcode == OP_TEXT, payload, self._frame_start, self._frame_end)
             self._fragments, self._fragment_text, self._fragment_size = [payload], opcode == OP_TEXT, len(payload)
+            self._message_start = self._frame_start
             return None
         if opcode == OP_CONTINUATION:
             if not self._fragments:
@@ -207,7 +235,8 @@ class FrameReader:
                     return message
                 return None
             if fin:
-                message = Message(self._fragment_text, b"".join(self._fragments))
+                message = Message(self._fragment_text, b"".join(self._fragments),
+                                  self._message_start, self._frame_end)
                 self._fragments = []
                 return message
             return None
@@ -268,3 +297,20 @@ def close_frame(code: int, reason: str, *, masked: bool) -> bytes:
         return bytes([0x88, len(body)]) + body
     mask = os.urandom(4)
     return bytes([0x88, 0x80 | len(body)]) + mask + _unmask(body, mask)
+
+
+def data_frame(text: str, *, masked: bool) -> bytes:
+    """One unfragmented text frame, masked when it goes to a server (RFC 6455 5.3): what a
+    proxy rule sends in place of, or beside, a peer's message."""
+    payload = text.encode("utf-8")
+    length = len(payload)
+    if length < 126:
+        header = bytes([0x81, (0x80 if masked else 0) | length])
+    elif length < 1 << 16:
+        header = bytes([0x81, (0x80 if masked else 0) | 126]) + struct.pack("!H", length)
+    else:
+        header = bytes([0x81, (0x80 if masked else 0) | 127]) + struct.pack("!Q", length)
+    if not masked:
+        return header + payload
+    mask = os.urandom(4)
+    return header + mask + _unmask(payload, mask)

@@ -25,11 +25,13 @@ from ..events import TO_CHARGER, TO_CSMS
 from ..memory import IdleRelease
 from ..monitor import ConnectionMonitor
 from ..rpc import WRITE_STALL_TIMEOUT
+from ..rules import RuleBook
 from ..tls import ClientTls, ServerTls
 from ..versions import version_of
 from .. import codec, flags
 from ..flags import Flag
 from ..wsframes import Close, FrameReader, Message, Oversize, StreamError, close_frame
+from .proxy_rules import RuleGate
 from .tls_accept import recording_acceptor, start_stream_server
 from .common import (Listen, ListeningRole, charge_point_id_from_path, check_ws_url,
                      end_connection, open_connection, record_refusal, transport_limit)
@@ -92,8 +94,11 @@ class Proxy(ListeningRole):
                  validate: bool = True, call_timeout: float = 30.0, open_timeout: float = 10.0,
                  listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None,
                  ping_interval: float | None = 30.0,
-                 write_timeout: float | None = WRITE_STALL_TIMEOUT):
+                 write_timeout: float | None = WRITE_STALL_TIMEOUT,
+                 rules: RuleBook | None = None):
         self.hub = hub
+        # edited live (GUI) by swapping its rules; with none enabled the pipe is bytes only
+        self.rules = rules if rules is not None else RuleBook()
         self.listen = listen
         self.upstream = check_ws_url(upstream).rstrip("/")
         parts = urlsplit(self.upstream)
@@ -122,6 +127,9 @@ class Proxy(ListeningRole):
             acceptor=recording_acceptor(self.listen_tls.context() if self.listen_tls else None,
                                         self.hub, "proxy"))
         self.hub.notice("info", f"proxy listening on {self.url} -> {self.upstream}/", "proxy")
+        for rule in self.rules.rules:
+            self.hub.notice("info", f"rule {rule.name!r}{'' if rule.enabled else ' (disabled)'}: "
+                                    f"{rule.describe()}", "proxy")
 
     async def stop(self) -> None:
         for task in list(self._connections):
@@ -260,6 +268,7 @@ class Proxy(ListeningRole):
                 self.hub.publish(event)
             self.active -= 1
             self.idle.connections_now(self.active)
+            self.rules.forget(monitor.connection.id)
             first_close = legs[0].close or legs[1].close
             end_connection(self.hub, monitor.connection, first_close.code if first_close else 1006,
                            first_close.reason if first_close else "connection lost")
@@ -288,6 +297,8 @@ class _Leg(asyncio.Protocol):
         self.close: Close | None = None
         self.write_timeout = proxy.write_timeout
         self._stall: asyncio.TimerHandle | None = None
+        self.rules = proxy.rules
+        self.gate: RuleGate | None = None  # while rules watch this direction
 
     def take_over(self, stream: asyncio.StreamReader) -> None:
         """Become the source socket's protocol, relaying what the handshake reader held."""
@@ -306,52 +317,70 @@ class _Leg(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         received = time.time()
+        if self.gate is not None or self.rules.watches(self.direction):
+            self._through_gate(data, received)
+            return
         delivered = not self.target.is_closing()
         if delivered:
             self.target.write(data)  # forward first: inspection never delays traffic
         self.inspect(data, received, delivered)
 
+    def _through_gate(self, data: bytes, received: float) -> None:
+        if self.gate is None:
+            self.gate = RuleGate(self, self.rules)
+        self.gate.receive(data, received)
+        if self.gate.idle and not self.rules.watches(self.direction):
+            self.gate = None  # rules gone: back to the byte pipe
+
     def inspect(self, data: bytes, received: float, delivered: bool) -> None:
         """Read the bytes just forwarded: log each complete message, note close frames."""
-        monitor = self.monitor
         for event in self.frames.feed(data):
-            if type(event) is Message:
-                message, bad_utf8 = event.payload, False
-                if event.text:
-                    try:
-                        message = message.decode("utf-8")
-                    except UnicodeDecodeError:
-                        message, bad_utf8 = message.decode("utf-8", errors="replace"), True
-                record = monitor.observe(self.direction, message, received)
-                if bad_utf8:
-                    record.flags.append(Flag(flags.BAD_UTF8, "text frame is not valid UTF-8"))
-                if not delivered:
-                    record.flags.append(Flag(flags.NOT_DELIVERED, "not delivered: the other side had closed"))
-                self.hub.publish(FrameLogged(record))
-            elif type(event) is Close:
-                if self.close is None:
-                    self.close = event
-            elif type(event) is Oversize:
-                # never forward what is not logged: a flagged row with its size and head
-                head = event.head.decode("utf-8", errors="replace") if event.text else \
-                    event.head.decode("latin-1")
-                frame = codec.truncated(head, event.size, self.frames.max_message)
-                record = monitor.observe(self.direction, frame, received)
-                record.flags.append(Flag(flags.OVERSIZE, f"oversize: {event.size} bytes, logged truncated"))
-                if not delivered:
-                    record.flags.append(Flag(flags.NOT_DELIVERED, "not delivered: the other side had closed"))
-                self.hub.publish(FrameLogged(record))
-            elif type(event) is StreamError:
-                # a marker in the capture where the stream could not be read as messages
-                frame = codec.unreadable(event.reason)
-                record = monitor.observe(self.direction, frame, received)
-                if event.fatal:
-                    record.flags.append(Flag(flags.INSPECTION_STOPPED,
-                                             "inspection stopped: later frames of this direction "
-                                             "are relayed but cannot be logged"))
-                self.hub.publish(FrameLogged(record))
-                self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
-                                f"{event.reason}", "proxy")
+            self.log_event(event, received, delivered)
+
+    @staticmethod
+    def decoded(message: Message) -> tuple[str | bytes, bool]:
+        """A message's text (bytes for a binary one), and whether its UTF-8 was broken."""
+        if not message.text:
+            return message.payload, False
+        try:
+            return message.payload.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return message.payload.decode("utf-8", errors="replace"), True
+
+    def log_event(self, event, received: float, delivered: bool) -> None:
+        monitor = self.monitor
+        if type(event) is Message:
+            message, bad_utf8 = self.decoded(event)
+            record = monitor.observe(self.direction, message, received)
+            if bad_utf8:
+                record.flags.append(Flag(flags.BAD_UTF8, "text frame is not valid UTF-8"))
+            if not delivered:
+                record.flags.append(Flag(flags.NOT_DELIVERED, "not delivered: the other side had closed"))
+            self.hub.publish(FrameLogged(record))
+        elif type(event) is Close:
+            if self.close is None:
+                self.close = event
+        elif type(event) is Oversize:
+            # never forward what is not logged: a flagged row with its size and head
+            head = event.head.decode("utf-8", errors="replace") if event.text else \
+                event.head.decode("latin-1")
+            frame = codec.truncated(head, event.size, self.frames.max_message)
+            record = monitor.observe(self.direction, frame, received)
+            record.flags.append(Flag(flags.OVERSIZE, f"oversize: {event.size} bytes, logged truncated"))
+            if not delivered:
+                record.flags.append(Flag(flags.NOT_DELIVERED, "not delivered: the other side had closed"))
+            self.hub.publish(FrameLogged(record))
+        elif type(event) is StreamError:
+            # a marker in the capture where the stream could not be read as messages
+            frame = codec.unreadable(event.reason)
+            record = monitor.observe(self.direction, frame, received)
+            if event.fatal:
+                record.flags.append(Flag(flags.INSPECTION_STOPPED,
+                                         "inspection stopped: later frames of this direction "
+                                         "are relayed but cannot be logged"))
+            self.hub.publish(FrameLogged(record))
+            self.hub.notice("warning", f"{monitor.connection.charge_point_id}: "
+                            f"{event.reason}", "proxy")
 
     def eof_received(self) -> bool:
         return False  # the peer half-closed: close our side, connection_lost follows

@@ -1,0 +1,193 @@
+"""Proxy rules over real sockets: fake charger -> proxy (with rules) -> fake CSMS, one capture."""
+
+import asyncio
+import contextlib
+
+import pytest
+
+from inspector import flags
+from inspector.rules import RuleBook, parse_rules
+from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
+from tests.conftest import exported, raw_json
+from tests.roles_helpers import csms, logged_hub, proxy, running
+
+pytestmark = pytest.mark.both_loops
+
+
+def rules(toml: str) -> RuleBook:
+    return RuleBook(parse_rules(toml, toml=True))
+
+
+@contextlib.asynccontextmanager
+async def chain(tmp_path, book: RuleBook, **charger_options):
+    """A fake CSMS behind a proxy with `book`, and a fake 1.6 charger connected through it;
+    yields (charger, csms, proxy); the capture is written to tmp_path / 'c.db'."""
+    hub, writer = logged_hub(tmp_path / "c.db")
+    try:
+        async with running(csms(hub)) as server, \
+                running(proxy(server.url.rstrip("/"), hub, rules=book)) as relay:
+            options = ChargerOptions(url=relay.url + "CP1", version="1.6", **charger_options)
+            charger = FakeCharger(hub, options)
+            await charger.connect()
+            try:
+                yield charger, server, relay
+            finally:
+                await charger.close()
+    finally:
+        writer.close()
+
+
+def frames_of(tmp_path, role: str) -> list[dict]:
+    return [f for f in exported(tmp_path / "c.db")
+            if f["connection_id"] in _connections_of(tmp_path, role)]
+
+
+def _connections_of(tmp_path, role: str) -> set[int]:
+    from inspector.store import Capture
+    capture = Capture(tmp_path / "c.db")
+    try:
+        return {c["id"] for c in capture.connections() if c["role"] == role}
+    finally:
+        capture.close()
+
+
+def codes(frame: dict) -> list[str]:
+    return frame["flag_codes"]
+
+
+async def test_delayed_heartbeat_answers_show_the_delay_everywhere(tmp_path):
+    """A rule holding Heartbeat answers 2 s: the charger waits 2 s, and both the proxy's and
+    the charger's log show about 2 s of latency for it."""
+    book = rules('[[rule]]\nname = "slow"\ndirection = "to_charger"\ntype = "CALLRESULT"\n'
+                 'action = "Heartbeat"\ndo = "delay"\nms = 2000\n')
+    async with chain(tmp_path, book) as (charger, _, _):
+        await charger.boot()
+        started = asyncio.get_running_loop().time()
+        await charger.heartbeat()
+        waited = asyncio.get_running_loop().time() - started
+    assert waited >= 1.9
+    for role in ("proxy", "charger"):
+        answer = next(f for f in frames_of(tmp_path, role)
+                      if f["type"] == "CALLRESULT" and f["action"] == "Heartbeat")
+        assert answer["latency_ms"] >= 1900, role
+    proxied = [f for f in frames_of(tmp_path, "proxy") if f["action"] == "Heartbeat"]
+    assert flags.RULE_DELAYED in codes(proxied[-1])
+    boot_answer = next(f for f in frames_of(tmp_path, "proxy")
+                       if f["type"] == "CALLRESULT" and f["action"] == "BootNotification")
+    assert boot_answer["latency_ms"] < 1000 and not codes(boot_answer)  # untouched
+
+
+async def test_boot_answered_with_a_callerror_makes_the_charger_report_it(tmp_path):
+    """A callerror rule on BootNotification: the CSMS never sees it, the charger gets the
+    CALLERROR and says so; the capture shows the call as answered by the rule and the
+    injected CALLERROR as sent by the proxy."""
+    book = rules('[[rule]]\nname = "no boot"\ntype = "CALL"\naction = "BootNotification"\n'
+                 'do = "callerror"\nerror_code = "InternalError"\ndescription = "down for test"\n')
+    async with chain(tmp_path, book) as (charger, server, _):
+        with pytest.raises(ChargerError, match="InternalError: down for test"):
+            await charger.boot(retries=0)
+    csms_frames = frames_of(tmp_path, "csms")
+    assert not [f for f in csms_frames if f["action"] == "BootNotification"]
+    proxied = frames_of(tmp_path, "proxy")
+    call = next(f for f in proxied if f["type"] == "CALL")
+    assert codes(call) == [flags.RULE_ANSWERED] and "no boot" in call["flags"][0]
+    error = next(f for f in proxied if f["type"] == "CALLERROR")
+    assert error["direction"] == "to_charger" and codes(error) == [flags.RULE_INJECTED]
+    assert raw_json(error)[1] == raw_json(call)[1] and raw_json(error)[2] == "InternalError"
+    assert error["action"] == "BootNotification" and error["latency_ms"] is not None
+
+
+async def test_a_dropped_answer_leaves_the_csms_unanswered(tmp_path):
+    """Dropping the charger's answer to a CSMS call: the CSMS times out, and the proxy's
+    capture has the answer logged as dropped."""
+    book = rules('[[rule]]\nname = "mute"\ndirection = "to_csms"\ntype = "CALLRESULT"\n'
+                 'action = "GetConfiguration"\ndo = "drop"\n')
+    async with chain(tmp_path, book) as (charger, server, _):
+        await charger.boot()
+        with pytest.raises(Exception) as raised:
+            await server.call("CP1", "GetConfiguration", {}, timeout=1.5)
+        assert "GetConfiguration" in str(raised.value) or isinstance(raised.value, TimeoutError)
+        await charger.heartbeat()  # traffic goes on
+    proxied = frames_of(tmp_path, "proxy")
+    answer = next(f for f in proxied if f["type"] == "CALLRESULT"
+                  and f["action"] == "GetConfiguration")
+    assert codes(answer) == [flags.RULE_DROPPED] and "mute" in answer["flags"][0]
+    assert not [f for f in frames_of(tmp_path, "csms") if f["type"] == "CALLRESULT"
+                and f["action"] == "GetConfiguration"]
+    assert [f for f in frames_of(tmp_path, "csms") if f["action"] == "Heartbeat"]
+
+
+async def test_a_patched_answer_reaches_the_charger_with_the_original_kept(tmp_path):
+    """A patch rule turns the CSMS's Authorize answer Invalid: the charger gets Invalid,
+    the capture shows the patched frame with the CSMS's original beside it."""
+    book = rules('[[rule]]\nname = "refuse"\ntype = "CALLRESULT"\naction = "Authorize"\n'
+                 'where = \'$.idTagInfo.status == "Accepted"\'\ndo = "patch"\n'
+                 'set = { "$.idTagInfo.status" = "Invalid" }\n')
+    async with chain(tmp_path, book) as (charger, _, _):
+        await charger.boot()
+        answer = await charger.call("Authorize", {"idTag": "TAG1"})
+    assert answer["idTagInfo"]["status"] == "Invalid"
+    proxied = next(f for f in frames_of(tmp_path, "proxy")
+                   if f["type"] == "CALLRESULT" and f["action"] == "Authorize")
+    assert raw_json(proxied)[2]["idTagInfo"]["status"] == "Invalid"
+    assert '"Accepted"' in proxied["original"] and proxied["valid"] is True
+    assert codes(proxied) == [flags.RULE_CHANGED]
+    seen_by_csms = next(f for f in frames_of(tmp_path, "csms")
+                        if f["type"] == "CALLRESULT" and f["action"] == "Authorize")
+    assert raw_json(seen_by_csms)[2]["idTagInfo"]["status"] == "Accepted"
+
+
+async def test_first_only_and_every_nth(tmp_path):
+    """`first = 1` acts once per connection; frames after it pass untouched."""
+    book = rules('[[rule]]\nname = "once"\ntype = "CALL"\naction = "Heartbeat"\n'
+                 'do = "duplicate"\nfirst = 1\n')
+    async with chain(tmp_path, book) as (charger, _, _):
+        await charger.boot()
+        for _ in range(3):
+            await charger.heartbeat()
+    csms_calls = [f for f in frames_of(tmp_path, "csms")
+                  if f["type"] == "CALL" and f["action"] == "Heartbeat"]
+    assert len(csms_calls) == 4  # one copy of the first
+    assert flags.DUPLICATE_ID in codes(csms_calls[1])
+    injected = [f for f in frames_of(tmp_path, "proxy") if flags.RULE_INJECTED in codes(f)]
+    assert len(injected) == 1
+
+
+@pytest.mark.parametrize("do, code", [("close", 4001), ("cut", 1006)])
+async def test_close_and_cut_end_the_connection(tmp_path, do, code):
+    """close sends both sides a close frame with the rule's code; cut drops TCP without one."""
+    extra = 'close_code = 4001\nreason = "rule test"\n' if do == "close" else ""
+    book = rules(f'[[rule]]\nname = "end"\ntype = "CALL"\naction = "Heartbeat"\ndo = "{do}"\n'
+                 + extra)
+    async with chain(tmp_path, book) as (charger, _, _):
+        await charger.boot()
+        with pytest.raises(ChargerError):
+            await charger.heartbeat()
+        await asyncio.wait_for(charger.endpoint.closed.wait(), 10)
+    proxied = frames_of(tmp_path, "proxy")
+    call = [f for f in proxied if f["action"] == "Heartbeat"][0]
+    assert codes(call) == [flags.RULE_CLOSED, flags.NO_RESPONSE]
+    from inspector.store import Capture
+    capture = Capture(tmp_path / "c.db")
+    try:
+        closed = {c["role"]: c["close_code"] for c in capture.connections()}
+    finally:
+        capture.close()
+    assert closed["proxy"] == code
+    assert closed["charger"] == code  # what the charger saw: our close frame, or none
+
+async def test_rules_edited_live_take_effect_on_open_connections(tmp_path):
+    """Replacing the book's rules mid-connection: the next frame obeys the new rules, and
+    emptying them returns the connection to the byte pipe."""
+    book = RuleBook()
+    async with chain(tmp_path, book) as (charger, _, relay):
+        await charger.boot()
+        book.replace(parse_rules('[[rule]]\nname = "late"\ndo = "delay"\nms = 300\n'
+                                 'type = "CALLRESULT"\naction = "Heartbeat"\n', toml=True))
+        await charger.heartbeat()
+        book.replace([])
+        await charger.heartbeat()
+    answers = [f for f in frames_of(tmp_path, "proxy")
+               if f["type"] == "CALLRESULT" and f["action"] == "Heartbeat"]
+    assert codes(answers[0]) == [flags.RULE_DELAYED] and answers[0]["latency_ms"] >= 280
+    assert codes(answers[1]) == []
