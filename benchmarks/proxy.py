@@ -52,6 +52,12 @@ async def throughput(base: str, payload_text: str) -> float:
     return CLIENTS * CALLS_PER_CLIENT / (time.perf_counter() - start)
 
 
+def payload_for_benchmark() -> str:
+    """The 1.6 MeterValues payload every proxy benchmark sends."""
+    import json
+    return json.dumps(frames()["1.6 MeterValues"][2], separators=(",", ":"))
+
+
 def start_echo(cpus=None):
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.echo_csms"], stdout=subprocess.PIPE,
                                text=True, preexec_fn=pinned_to(cpus))
@@ -123,13 +129,12 @@ def report(title: str, m: dict) -> None:
 
 def main(argv) -> None:
     import argparse
-    import json
     parser = argparse.ArgumentParser(prog="python -m benchmarks.proxy")
     parser.add_argument("proxy_args", nargs="*",
                         help="extra proxy options after --, e.g. -- --no-log --no-validate, "
                              "to see what logging or validation costs")
     extra = parser.parse_args(argv).proxy_args
-    payload_text = json.dumps(frames()["1.6 MeterValues"][2], separators=(",", ":"))
+    payload_text = payload_for_benchmark()
     suffix = f" [proxy {' '.join(extra)}]" if extra else ""
     layout = cpu_layout()
     if layout:

@@ -2,14 +2,22 @@
 
 import asyncio
 import contextlib
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from inspector import flags
-from inspector.rules import RuleBook, parse_rules
+from inspector.rules import RuleBook, load_rules, parse_rules
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from tests.conftest import exported, raw_json
-from tests.roles_helpers import csms, logged_hub, proxy, running
+from tests.roles_helpers import csms, listening_url, logged_hub, proxy, running
+
+CLI = [sys.executable, "-m", "inspector"]
 
 pytestmark = pytest.mark.both_loops
 
@@ -191,3 +199,51 @@ async def test_rules_edited_live_take_effect_on_open_connections(tmp_path):
                if f["type"] == "CALLRESULT" and f["action"] == "Heartbeat"]
     assert codes(answers[0]) == [flags.RULE_DELAYED] and answers[0]["latency_ms"] >= 280
     assert codes(answers[1]) == []
+
+
+# ---- the CLI and the shipped examples ----------------------------------------------------
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "rules").iterdir())
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_shipped_rules_example_loads(path):
+    assert load_rules(path)
+
+
+def test_proxy_cli_runs_a_rules_file_and_refuses_a_broken_one(tmp_path):
+    """`proxy --rules`: a rule that cannot work is one line and exit 1 before anything
+    listens; a good file is listed when the proxy starts and acts on the traffic."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[rule]]\nname = "x"\ndo = "delay"\naction = "Hearbeat"\nms = 5\n')
+    result = subprocess.run([*CLI, "proxy", "--upstream", "ws://127.0.0.1:1", "--rules",
+                             str(broken), "--no-log"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "rule 'x': no OCPP action 'Hearbeat' (did you mean Heartbeat?)" in result.stderr
+    rules_file = Path(__file__).parent.parent / "examples" / "rules" / "slow-heartbeat.toml"
+    with subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--no-log"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as server:
+        upstream = listening_url(server)
+        with subprocess.Popen([*CLI, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream,
+                               "--rules", str(rules_file), "--db", str(tmp_path / "p.db")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as relay:
+            lines = []
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any("listening on" in l for l in lines):
+                lines.append(relay.stdout.readline())
+            url = re.search(r"listening on (ws://\S+/)", "".join(lines)).group(1)
+            line = relay.stdout.readline()
+            assert "rule 'slow heartbeat answers': to_charger, CALLRESULT, Heartbeat -> " \
+                   "delay 2000 ms" in line
+            charger = subprocess.run([*CLI, "charger", "--url", url + "CP7", "--no-log",
+                                      "--meter-values", "1", "-q"],
+                                     capture_output=True, text=True, timeout=120)
+            relay.send_signal(signal.SIGINT)
+            relay.wait(20)
+            server.send_signal(signal.SIGINT)
+            server.wait(20)
+    assert charger.returncode == 0, charger.stderr
+    heartbeat = [f for f in exported(tmp_path / "p.db")
+                 if f["type"] == "CALLRESULT" and f["action"] == "Heartbeat"]
+    assert heartbeat and all(f["latency_ms"] >= 1900 for f in heartbeat)
+    assert all(codes(f) == [flags.RULE_DELAYED] for f in heartbeat)

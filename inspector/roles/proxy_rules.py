@@ -51,7 +51,10 @@ class RuleGate:
                     del self.held[:event.end - self.held_start]
                     self.held_start = event.end
                     self._act(rule, frame, text, raw, received)
-                    continue
+                else:  # forwarded below with the bytes around it; parsed once
+                    self._log(frame, text, received,
+                              *self._undelivered(not leg.target.is_closing()))
+                continue
             leg.log_event(event, received, not leg.target.is_closing())
         self._forward(leg.frames.settled)
 
