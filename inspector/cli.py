@@ -129,6 +129,8 @@ def gui_launch(args) -> dict:
     """The roles and view `ocpp-inspector gui` was asked to start with, checked here so a
     mistake is one line on the console, not a window that opens and complains."""
     from .roles.common import Listen, check_station_url, check_ws_url
+    from .rules import load_rules
+    from .rules_toml import rules_as_toml
     try:
         csms = Listen.parse(args.csms) if args.csms else None
         proxy = Listen.parse(args.proxy) if args.proxy else None
@@ -138,10 +140,16 @@ def gui_launch(args) -> dict:
             raise ValueError("--upstream is for --proxy HOST:PORT")
         upstream = check_ws_url(args.upstream) if args.upstream else None
         chargers = [check_station_url(url) for url in args.charger]
+        if args.rules and not proxy:
+            raise ValueError("--rules is for --proxy HOST:PORT")
+        rules_text = None
+        if args.rules:
+            load_rules(args.rules)  # a rule that cannot work is refused here, on the console
+            rules_text = rules_as_toml(args.rules)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     return {"csms": csms, "proxy": proxy, "upstream": upstream, "chargers": chargers,
-            "view": args.view, "db": args.db}
+            "view": args.view, "db": args.db, "rules": rules_text}
 
 
 def main(argv: list[str] | None = None, *, open_gui=None) -> int:

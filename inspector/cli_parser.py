@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--proxy", metavar="HOST:PORT", help="start the proxy listening here "
                                                           "(needs --upstream)")
     gui.add_argument("--upstream", metavar="URL", help="the CSMS the proxy relays to, ws(s)://...")
+    gui.add_argument("--rules", type=Path, metavar="FILE",
+                     help="the proxy's rules file (TOML or JSON; see README, Proxy rules)")
     gui.add_argument("--charger", action="append", default=[], metavar="URL",
                      help="start a fake charger that stays connected, ws://HOST:PORT/<id> "
                           "(repeatable)")

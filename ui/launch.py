@@ -21,6 +21,8 @@ async def apply_launch(window, launch: dict) -> None:
         listen = launch["proxy"]
         roles.proxy.listen.setText(f"{listen.host}:{listen.port}")
         roles.proxy.upstream.setText(launch["upstream"])
+        if launch.get("rules") is not None:
+            roles.proxy.use_rules_text(launch["rules"])
         starting.append(roles.proxy.start())
     started = [task for task in starting if task is not None]
     if started:

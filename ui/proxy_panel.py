@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from inspector.roles.common import Listen
 from inspector.roles.proxy import Proxy
+from inspector.rules import RuleBook, RuleError
+from inspector.rules_toml import parse_snippet, split_rules
 
 from .role_panel import ServerPanel
+from .rules_dialog import RulesDialog
 from .security import check_tls_url, proxy_security
 
 
@@ -26,6 +29,22 @@ class ProxyPanel(ServerPanel):
         self.upstream.setText(settings.value("proxy/upstream", ""))
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Upstream CSMS:", self.upstream)
+        # one book for the panel's life: a running proxy reads it, the Rules window edits it
+        self.rules = RuleBook()
+        self.rule_snippets: list[str] = []
+        self.rules_state = QLabel()
+        self.rules_state.setObjectName("proxyRulesState")
+        self.rules_button = QPushButton("Rules…")
+        self.rules_button.setObjectName("proxyRules")
+        self.rules_button.setToolTip("drop, delay, patch, answer or duplicate frames that "
+                                     "match; editable while the proxy runs")
+        self.rules_button.clicked.connect(self.show_rules)
+        rules_row = QHBoxLayout()
+        rules_row.addWidget(self.rules_state, 1)
+        rules_row.addWidget(self.rules_button)
+        self.form.addRow("Rules:", rules_row)
+        self.rules_dialog: RulesDialog | None = None
+        self.use_rules_text(settings.value("proxy/rules", "") or "")
         self._add_url_rows()
         self.add_security(proxy_security(settings))
         self.layout_.addStretch(1)
@@ -37,7 +56,43 @@ class ProxyPanel(ServerPanel):
         upstream_tls = self.security.client_tls("upstream_ca", "upstream_cert", "upstream_key")
         check_tls_url(upstream, upstream_tls)
         return Proxy(self.host.hub, listen, upstream, listen_tls=self.security.server_tls(),
-                     upstream_tls=upstream_tls)
+                     upstream_tls=upstream_tls, rules=self.rules)
+
+    # ---- rules ----------------------------------------------------------------------------
+
+    def use_rules_text(self, text: str) -> None:
+        """Rules from TOML text (saved settings, `gui --rules`); ones that do not read are
+        kept for editing but none applies until all do."""
+        self.rule_snippets = split_rules(text)
+        try:
+            self.rules.replace([parse_snippet(s) for s in self.rule_snippets])
+        except RuleError as exc:
+            self.rules.replace([])
+            self.error.setText(f"Proxy rules not applied (open Rules… to mend): {exc}")
+            self.error.show()
+        if self.rules_dialog is not None:
+            self.rules_dialog.deleteLater()
+            self.rules_dialog = None
+        self._say_rules()
+
+    def show_rules(self) -> RulesDialog:
+        if self.rules_dialog is None:
+            self.rules_dialog = RulesDialog(self.rules, self.rule_snippets, self.host.settings, self)
+            self.rules_dialog.applied.connect(self._rules_applied)
+        self.rules_dialog.show()
+        self.rules_dialog.raise_()
+        return self.rules_dialog
+
+    def _rules_applied(self) -> None:
+        self.rule_snippets = list(self.rules_dialog.snippets)
+        self._say_rules()
+
+    def _say_rules(self) -> None:
+        rules = self.rules.rules
+        on = sum(r.enabled for r in rules)
+        self.rules_state.setText("none (byte pipe)" if not rules else
+                                 f"{on} of {len(rules)} on: " + ", ".join(
+                                     r.name for r in rules if r.enabled)[:60])
 
     def save_settings(self) -> None:
         self.host.settings.setValue("proxy/listen", self.listen.text())
