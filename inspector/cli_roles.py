@@ -354,6 +354,11 @@ def _check_arguments(args) -> None:
         elif args.verb == "proxy":
             check_ws_url(args.upstream)
             args.proxy_rules = load_rules(args.rules) if args.rules else []
+            waiting = [r.name for r in args.proxy_rules if r.do == "intercept"]
+            if waiting:
+                raise ValueError(f"rule {waiting[0]!r}: intercept pauses frames for someone to "
+                                 f"forward, edit or drop, which needs the window "
+                                 f"(ocpp-inspector gui --proxy ... --rules FILE)")
         elif args.verb == "csms" and args.overrides:
             load_overrides(args.overrides)
     except (ValueError, OverrideError, ModelError) as exc:

@@ -16,6 +16,8 @@ connection. What it does:
     duplicate   forwarded, then `times` more copies
     close       both sides get a close frame (`close_code`, `reason`), then TCP closes
     cut         both TCP connections dropped without a close frame
+    intercept   paused until someone forwards, edits or drops it (the window's Intercept
+                view; see inspector.intercept)
 
 patch, replace, callerror and duplicate also take `ms` to act late. The proxy logs what
 each side really received; a changed frame keeps its original beside it, and every flag
@@ -40,13 +42,15 @@ from .events import TO_CHARGER, TO_CSMS
 from .jsonpaths import Condition, PathError, parse_condition, parse_path
 from .versions import VERSIONS
 
-ACTS = ("drop", "delay", "patch", "replace", "callerror", "duplicate", "close", "cut")
+ACTS = ("drop", "delay", "patch", "replace", "callerror", "duplicate", "close", "cut",
+        "intercept")
 DIRECTIONS = (TO_CSMS, TO_CHARGER)
 MESSAGE_TYPES = tuple(t.value for t in FrameType)
 # the keys each act takes beyond the match keys
 _ACT_KEYS = {"drop": set(), "delay": {"ms"}, "patch": {"set", "remove", "ms"},
              "replace": {"frame", "text", "ms"}, "callerror": {"error_code", "description", "ms"},
-             "duplicate": {"times", "ms"}, "close": {"close_code", "reason"}, "cut": set()}
+             "duplicate": {"times", "ms"}, "close": {"close_code", "reason"}, "cut": set(),
+             "intercept": set()}
 _MATCH_KEYS = {"name", "enabled", "do", "direction", "charge_point", "type", "action", "where",
                "first", "every", "after", "probability"}
 
@@ -130,6 +134,8 @@ class Rule:
             return f"answer CALLERROR {self.error_code}{late}"
         if self.do == "duplicate":
             return f"duplicate x{self.times}{late}"
+        if self.do == "intercept":
+            return "intercept (pause for you)"
         if self.do == "close":
             return f"close {self.close_code}" + (f" {self.reason!r}" if self.reason else "")
         return f"{self.do}{late}"

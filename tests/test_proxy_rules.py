@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from inspector import flags
+from inspector.events import Hub
 from inspector.rules import RuleBook, load_rules, parse_rules
 from inspector.roles.charger import ChargerError, ChargerOptions, FakeCharger
 from tests.conftest import exported, raw_json
@@ -220,6 +221,11 @@ def test_proxy_cli_runs_a_rules_file_and_refuses_a_broken_one(tmp_path):
                              str(broken), "--no-log"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "rule 'x': no OCPP action 'Hearbeat' (did you mean Heartbeat?)" in result.stderr
+    intercept = tmp_path / "intercept.toml"
+    intercept.write_text('[[rule]]\nname = "look"\ndo = "intercept"\n')
+    result = subprocess.run([*CLI, "proxy", "--upstream", "ws://127.0.0.1:1", "--rules",
+                             str(intercept), "--no-log"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "needs the window" in result.stderr
     rules_file = Path(__file__).parent.parent / "examples" / "rules" / "slow-heartbeat.toml"
     with subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--no-log"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as server:
@@ -247,3 +253,98 @@ def test_proxy_cli_runs_a_rules_file_and_refuses_a_broken_one(tmp_path):
                  if f["type"] == "CALLRESULT" and f["action"] == "Heartbeat"]
     assert heartbeat and all(f["latency_ms"] >= 1900 for f in heartbeat)
     assert all(codes(f) == [flags.RULE_DELAYED] for f in heartbeat)
+
+
+# ---- intercept ----------------------------------------------------------------------------
+
+async def test_intercepted_frames_wait_for_a_decision_and_hold_only_their_connection(tmp_path):
+    """An intercept rule pauses CP1's StatusNotification: CP2 goes on meanwhile; an edit
+    reaches the CSMS with the original kept; a dropped frame never does."""
+    from inspector.intercept import EDITED, DROPPED, FramePaused, Interceptor, PauseEnded
+
+    hub, writer = logged_hub(tmp_path / "c.db")
+    events = []
+    hub.subscribe(lambda e: events.append(e) if type(e) in (FramePaused, PauseEnded) else None)
+    interceptor = Interceptor(hub)
+    book = rules('[[rule]]\nname = "look"\ncharge_point = "CP1"\ntype = "CALL"\n'
+                 'action = "StatusNotification"\ndo = "intercept"\n')
+    try:
+        async with running(csms(hub)) as server, \
+                running(proxy(server.url.rstrip("/"), hub, rules=book,
+                              interceptor=interceptor)) as relay:
+            chargers = {}
+            for name in ("CP1", "CP2"):
+                chargers[name] = FakeCharger(hub, ChargerOptions(
+                    url=relay.url + name, version="1.6", call_timeout=2))
+                await chargers[name].connect()
+                await chargers[name].boot()
+            first = asyncio.ensure_future(chargers["CP1"].send_status("Available"))
+            paused = await _next_pause(events)
+            assert paused.connection.charge_point_id == "CP1" and paused.rule == "look"
+            assert '"Available"' in paused.text
+            await chargers["CP2"].send_status("Available")  # another connection flows
+            await chargers["CP2"].heartbeat()
+            assert not first.done()
+            assert interceptor.forward(paused.id, paused.text.replace("Available", "Faulted"))
+            await asyncio.wait_for(first, 10)
+            assert events[-1].outcome == EDITED
+            second = asyncio.ensure_future(chargers["CP1"].send_status("Preparing"))
+            paused = await _next_pause(events)
+            assert interceptor.drop(paused.id)
+            with pytest.raises(ChargerError):
+                await asyncio.wait_for(second, 10)  # unanswered: the call times out
+            assert events[-1].outcome == DROPPED and not interceptor.paused
+            for charger in chargers.values():
+                await charger.close()
+    finally:
+        writer.close()
+    seen = [raw_json(f)[3]["status"] for f in frames_of(tmp_path, "csms")
+            if f["type"] == "CALL" and f["action"] == "StatusNotification"
+            and f["charge_point_id"] == "CP1"]
+    assert seen == ["Faulted"]
+    edited = next(f for f in frames_of(tmp_path, "proxy") if flags.RULE_CHANGED in codes(f))
+    assert '"Available"' in edited["original"] and "edited by you" in edited["flags"][0]
+    dropped = next(f for f in frames_of(tmp_path, "proxy") if flags.RULE_DROPPED in codes(f))
+    assert '"Preparing"' in dropped["raw"]
+
+
+async def _next_pause(events, timeout=10):
+    """The next paused frame not yet settled (waits for it, bounded)."""
+    from inspector.intercept import FramePaused, PauseEnded
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        ended = {e.paused.id for e in events if type(e) is PauseEnded}
+        waiting = [e.paused for e in events if type(e) is FramePaused and e.paused.id not in ended]
+        if waiting:
+            return waiting[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError("nothing was paused")
+
+
+async def test_a_connection_closing_ends_its_pauses(tmp_path):
+    from inspector.intercept import CONNECTION_CLOSED, FramePaused, Interceptor, PauseEnded
+
+    hub, events = Hub(), []
+    hub.subscribe(lambda e: events.append(e) if type(e) in (FramePaused, PauseEnded) else None)
+    interceptor = Interceptor(hub)
+    book = rules('[[rule]]\nname = "all calls"\ntype = "CALL"\ndo = "intercept"\n')
+    async with running(csms(hub)) as server, \
+            running(proxy(server.url.rstrip("/"), hub, rules=book,
+                          interceptor=interceptor)) as relay:
+        charger = FakeCharger(hub, ChargerOptions(url=relay.url + "CP9", version="1.6"))
+        await charger.connect()
+        boot = asyncio.ensure_future(charger.boot())
+        for _ in range(1000):
+            if events:
+                break
+            await asyncio.sleep(0.01)
+        assert type(events[0]) is FramePaused
+        await charger.close()
+        with pytest.raises(ChargerError):
+            await asyncio.wait_for(boot, 10)
+        for _ in range(1000):
+            if len(events) > 1:
+                break
+            await asyncio.sleep(0.01)
+    assert type(events[1]) is PauseEnded and events[1].outcome == CONNECTION_CLOSED
+    assert not interceptor.paused

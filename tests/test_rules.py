@@ -202,7 +202,8 @@ def _gate_leg(book: RuleBook):
     counter = iter(range(1, 10_000))
     monitor = ConnectionMonitor(ConnectionInfo(1, "CP1", "proxy", version="1.6", opened_at=0.0),
                                 lambda: next(counter))
-    proxy = SimpleNamespace(hub=hub, max_size=1 << 20, write_timeout=None, rules=book)
+    proxy = SimpleNamespace(hub=hub, max_size=1 << 20, write_timeout=None, rules=book,
+                            interceptor=None)
     source, target = _Transport(), _Transport()
     lost = SimpleNamespace(done=lambda: True)
     return _Leg(proxy, monitor, TO_CSMS, source, target, lost), source, target, events

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
+from inspector.intercept import Interceptor
 from inspector.roles.common import Listen
 from inspector.roles.proxy import Proxy
 from inspector.rules import RuleBook, RuleError
 from inspector.rules_toml import parse_snippet, split_rules
 
+from .intercept_view import InterceptDialog, PauseSignals
 from .role_panel import ServerPanel
 from .rules_dialog import RulesDialog
 from .security import check_tls_url, proxy_security
@@ -45,6 +47,22 @@ class ProxyPanel(ServerPanel):
         self.form.addRow("Rules:", rules_row)
         self.rules_dialog: RulesDialog | None = None
         self.use_rules_text(settings.value("proxy/rules", "") or "")
+        # frames `intercept` rules pause wait in the Intercepted frames window
+        self.interceptor = Interceptor(host.hub)
+        self.intercept_dialog: InterceptDialog | None = None
+        self.pause_signals = PauseSignals(self)
+        self.pause_signals.attach(host.hub)
+        self.pause_signals.paused.connect(self._paused)
+        self.pause_signals.ended.connect(self._pause_ended)
+        self.paused_state = QLabel("none paused")
+        self.paused_state.setObjectName("proxyPausedState")
+        self.intercept_button = QPushButton("Intercepted…")
+        self.intercept_button.setObjectName("proxyIntercepted")
+        self.intercept_button.clicked.connect(self.show_intercepted)
+        intercept_row = QHBoxLayout()
+        intercept_row.addWidget(self.paused_state, 1)
+        intercept_row.addWidget(self.intercept_button)
+        self.form.addRow("Intercept:", intercept_row)
         self._add_url_rows()
         self.add_security(proxy_security(settings))
         self.layout_.addStretch(1)
@@ -56,7 +74,7 @@ class ProxyPanel(ServerPanel):
         upstream_tls = self.security.client_tls("upstream_ca", "upstream_cert", "upstream_key")
         check_tls_url(upstream, upstream_tls)
         return Proxy(self.host.hub, listen, upstream, listen_tls=self.security.server_tls(),
-                     upstream_tls=upstream_tls, rules=self.rules)
+                     upstream_tls=upstream_tls, rules=self.rules, interceptor=self.interceptor)
 
     # ---- rules ----------------------------------------------------------------------------
 
@@ -82,6 +100,27 @@ class ProxyPanel(ServerPanel):
         self.rules_dialog.show()
         self.rules_dialog.raise_()
         return self.rules_dialog
+
+    def show_intercepted(self) -> InterceptDialog:
+        if self.intercept_dialog is None:
+            self.intercept_dialog = InterceptDialog(self.interceptor, self)
+        self.intercept_dialog.show()
+        self.intercept_dialog.raise_()
+        return self.intercept_dialog
+
+    def _paused(self, paused) -> None:
+        dialog = self.show_intercepted()  # a paused frame waits for someone: show it
+        dialog.add(paused)
+        self._say_paused()
+
+    def _pause_ended(self, event) -> None:
+        if self.intercept_dialog is not None:
+            self.intercept_dialog.ended(event)
+        self._say_paused()
+
+    def _say_paused(self) -> None:
+        count = len(self.interceptor.paused)
+        self.paused_state.setText(f"{count} frame(s) paused" if count else "none paused")
 
     def _rules_applied(self) -> None:
         self.rule_snippets = list(self.rules_dialog.snippets)

@@ -97,6 +97,28 @@ async def _session(window, out: Path) -> list[Path]:
     await grab(send, "send")
     send.close()
 
+    # proxy rules: the examples file in the Rules window, then an intercepted frame
+    examples = Path(__file__).resolve().parents[1] / "examples" / "rules"
+    rules = roles.proxy.show_rules()
+    if (examples / "csms-misbehaves.toml").exists():  # a source checkout
+        rules.open_file(str(examples / "csms-misbehaves.toml"))
+        rules.list.setCurrentRow(1)
+        await grab(rules, "proxy-rules")
+    rules.close()
+    roles.proxy.use_rules_text('[[rule]]\nname = "look at data transfers"\ntype = "CALL"\n'
+                               'action = "DataTransfer"\ndo = "intercept"\n')
+    send = window.open_send_dialog(("charger", "CP-2.0.1-B"), action="DataTransfer",
+                                   payload={"vendorId": "com.example", "messageId": "Diag",
+                                            "data": "door=open"})
+    send._send_now()
+    await _until(lambda: roles.proxy.intercept_dialog is not None
+                 and roles.proxy.intercept_dialog.list.count() == 1, 10, "the paused frame")
+    send.close()
+    await grab(roles.proxy.intercept_dialog, "intercept")
+    roles.proxy.intercept_dialog.all_button.click()
+    roles.proxy.intercept_dialog.close()
+    roles.proxy.use_rules_text("")
+
     # a fleet of 60 against the fake CSMS, every charger logged: the views under load
     fleet = roles.fleet
     fleet.csms_url.setText(roles.csms.url.text())

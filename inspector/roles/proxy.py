@@ -95,10 +95,11 @@ class Proxy(ListeningRole):
                  listen_tls: ServerTls | None = None, upstream_tls: ClientTls | None = None,
                  ping_interval: float | None = 30.0,
                  write_timeout: float | None = WRITE_STALL_TIMEOUT,
-                 rules: RuleBook | None = None):
+                 rules: RuleBook | None = None, interceptor=None):
         self.hub = hub
         # edited live (GUI) by swapping its rules; with none enabled the pipe is bytes only
         self.rules = rules if rules is not None else RuleBook()
+        self.interceptor = interceptor  # inspector.intercept.Interceptor, for `intercept` rules
         self.listen = listen
         self.upstream = check_ws_url(upstream).rstrip("/")
         parts = urlsplit(self.upstream)
@@ -269,6 +270,8 @@ class Proxy(ListeningRole):
             self.active -= 1
             self.idle.connections_now(self.active)
             self.rules.forget(monitor.connection.id)
+            if self.interceptor is not None:
+                self.interceptor.connection_closed(monitor.connection.id)
             first_close = legs[0].close or legs[1].close
             end_connection(self.hub, monitor.connection, first_close.code if first_close else 1006,
                            first_close.reason if first_close else "connection lost")
@@ -297,7 +300,7 @@ class _Leg(asyncio.Protocol):
         self.close: Close | None = None
         self.write_timeout = proxy.write_timeout
         self._stall: asyncio.TimerHandle | None = None
-        self.rules = proxy.rules
+        self.rules, self.interceptor = proxy.rules, proxy.interceptor
         self.gate: RuleGate | None = None  # while rules watch this direction
 
     def take_over(self, stream: asyncio.StreamReader) -> None:
@@ -327,7 +330,7 @@ class _Leg(asyncio.Protocol):
 
     def _through_gate(self, data: bytes, received: float) -> None:
         if self.gate is None:
-            self.gate = RuleGate(self, self.rules)
+            self.gate = RuleGate(self, self.rules, self.interceptor)
         self.gate.receive(data, received)
         if self.gate.idle and not self.rules.watches(self.direction):
             self.gate = None  # rules gone: back to the byte pipe

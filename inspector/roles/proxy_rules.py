@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 from .. import codec, flags
 from ..events import TO_CSMS, FrameLogged, opposite
@@ -28,20 +29,32 @@ _ORIGINAL_SHOWN = 300  # characters of the original quoted in a flag (all of it 
 
 
 class RuleGate:
-    def __init__(self, leg, rules: RuleBook):
-        self.leg, self.rules = leg, rules
+    def __init__(self, leg, rules: RuleBook, interceptor=None):
+        self.leg, self.rules, self.interceptor = leg, rules, interceptor
         self.held = bytearray()
         self.held_start = leg.frames.fed  # stream offset of held[0]: all before went out
+        self.queue: deque = deque()  # (event, received) read but not yet acted on
+        self.paused = None  # an intercepted message: everything after it waits
 
     @property
     def idle(self) -> bool:
         """Nothing held: the leg may go back to forwarding bytes as they come."""
-        return not self.held
+        return not self.held and self.paused is None and not self.queue
 
     def receive(self, data: bytes, received: float) -> None:
-        leg = self.leg
         self.held += data
-        for event in leg.frames.feed(data):
+        events = self.leg.frames.feed(data)
+        self.queue.extend((event, received) for event in events)
+        if self.paused is not None and any(type(e) is Close for e in events):
+            # the sender is closing: its close frame must not wait behind a paused frame
+            self.interceptor.cancel(self.paused)
+        self._drain()
+
+    def _drain(self) -> None:
+        leg = self.leg
+        queue = self.queue
+        while queue and self.paused is None:
+            event, received = queue.popleft()
             if type(event) is Message and event.start >= self.held_start:
                 text = leg.decoded(event)
                 rule, frame = self._decide(text, received)
@@ -56,7 +69,8 @@ class RuleGate:
                               *self._undelivered(not leg.target.is_closing()))
                 continue
             leg.log_event(event, received, not leg.target.is_closing())
-        self._forward(leg.frames.settled)
+        if self.paused is None:
+            self._forward(leg.frames.settled)
 
     def _forward(self, upto: int) -> None:
         """Send the held bytes before stream offset `upto` as they came."""
@@ -100,6 +114,39 @@ class RuleGate:
             self._later(rule.ms, lambda: self._duplicate(rule, raw, frame, text))
         elif do in ("close", "cut"):
             self._end(rule, frame, text, received)
+        elif do == "intercept":
+            self._pause(rule, frame, text, raw)
+
+    def _pause(self, rule: Rule, frame, text, raw: bytes) -> None:
+        if self.interceptor is None:  # no one to ask (headless): it goes on as it came
+            self._deliver(raw, frame, text, Flag(flags.RULE_DELAYED, "not intercepted: "
+                                                 "intercept needs the window"))
+            return
+        leg = self.leg
+
+        def resolve(outcome: str, edited: str | None) -> None:
+            self.paused = None
+            held = f"held {time.time() - paused.since:.1f} s by intercept ({rule.name!r})"
+            if outcome == "dropped":
+                self._log(frame, text, time.time(), Flag(flags.RULE_DROPPED,
+                                                         f"dropped by you; {held}"))
+            elif outcome == "connection closed":
+                self._log(frame, text, time.time(), Flag(
+                    flags.RULE_DROPPED, f"not forwarded: the sender closed the connection "
+                                        f"while it was paused; {held}"))
+                return  # receive() drains what followed
+            elif edited is not None and edited != text[0]:
+                self._send_changed(edited, text[0], f"edited by you; {held}")
+            else:
+                self._deliver(raw, frame, text, Flag(flags.RULE_DELAYED, held))
+            if not leg.target.is_closing():
+                self._drain()  # what waited behind it
+        info = leg.monitor.connection
+        paused = self.interceptor.pause(info, leg.direction, text[0] if isinstance(text[0], str)
+                                        else text[0].decode("latin-1"), frame.action or
+                                        leg.monitor.pending_action(leg.direction, frame.unique_id),
+                                        rule.name, resolve)
+        self.paused = paused
 
     def _later(self, ms: int, action) -> None:
         if ms:
@@ -134,11 +181,15 @@ class RuleGate:
 
     def _change(self, rule: Rule, frame, original: str) -> None:
         new_text, problems = changed_text(rule, frame)
+        verb = "patched" if rule.do == "patch" else "replaced"
+        why = f"{verb} by rule {rule.name!r}"
+        self._send_changed(new_text, original, why, problems)
+
+    def _send_changed(self, new_text: str, original: str, why: str, problems=()) -> None:
         delivered = self._write(self.leg.target, data_frame(
             new_text, masked=self.leg.direction == TO_CSMS))
         shown = original if len(original) <= _ORIGINAL_SHOWN else original[:_ORIGINAL_SHOWN] + "…"
-        verb = "patched" if rule.do == "patch" else "replaced"
-        message = f"{verb} by rule {rule.name!r}; original: {shown}"
+        message = f"{why}; original: {shown}"
         if problems:
             message += f" ({'; '.join(problems)})"
         self._log(codec.parse(new_text, max_size=self.leg.monitor.max_size), None, time.time(),

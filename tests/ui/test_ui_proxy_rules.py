@@ -3,7 +3,10 @@ the next frame of a live connection; a rule that does not read is refused with w
 
 from __future__ import annotations
 
+import asyncio
 import os
+
+import pytest
 
 from PySide6.QtCore import Qt
 
@@ -114,3 +117,57 @@ def test_gui_command_line_starts_the_proxy_with_a_rules_file(window, run, tmp_pa
     assert proxy.running
     assert [r.name for r in proxy.role.rules.rules] == ["first boot fails", "refuse cards",
                                                         "lossy status answers"]
+
+
+def test_intercepted_frames_are_edited_forwarded_or_dropped_in_the_window(window, qtbot, run):
+    """An intercept rule pauses a charger's StatusNotification: the Intercepted frames window
+    opens with it; the edit reaches the CSMS, a second one is dropped, a third forwarded as
+    it came; the panel counts what waits."""
+    async def scenario():
+        upstream = await start_csms(qtbot, window)
+        proxy = window.roles.proxy
+        proxy.listen.setText("127.0.0.1:0")
+        proxy.upstream.setText(upstream.rstrip("/"))
+        proxy.use_rules_text('[[rule]]\nname = "look at statuses"\ntype = "CALL"\n'
+                             'action = "StatusNotification"\ndo = "intercept"\n')
+        click(qtbot, proxy.start_button)
+        await until(lambda: proxy.running, 10, "the proxy")
+        charger = FakeCharger(window.hub, ChargerOptions(url=proxy.url.text() + "CP-I",
+                                                         version="1.6", call_timeout=3))
+        await charger.connect()
+        try:
+            await charger.boot()
+            sent = asyncio.ensure_future(charger.send_status("Available"))
+            await until(lambda: proxy.intercept_dialog is not None
+                        and proxy.intercept_dialog.list.count() == 1, 10, "the paused frame")
+            dialog = proxy.intercept_dialog
+            assert dialog.isVisible() and proxy.paused_state.text() == "1 frame(s) paused"
+            assert '"Available"' in dialog.editor.toPlainText()
+            dialog.editor.setPlainText(dialog.editor.toPlainText().replace("Available",
+                                                                          "Unavailable"))
+            if os.environ.get("INTERCEPT_SCREENSHOT"):
+                dialog.grab().save(os.environ["INTERCEPT_SCREENSHOT"])
+            click(qtbot, dialog.forward_button)
+            await asyncio.wait_for(sent, 10)
+            await until(lambda: dialog.list.count() == 0, 10, "the pause to end")
+            assert proxy.paused_state.text() == "none paused"
+            sent = asyncio.ensure_future(charger.send_status("Preparing"))
+            await until(lambda: dialog.list.count() == 1, 10, "the second pause")
+            click(qtbot, dialog.drop_button)
+            with pytest.raises(Exception):
+                await asyncio.wait_for(sent, 10)  # never answered
+            sent = asyncio.ensure_future(charger.send_status("Available"))
+            await until(lambda: dialog.list.count() == 1, 10, "the third pause")
+            click(qtbot, dialog.all_button)
+            await asyncio.wait_for(sent, 10)
+        finally:
+            await charger.close()
+        store = window.live.store
+        await until(lambda: any(store.row(i).role == "csms" and "Available" in store.raw(i)
+                                for i in range(store.count)), 10, "the last status at the CSMS")
+        at_csms = [store.raw(i) for i in range(store.count)
+                   if store.row(i).role == "csms" and store.row(i).action == "StatusNotification"
+                   and store.row(i).type == "CALL"]
+        assert len(at_csms) == 2 and "Unavailable" in at_csms[0] and "Available" in at_csms[1]
+
+    run(scenario(), 90)
