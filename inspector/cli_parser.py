@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     csms.add_argument("--files-listen", metavar="HOST:PORT",
                       help="where --files listens (default: the --listen host, a free port; "
                            "the URL is printed)")
+    csms.add_argument("--script", type=Path, metavar="FILE.py",
+                      help="Python with @on(action) handlers for the chargers' calls and "
+                           "async def connected(station) run per charger (see README, Scripts)")
     csms.add_argument("--calls", action="store_true",
                       help='read CSMS-initiated calls from stdin, one per line: '
                            '<charge point id> <Action> [JSON payload], e.g. CP001 Reset {"type":"Soft"}')
@@ -206,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="seconds between sampled MeterValues: the charger's "
                               "MeterValueSampleInterval / TxUpdatedInterval, which a CSMS may "
                               "change (default 1)")
+    charger.add_argument("--script", type=Path, metavar="FILE.py",
+                         help="run this Python's async def run(cp) instead of the built-in "
+                              "session (see README, Scripts)")
     charger.add_argument("--id-tag", default="TAG0001")
     charger.add_argument("--password", help="HTTP Basic auth password (security profile 1)")
     charger.add_argument("--stay", action="store_true",
@@ -235,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fleet = role("fleet", "run many simulated chargers in one process against a CSMS")
     fleet.add_argument("--url", required=True, help="CSMS base URL; charge point ids are appended")
+    fleet.add_argument("--script", type=Path, metavar="FILE.py",
+                       help="every charger runs this Python's async def run(cp) instead of "
+                            "--scenario (see README, Scripts)")
     fleet.add_argument("--model", metavar="NAME|FILE",
                        help="the chargers' model (built-in name or JSON file; charger "
                             "--list-models); default ac-7kw")

@@ -185,6 +185,16 @@ async def _run_charger(hub, args) -> None:
         call_timeout=args.call_timeout, validate=not args.no_validate, tls=client_tls_from(args),
         model=getattr(args, "charger_model", None), soc=args.soc[0], target_soc=args.soc[1],
         battery_kwh=args.battery, reconnect=args.reconnect or args.offline is not None))
+    if args.loaded_script is not None:
+        from .scripting import run_charger_script
+        try:
+            await run_charger_script(charger, args.loaded_script)
+            if args.stay:
+                await charger.keep_alive()
+        finally:
+            await charger.close()
+        print(f"script {args.script.name} complete", file=sys.stderr)
+        return
     await charger.connect()
     try:
         if args.offline is not None:
@@ -246,7 +256,8 @@ async def _run_fleet(hub, args) -> None:
         meter_interval=args.meter_interval, heartbeat_interval=args.heartbeat,
         password=args.password, tls=client_tls_from(args),
         model=getattr(args, "charger_model", None), arrival_mean=args.arrival_mean,
-        seed=args.seed, offline_chance=args.offline_chance, offline_for=args.offline_for),
+        seed=args.seed, offline_chance=args.offline_chance, offline_for=args.offline_for,
+        script=args.loaded_script),
         log_every=0 if args.no_log else args.log_every, log_hub=hub)
     interactive = sys.stderr.isatty()
 
@@ -268,6 +279,9 @@ async def _run_fleet(hub, args) -> None:
             print("\nfleet summary:", file=sys.stderr)
             for key, value in summary.items():
                 print(f"  {key:<20} {value}", file=sys.stderr)
+    if summary.get("script_errors"):
+        raise UserError(f"the script failed on {summary['script_errors']} charger(s); last: "
+                        f"{summary['last_errors'][-1]}")
     if summary["booted"] < args.count:
         raise UserError(f"only {summary['booted']} of {args.count} chargers booted"
                         + (f"; last error: {summary['last_errors'][-1]}" if summary["last_errors"] else ""))
@@ -301,7 +315,8 @@ def _role_coroutine(args, hub):
                                require_subprotocol=not args.accept_no_subprotocol,
                                site_limit_w=args.site_limit * 1000 if args.site_limit else None,
                                files=_files_folder(args.files),
-                               files_listen=Listen.parse(args.files_listen) if args.files_listen else None),
+                               files_listen=Listen.parse(args.files_listen) if args.files_listen else None,
+                               script=args.loaded_script),
                       calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)
@@ -344,6 +359,7 @@ def _check_arguments(args) -> None:
     from .roles.charger_models import ModelError, load_model
     from .roles.csms import OverrideError, load_overrides
     from .rules import load_rules
+    from .scripting import load_script
     try:
         if args.verb == "charger":
             if not args.url:
@@ -361,6 +377,9 @@ def _check_arguments(args) -> None:
                                  f"(ocpp-inspector gui --proxy ... --rules FILE)")
         elif args.verb == "csms" and args.overrides:
             load_overrides(args.overrides)
+        if args.verb in ("charger", "fleet", "csms"):
+            args.loaded_script = (load_script(args.script, kind="csms" if args.verb == "csms"
+                                              else "charger") if args.script else None)
     except (ValueError, OverrideError, ModelError) as exc:
         raise UserError(str(exc)) from None
 
@@ -393,6 +412,6 @@ def run_role(args) -> int:
     if status == EXIT_INTERRUPTED:
         print("stopped", file=sys.stderr)
         return EXIT_OK if args.verb in ("proxy", "csms") else EXIT_INTERRUPTED
-    if args.verb == "charger":
+    if args.verb == "charger" and not args.script:
         print("session complete", file=sys.stderr)
     return status

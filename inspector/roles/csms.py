@@ -112,7 +112,7 @@ class FakeCsms(ListeningRole):
                  ping_interval: float | None = 30.0, require_subprotocol: bool = True,
                  write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial",
                  site_limit_w: float | None = None, files: Path | None = None,
-                 files_listen: Listen | None = None):
+                 files_listen: Listen | None = None, script=None):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -145,6 +145,11 @@ class FakeCsms(ListeningRole):
         self.files_folder = files
         self.files_listen = files_listen
         self.files: FileServer | None = None
+        # --script: a user's handlers in front of the answers, connected(station) per charger
+        self.scripting = None
+        if script is not None:
+            from ..scripting import CsmsScripting
+            self.scripting = CsmsScripting(self, script)
 
     async def start(self) -> None:
         self._server = await serve(
@@ -167,6 +172,8 @@ class FakeCsms(ListeningRole):
                                     "(GET firmware, PUT/POST logs)", "csms")
 
     async def stop(self) -> None:
+        if self.scripting is not None:
+            await self.scripting.stop()
         if self.files is not None:
             self.files.stop()
             self.files = None
@@ -213,6 +220,8 @@ class FakeCsms(ListeningRole):
         respond = functools.partial(self._respond, version)
         if common_name is not None and self.cert_check != "off":
             respond = functools.partial(self._respond_checking_serial, version, common_name, info)
+        if self.scripting is not None:
+            respond = self.scripting.respond(cp_id, version, respond)
         if self.site is not None:
             respond = self._following_transactions(respond, cp_id, version)
         endpoint = Endpoint(websocket, monitor, self.hub, side="csms", handler=respond,

@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..events import FrameLogged, Hub, Notice
+from ..scripting import ChargerScript, ScriptError
 from .charger import ChargerError, ChargerOptions, FakeCharger
 from .station import make_charger
 
@@ -64,6 +65,7 @@ class FleetOptions:
     offline_chance: float = 0.3  # field: the chance a session loses the network on the way
     offline_for: float = 10.0  # field: mean seconds offline (0.5x to 1.5x)
     configuration: dict = field(default_factory=dict)  # every member's keys / variables
+    script: object = None  # inspector.scripting.Script: every member runs it (not `scenario`)
 
     def __post_init__(self):
         if self.scenario not in SCENARIOS:
@@ -90,6 +92,7 @@ class FleetStats:
     delivered: int = 0  # field: ...and delivered after reconnecting
     dropped: int = 0  # field: ...or refused by the CSMS on every attempt, and lost
     errors: int = 0
+    script_errors: int = 0  # members whose script failed (each also in errors)
     frames: int = 0
     missed_intervals: int = 0
     max_lateness_s: float = 0.0
@@ -121,7 +124,7 @@ class FleetStats:
             "evs_left_full": self.evs_full,
             "offline_periods": self.offline_periods, "refused_offline": self.refused_offline,
             "queued": self.queued, "delivered": self.delivered, "dropped": self.dropped,
-            "errors": self.errors, "frames": self.frames,
+            "errors": self.errors, "script_errors": self.script_errors, "frames": self.frames,
             "frames_per_s": round(self.frames / elapsed, 1) if elapsed else 0.0,
             "latency_p50_ms": None if p50 is None else round(p50, 2),
             "latency_p99_ms": None if p99 is None else round(p99, 2),
@@ -202,6 +205,9 @@ class Fleet:
 
     async def _member(self, index: int, charger, start_after: float, deadline: float):
         await asyncio.sleep(start_after)
+        if self.options.script is not None:
+            await self._scripted(charger, deadline)
+            return
         stats = self.stats
         connectors = _connectors(charger)
         try:
@@ -246,6 +252,31 @@ class Fleet:
             for task in tasks:
                 task.cancel()
             stats.connected -= 1
+
+    async def _scripted(self, charger, deadline: float) -> None:
+        """--script: the member connects and runs the user's run(cp) until it returns or
+        --duration ends; its boots count as the fleet's, its failure as an error."""
+        stats, script = self.stats, self.options.script
+        api = ChargerScript(charger, script)
+        api.on_boot = self._booted
+        try:
+            await charger.connect()
+        except (ChargerError, OSError) as exc:
+            self._error(charger, exc)
+            return
+        stats.connected += 1
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())) as scope:
+                await script.run(api)
+        except Exception as exc:
+            if not (isinstance(exc, TimeoutError) and scope.expired()):  # not --duration's end
+                stats.script_errors += 1
+                self._error(charger, ScriptError(script.describe_error(exc)))
+        finally:
+            stats.connected -= 1
+
+    def _booted(self) -> None:
+        self.stats.booted += 1
 
     async def _periodic(self, charger, interval: float, send, deadline: float,
                         until=None) -> None:
