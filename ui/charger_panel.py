@@ -16,11 +16,12 @@ from inspector.roles.charger_faults import FAULTS
 from inspector.roles.charger_models import BUILT_IN
 from inspector.roles.driver import Driver
 from inspector.roles.station import make_charger
+from inspector.scripting import ScriptError, run_charger_script
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel, SendTarget
 from .security import check_tls_url, client_security
-from .widgets import describe
+from .widgets import ScriptField, describe
 
 
 class ChargerRun:
@@ -33,6 +34,7 @@ class ChargerRun:
         # Present card and Unplug once the scripted session is over
         self.driver = Driver(getattr(charger, "lead", charger))
         self.session_done = False
+        self.script = None  # inspector.scripting.Script run instead of the session
 
     @property
     def charge_point_id(self) -> str:
@@ -125,6 +127,9 @@ class ChargerPanel(RolePanel):
         self.form.addRow("Interval:", self.interval)
         self.form.addRow("Id tag:", self.id_tag)
         self.form.addRow("", self.stay)
+        self.script = ScriptField(host.settings, "charger/script", "charger",
+                                  "optional: run(cp) in Python instead of the session")
+        self.form.addRow("Script:", self.script)
         self.add_security(client_security(settings, "charger"))
         self.start_button.setText("Start charger")
         self.stop_button.setText("Stop selected")
@@ -278,6 +283,7 @@ class ChargerPanel(RolePanel):
         s.setValue("charger/interval", self.interval.value())
         s.setValue("charger/id_tag", self.id_tag.text())
         s.setValue("charger/stay", "true" if self.stay.isChecked() else "false")
+        self.script.save()
         self.security.save_settings()
 
     def start(self) -> None:
@@ -297,7 +303,8 @@ class ChargerPanel(RolePanel):
                                      battery_kwh=self.battery.value(), soc=self.soc.value(),
                                      target_soc=max(self.soc.value(), self.target_soc.value()))
             charger = make_charger(self.host.hub, options)
-        except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError)
+            script = self.script.load()
+        except ValueError as exc:  # bad URL; TLS files (TlsError is a ValueError); script
             self.fail(str(exc))
             return
         existing = self.runs.get(charger.charge_point_id)
@@ -308,6 +315,7 @@ class ChargerPanel(RolePanel):
         self.save_settings()
         self.host.ensure_capture()
         run = ChargerRun(charger, self.stay.isChecked())
+        run.script = script
         self.runs[charger.charge_point_id] = run
         self._show_runs(select=charger.charge_point_id)
         run.task = self.host.spawn(self._run(run), f"fake charger {charger.charge_point_id}")
@@ -316,10 +324,14 @@ class ChargerPanel(RolePanel):
         charger = run.charger
         name = run.charge_point_id
         try:
-            self._set_state(run, "connecting…")
-            await self.host.on_roles(charger.connect())
-            self._set_state(run, "running session")
-            await self.host.on_roles(charger.run_session())
+            if run.script is not None:
+                self._set_state(run, f"running {run.script.path.name}")
+                await self.host.on_roles(run_charger_script(charger, run.script))
+            else:
+                self._set_state(run, "connecting…")
+                await self.host.on_roles(charger.connect())
+                self._set_state(run, "running session")
+                await self.host.on_roles(charger.run_session())
             if not run.stay:
                 self._set_state(run, "session complete")
                 return
@@ -328,7 +340,7 @@ class ChargerPanel(RolePanel):
             self._update_buttons()
             await self.host.on_roles(_stay_connected(charger, run.driver))
             self._set_state(run, "disconnected by the CSMS")
-        except ChargerError as exc:
+        except (ChargerError, ScriptError) as exc:
             self._set_state(run, "failed")
             self.fail(f"Fake charger {name}: {exc}")
         except asyncio.CancelledError:

@@ -12,6 +12,7 @@ from inspector.roles.csms import FakeCsms, load_overrides
 
 from .role_panel import SendTarget, ServerPanel
 from .security import server_security
+from .widgets import ScriptField
 
 
 class CsmsPanel(ServerPanel):
@@ -33,6 +34,10 @@ class CsmsPanel(ServerPanel):
         self.overrides.setText(settings.value("csms/overrides", ""))
         self.form.addRow("Listen on:", self.listen)
         self.form.addRow("Overrides:", overrides_row)
+        self.script = ScriptField(settings, "csms/script", "csms",
+                                  "optional: handlers and connected(station) in Python")
+        self.form.addRow("Script:", self.script)
+        self.inputs.append(self.script)
         # OCPP-J closes a connection that offers no supported subprotocol; a field charger
         # that offers none can be served as 1.6 instead
         self.lenient = QCheckBox("Serve chargers with no subprotocol")
@@ -102,7 +107,8 @@ class CsmsPanel(ServerPanel):
     def _make(self, listen: Listen):
         path = self.overrides.text().strip()
         overrides = load_overrides(path) if path else None  # OverrideError is a ValueError
-        csms = FakeCsms(self.host.hub, listen, overrides=overrides,
+        script = self.script.load()  # ScriptError is a ValueError: shown under the panel
+        csms = FakeCsms(self.host.hub, listen, overrides=overrides, script=script,
                         tls=self.security.server_tls(), passwords=self.security.password(),
                         cert_check=self.cert_check.currentData(),
                         require_subprotocol=not self.lenient.isChecked(),
@@ -122,6 +128,7 @@ class CsmsPanel(ServerPanel):
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
+        self.script.save()
         self.host.settings.setValue("csms/cert_check", self.cert_check.currentData())
         self.host.settings.setValue("csms/site_limit", self.site_limit.value())
         self.host.settings.setValue("csms/files", self.files.text())

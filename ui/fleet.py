@@ -26,7 +26,7 @@ from inspector.roles.fleet import SCENARIOS, Fleet, FleetOptions
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel
-from .widgets import describe, error_label, hint_label
+from .widgets import ScriptField, describe, error_label, hint_label
 from .security import check_tls_url, client_security
 
 REFRESH_MS = 1000
@@ -147,13 +147,16 @@ class FleetPanel(RolePanel):
         self.form.addRow("Ramp-up:", _pair(self.ramp_up, "Duration:", self.duration))
         self.form.addRow("Meter every:", _pair(self.meter_interval, "Heartbeat:", self.heartbeat))
         self.form.addRow("EVs arrive every:", self.arrival_mean)
+        self.script = ScriptField(s, "fleet/script", "charger",
+                                  "optional: every charger runs run(cp) instead of the scenario")
+        self.form.addRow("Script:", self.script)
         self.form.addRow("Log every N-th:", self.log_every)
         self.form.addRow("", self.logged_hint)
         self.add_security(client_security(s, "fleet"))
         self.inputs += [self.csms_url, self.count, self.prefix, self.version, self.scenario,
                         self.model,
                         self.ramp_up, self.duration, self.meter_interval, self.heartbeat,
-                        self.arrival_mean, self.log_every]
+                        self.arrival_mean, self.log_every, self.script]
         self.start_button.setText("Start fleet")
         self._build_figures()
         self.fleet: Fleet | None = None
@@ -250,11 +253,12 @@ class FleetPanel(RolePanel):
                             heartbeat_interval=self.heartbeat_interval(),
                             password=self.security.password(), tls=tls,
                             model=BUILT_IN[self.model.currentData()],
-                            arrival_mean=self.arrival_mean.value())
+                            arrival_mean=self.arrival_mean.value(), script=self.script.load())
 
     def save_settings(self) -> None:
         s = self.host.settings
         s.setValue("fleet/url", self.csms_url.text())
+        self.script.save()
         s.setValue("fleet/count", self.count.value())
         s.setValue("fleet/prefix", self.prefix.text())
         s.setValue("fleet/version", self.version.currentText())

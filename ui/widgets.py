@@ -84,3 +84,39 @@ class UrlBox(QWidget):
 
     def text(self) -> str:
         return self.edit.text()
+
+
+class ScriptField(QWidget):
+    """An optional scenario script (inspector.scripting): a path and Browse…; `load()` gives
+    the loaded script or None, raising ValueError (ScriptError) with the file's line."""
+
+    def __init__(self, settings, key: str, kind: str, placeholder: str, parent=None):
+        super().__init__(parent)
+        self.settings, self.key, self.kind = settings, key, kind
+        self.edit = QLineEdit(settings.value(key, ""))
+        self.edit.setObjectName(key.replace("/", "_"))
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.setToolTip("a Python scenario script (README, Scripts; examples/scripts)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(browse)
+        self._dialog = None
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def load(self):
+        from inspector.scripting import load_script
+        return load_script(Path(self.text()).expanduser(), kind=self.kind) if self.text() else None
+
+    def save(self) -> None:
+        self.settings.setValue(self.key, self.edit.text())
+
+    def _browse(self) -> None:
+        self._dialog = ask_path(self, self.settings, "folders/scripts", "Scenario script",
+                                self.settings.value("folders/scripts", ""),
+                                "Python scripts (*.py);;All files (*)", self.edit.setText,
+                                save=False)
