@@ -299,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     suite_list.add_argument("--version", dest="ocpp_version", type=_version,
                             help="only cases of this OCPP version: 1.6 or 2.0.1")
     suite_list.add_argument("--sut", choices=["charger", "csms"], help="only cases for this SUT kind")
+    suite_list.add_argument("--cases", dest="case_files", action="append", type=Path,
+                            metavar="FILE.py", help="also list your cases from this file (its "
+                                                    "CASES list; see README); repeatable")
     suite_run = suite_verbs.add_parser(
         "run", help="run test cases against a charger or a CSMS",
         description="run test cases: --sut charger listens for the charger (we play the CSMS); "
@@ -314,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
                              help="SUT csms: its URL ending in the charge point id")
     suite_run.add_argument("--case", dest="cases", nargs="+", action="extend", metavar="ID",
                            help="run only these cases (default: all for the version and SUT)")
+    suite_run.add_argument("--cases", dest="case_files", action="append", type=Path,
+                           metavar="FILE.py",
+                           help="your cases (a Python file with CASES, see README), beside the "
+                                "catalogue; without --case only these run; repeatable")
     suite_run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
     suite_run.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
     suite_run.add_argument("--simulate-sut", "--auto", dest="auto", action="store_true",

@@ -70,9 +70,9 @@ class Script:
         return f"script {self.path.name}{where}: {type(exc).__name__}: {exc}"
 
 
-def load_script(path: str | Path, *, kind: str) -> Script:
-    """Load a charger ('charger') or CSMS ('csms') script; what it lacks is an error now,
-    not when the first charger connects."""
+def load_module(path: str | Path):
+    """Run a user's Python file as a module of its own (ScriptError, naming the line, when it
+    cannot load): scripts here, user-written conformance cases in conformance.catalog."""
     path = Path(path).resolve()
     if not path.is_file():
         raise ScriptError(f"no script file {path}")
@@ -86,6 +86,14 @@ def load_script(path: str | Path, *, kind: str) -> Script:
         raise ScriptError(f"script {path.name} line {exc.lineno}: SyntaxError: {exc.msg}") from None
     except Exception as exc:  # the user's code failed at import: say where
         raise ScriptError(Script(path).describe_error(exc)) from None
+    return module
+
+
+def load_script(path: str | Path, *, kind: str) -> Script:
+    """Load a charger ('charger') or CSMS ('csms') script; what it lacks is an error now,
+    not when the first charger connects."""
+    module = load_module(path)
+    path = Path(module.__file__)
     script = Script(path, run=getattr(module, "run", None),
                     connected=getattr(module, "connected", None))
     for value in vars(module).values():

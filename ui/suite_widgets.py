@@ -52,6 +52,14 @@ class CatalogTree(QTreeWidget):
         self.cases: dict[tuple[str, str], QTreeWidgetItem] = {}  # (version, id) -> item
         self._build()
 
+    def reload(self) -> None:
+        """Build again (cases loaded from a file joined the catalogue); checks are kept."""
+        checked = [case.key for case in self.checked_cases()]
+        self.clear()
+        self.cases = {}
+        self._build()
+        self.set_checked(checked)
+
     def _build(self) -> None:
         nodes: dict[tuple, QTreeWidgetItem] = {}
         flags = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

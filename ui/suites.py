@@ -25,11 +25,12 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
                                QSplitter, QTextBrowser, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from inspector.conformance import RunOptions, SuiteRunner, Verdict
+from inspector.conformance import RunOptions, SuiteError, SuiteRunner, Verdict, catalog
 
 from .suite_form import SuiteOptionsForm, parse_params
 from .suite_reports import SuiteReports
 from .suite_run import SuiteRunControl
+from .widgets import ask_path
 from .suite_widgets import (CASE_ROLE, CHECKED, SUT_NAMES, VERDICT_COLOURS, CatalogTree,
                             PromptDialog, ResultsTree, badge_style, describe_case,
                             describe_case_result, describe_step)
@@ -81,6 +82,10 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
         self.filter.setClearButtonEnabled(True)
         self.clear_button = QPushButton("Uncheck all")
         self.clear_button.setObjectName("suitesUncheck")
+        self.load_cases_button = QPushButton("Load cases…")
+        self.load_cases_button.setObjectName("suitesLoadCases")
+        self.load_cases_button.setToolTip("add your own cases from a Python file (its CASES "
+                                          "list; README, Your own cases) beside the catalogue")
         self.catalog = CatalogTree()
         self.description = QTextBrowser()
         self.description.setObjectName("suitesDescription")
@@ -92,6 +97,7 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.filter, 1)
         top.addWidget(self.clear_button)
+        top.addWidget(self.load_cases_button)
         catalog_box = QWidget()
         box = QVBoxLayout(catalog_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -153,6 +159,7 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
 
         self.filter.textChanged.connect(self.catalog.apply_filter)
         self.clear_button.clicked.connect(self.catalog.clear_checks)
+        self.load_cases_button.clicked.connect(self._ask_load_cases)
         self.catalog.currentItemChanged.connect(lambda item, _old: self._show_description(item))
         self.catalog.itemChanged.connect(lambda _item, column: column == 0
                                          and self._selection_changed())
@@ -185,6 +192,29 @@ class SuitesTab(SuiteOptionsForm, SuiteRunControl, SuiteReports, QWidget):
         return open_url(url)
 
     # ---- catalog -------------------------------------------------------------------------------
+
+    def load_cases(self, path: str) -> list:
+        """Your cases from a file, beside the catalogue, checked and shown; [] (and the
+        reason in the status line) when the file cannot work."""
+        try:
+            cases = catalog.load_user_cases(path)
+        except SuiteError as exc:
+            self.status.setText(f"⚠ {exc}")
+            self.host.report_error(str(exc), "suites")
+            return []
+        self.catalog.reload()
+        self.catalog.set_checked(case.key for case in cases)
+        first = self.catalog.find(cases[0].version, cases[0].id)
+        if first is not None:
+            self.catalog.setCurrentItem(first)
+        self.status.setText(f"{len(cases)} case(s) loaded from {Path(path).name}")
+        return cases
+
+    def _ask_load_cases(self) -> None:
+        settings = self.host.settings
+        self._cases_dialog = ask_path(self, settings, "folders/cases", "Load your cases",
+                                      settings.value("folders/cases", ""),
+                                      "Python (*.py);;All files (*)", self.load_cases, save=False)
 
     def _show_description(self, item: QTreeWidgetItem | None) -> None:
         if item is None:

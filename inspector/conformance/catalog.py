@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from ..versions import normalise
 from .model import SUT_KINDS, Case
@@ -30,8 +31,47 @@ def _all() -> tuple[Case, ...]:
     return cases
 
 
+# loaded from files (suite --cases, the Suites tab) in this process, by file: loading a file
+# again (after editing it) replaces its cases
+_user_files: dict[str, list[Case]] = {}
+
+
+def load_user_cases(path) -> list[Case]:
+    """A user's cases (a Python file whose CASES lists inspector.conformance.model.Case),
+    added beside the catalogue; an id the catalogue or another file has is refused."""
+    from ..scripting import ScriptError, load_module
+    try:
+        module = load_module(path)
+    except ScriptError as exc:
+        raise SuiteError(str(exc).replace("script ", "cases file ", 1)) from None
+    where = str(Path(module.__file__))
+    name = Path(where).name
+    cases = getattr(module, "CASES", None)
+    if not isinstance(cases, (list, tuple)) or not cases or \
+            not all(isinstance(case, Case) for case in cases):
+        raise SuiteError(f"cases file {name} must define CASES, a non-empty list of "
+                         f"inspector.conformance.model.Case")
+    taken = {case.key: "the catalogue" for case in _all()}
+    for other, others in _user_files.items():
+        if other != where:
+            taken.update({case.key: Path(other).name for case in others})
+    seen = set()
+    for case in cases:
+        owner = taken.get(case.key) or (name if case.key in seen else None)
+        if owner is not None:
+            raise SuiteError(f"cases file {name}: {case.id} (OCPP {case.version}) is already "
+                             f"in {owner}; give it an id of its own")
+        seen.add(case.key)
+    _user_files[where] = list(cases)
+    return list(cases)
+
+
+def user_cases() -> list[Case]:
+    return [case for cases in _user_files.values() for case in cases]
+
+
 def all_cases() -> list[Case]:
-    return list(_all())
+    return list(_all()) + user_cases()
 
 
 def list_cases(version: str | None = None, sut: str | None = None) -> list[Case]:
@@ -40,7 +80,7 @@ def list_cases(version: str | None = None, sut: str | None = None) -> list[Case]
         version = normalise(version)
     if sut is not None and sut not in SUT_KINDS:
         raise SuiteError(f"unknown SUT kind {sut!r}; use charger or csms")
-    return [c for c in _all() if (version is None or c.version == version)
+    return [c for c in all_cases() if (version is None or c.version == version)
             and (sut is None or c.sut == sut)]
 
 

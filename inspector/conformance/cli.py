@@ -48,8 +48,15 @@ def run_suite_command(args) -> int:
 
 # ---- list ----------------------------------------------------------------------------------
 
+def _user_cases(args) -> list:
+    """The cases of every --cases file (loaded beside the catalogue)."""
+    from . import catalog
+    return [case for path in args.case_files or () for case in catalog.load_user_cases(path)]
+
+
 def _list(args) -> int:
     from . import catalog
+    _user_cases(args)
     cases = catalog.list_cases(args.ocpp_version, args.sut)
     if not cases:
         print("no cases match", file=sys.stderr)
@@ -266,7 +273,14 @@ def _run(args) -> int:
     from .runner import SuiteRunner
 
     options = _options(args)
-    cases = catalog.select(options.version, options.sut, args.cases)
+    mine = _user_cases(args)
+    if mine and not args.cases:  # --cases FILE alone: the file's cases for this version and SUT
+        cases = [c for c in mine if c.version == options.version and c.sut == options.sut]
+        if not cases:
+            raise _Usage(f"no case in {', '.join(str(p) for p in args.case_files)} is for OCPP "
+                         f"{options.version} with SUT {options.sut}")
+    else:
+        cases = catalog.select(options.version, options.sut, args.cases)
     for path in (args.junit, args.html):
         if path is not None and not Path(path).parent.exists():
             raise _Usage(f"cannot write {path}: the folder {Path(path).parent} does not exist")

@@ -447,3 +447,32 @@ def test_a_folder_description_follows_the_ticks(window):
     assert f"{total} case(s), 2 checked" in tab.description.toPlainText()
     tab.catalog.clear_checks()
     assert f"{total} case(s), 0 checked" in tab.description.toPlainText()
+
+
+def test_your_own_cases_load_beside_the_catalogue_and_run(qtbot, window, run, tmp_path):
+    """Load cases…: the file's cases join the tree (checked), run with live verdicts; a file
+    that cannot work says why in the status line."""
+    from inspector.conformance import catalog
+    tab = window.suites
+    broken = tmp_path / "broken.py"
+    broken.write_text("CASES = 3\n")
+    assert tab.load_cases(str(broken)) == []
+    assert "must define CASES" in tab.status.text()
+    example = Path(__file__).parents[2] / "examples" / "cases" / "my_cases.py"
+    try:
+        cases = tab.load_cases(str(example))
+        assert [c.id for c in cases] == ["MY_CS_001", "MY_CS_002"]
+        assert [c.id for c in tab.catalog.checked_cases()] == ["MY_CS_001", "MY_CS_002"]
+        assert tab.catalog.find("1.6", "TC_001_CS") is not None  # the catalogue is still there
+        tab.auto.setChecked(True)
+        tab.step_timeout.setValue(5)
+        tab.listen.setText("127.0.0.1:0")
+
+        async def scenario():
+            click(qtbot, tab.run_button)
+            await finished(tab, 30)
+
+        run(scenario(), 60)
+        assert tab.results.verdict_texts() == {"MY_CS_001": "PASS", "MY_CS_002": "PASS"}
+    finally:
+        catalog._user_files.clear()
