@@ -164,6 +164,9 @@ def main(argv: list[str] | None = None, *, open_gui=None) -> int:
             return _certs(args)
         if args.verb == "log":
             return _log_show(args) if args.log_verb == "show" else _log_export(args)
+        if args.verb == "replay":
+            from .cli_replay import run_replay
+            return run_replay(args)
         if args.verb == "suite":
             from .conformance.cli import run_suite_command
             return run_suite_command(args)

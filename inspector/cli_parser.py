@@ -291,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replace a CA and certificates already in --out (by default an existing "
                             "CA is reused to sign new client certificates and nothing is overwritten)")
 
+    from .cli_replay import add_replay_parser
+    add_replay_parser(verbs)
+
     suite = verbs.add_parser("suite", help="conformance test suites (OCTT-style test cases)",
                              description="conformance test suites (OCTT-style test cases)")
     suite_verbs = suite.add_subparsers(dest="suite_verb", metavar="list|run", required=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _MISSING = object()
-_STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+_STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\[(\*)\]')
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 
 
@@ -71,7 +71,9 @@ class Path:
         return False
 
 
-def parse_path(text: str) -> Path:
+def parse_path(text: str, *, any_index: bool = False) -> Path:
+    """`any_index`: `[*]` is allowed, as the step "*" (a pattern for comparing, not a place
+    to read or write)."""
     text = text.strip()
     if not text.startswith("$"):
         raise PathError(f"path {text!r} must start with $ (for example $.status)")
@@ -81,9 +83,11 @@ def parse_path(text: str) -> Path:
         if match is None:
             raise PathError(f"path {text!r}: cannot read {text[position:]!r} "
                             f"(use .name, [0] or [\"name\"])")
-        name, index, quoted = match.groups()
+        name, index, quoted, star = match.groups()
+        if star and not any_index:
+            raise PathError(f"path {text!r}: [*] names no single field (give an index)")
         steps.append(name if name is not None else int(index) if index is not None
-                     else json.loads(quoted))
+                     else json.loads(quoted) if quoted is not None else "*")
         position = match.end()
     return Path(text, tuple(steps))
 
