@@ -119,6 +119,18 @@ async def _session(window, out: Path) -> list[Path]:
     roles.proxy.intercept_dialog.close()
     roles.proxy.use_rules_text("")
 
+    # File › Replay capture…: this session's capture (the proxy's view) against the CSMS
+    window.writer.flush()
+    replay = window.open_replay_dialog()
+    replay.capture.setText(str(window.writer.path))
+    replay.target.setText(roles.csms.url.text())
+    replay.speed.setCurrentIndex(2)
+    replay.ignore.setText("$.meterValue[*].sampledValue[*].value")
+    replay.start()
+    await _until(lambda: replay.result is not None, 60, "the replay")
+    await grab(replay, "replay")
+    replay.close()
+
     # a fleet of 60 against the fake CSMS, every charger logged: the views under load
     fleet = roles.fleet
     fleet.csms_url.setText(roles.csms.url.text())

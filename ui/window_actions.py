@@ -39,6 +39,8 @@ class WindowActions:
         file_menu.addSeparator()
         action(file_menu, "&Save capture as…", self._ask_save, QKeySequence.StandardKey.SaveAs)
         action(file_menu, "&Export JSONL…", self._ask_export, "Ctrl+E")
+        action(file_menu, "&Replay capture…", lambda: self.open_replay_dialog(), "Ctrl+Shift+R",
+               "fileReplay")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         frames = menu.addMenu("F&rames")
@@ -57,6 +59,16 @@ class WindowActions:
                "viewConnections")
         help_menu = menu.addMenu("&Help")
         action(help_menu, "&About OCPP Inspector", self.show_about)
+
+    def open_replay_dialog(self):
+        """File › Replay capture…, on the capture shown (an opened one, or this session's)."""
+        from .replay_dialog import ReplayDialog
+        if getattr(self, "replay_dialog", None) is None:
+            shown = self.shown.path if self.shown is not self.live else None
+            self.replay_dialog = ReplayDialog(self, str(shown) if shown else "", self)
+        self.replay_dialog.show()
+        self.replay_dialog.raise_()
+        return self.replay_dialog
 
     def show_view(self, name: str) -> None:
         """Bring a view forward by the name `ocpp-inspector gui --view` takes."""

@@ -1,0 +1,60 @@
+"""File › Replay capture…: a recorded session replayed against the window's fake CSMS, with
+and without an override; the differences are listed and the replay's frames are logged."""
+
+from __future__ import annotations
+
+from inspector.events import Hub
+from inspector.store import CaptureWriter
+from tests.roles_helpers import csms, run_charger, running
+from test_ui_window import click, start_csms
+from ui_helpers import until
+
+
+def test_replay_from_the_file_menu(window, qtbot, run, tmp_path):
+    recording = tmp_path / "rec.db"
+
+    async def record():
+        hub = Hub()
+        writer = CaptureWriter(recording)
+        writer.attach(hub)
+        async with running(csms()) as server:
+            await run_charger(server.url + "CP-REC", "1.6", hub, meter_values=1)
+        writer.close()
+
+    async def scenario():
+        await record()
+        url = await start_csms(qtbot, window)
+        dialog = window.open_replay_dialog()
+        # nothing to replay against: said inline, nothing runs
+        dialog.capture.setText(str(recording))
+        dialog.target.setText("")
+        click(qtbot, dialog.run_button)
+        assert "enter the CSMS URL" in dialog.error.text()
+        dialog.target.setText(url)
+        dialog.speed.setCurrentIndex(2)  # back to back
+        click(qtbot, dialog.run_button)
+        await until(lambda: dialog.result is not None, 30, "the replay")
+        assert dialog.result.passed and dialog.status.text().startswith("SAME")
+        store = window.live.store
+        await until(lambda: any(store.row(i).role == "replay" for i in range(store.count)), 10,
+                    "the replay's frames in the log")
+        # the same recording against a CSMS that refuses cards: exactly that field
+        await window.roles.csms.shutdown()
+        window.roles.csms.overrides.setText("")
+        async with running(csms(overrides={"Authorize": {"idTagInfo": {"status": "Blocked"}}})) \
+                as refusing:
+            dialog.target.setText(refusing.url)
+            click(qtbot, dialog.run_button)
+            assert dialog.result is None  # a new run forgets the last result
+            await until(lambda: dialog.result is not None, 30, "the second replay")
+        assert dialog.status.text().startswith("DIFFERS")
+        item = dialog.results.topLevelItem(0)
+        assert item.text(1) == "differs" and item.childCount() == 1
+        assert '$.idTagInfo.status: recorded "Accepted", now "Blocked"' in item.child(0).text(0)
+        assert dialog.junit_button.isEnabled()
+        report = tmp_path / "replay.html"
+        from inspector.replay_report import write_html
+        write_html(dialog.result, report)
+        assert "Blocked" in report.read_text()
+
+    run(scenario(), 90)
