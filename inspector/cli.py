@@ -95,6 +95,40 @@ def _log_export(args) -> int:
     return EXIT_OK
 
 
+def _log_import(args) -> int:
+    from .events import Hub
+    from .pcap_import import PcapError, import_pcap
+    from .store import CaptureWriter, remove_capture
+    if args.db.exists():
+        raise UserError(f"{args.db} exists: give log import a new capture file")
+    if not args.pcap.is_file():
+        raise UserError(f"no pcap file {args.pcap}")
+    if args.keylog is not None:
+        raise UserError("wss:// (TLS) traffic cannot be read yet: the key log is not used; "
+                        "capture the plain ws:// side, or run the proxy between charger and "
+                        "CSMS, which logs what it relays")
+    hub = Hub()
+    try:
+        writer = CaptureWriter(args.db)
+    except Exception as exc:  # noqa: BLE001 - a folder that does not exist, permissions
+        raise UserError(f"cannot write {args.db}: {exc}") from None
+    writer.attach(hub)
+    try:
+        summary = import_pcap(args.pcap, hub)
+    except PcapError as exc:
+        writer.close()
+        remove_capture(args.db)  # nothing half-written is left behind
+        raise UserError(str(exc)) from None
+    writer.close()
+    print(f"{args.pcap.name}: {summary.line()}", file=sys.stderr)
+    for note in summary.notes:
+        print(f"  note: {note}", file=sys.stderr)
+    print(f"written to {args.db} (ocpp-inspector log show --db {args.db})", file=sys.stderr)
+    if writer.lost_frames:
+        raise UserError(f"{writer.lost_frames} frame(s) could not be written to {args.db}")
+    return EXIT_OK
+
+
 def _certs(args) -> int:
     from .certs import CertsError, create_lab_pki
     try:
@@ -163,6 +197,8 @@ def main(argv: list[str] | None = None, *, open_gui=None) -> int:
         if args.verb == "certs":
             return _certs(args)
         if args.verb == "log":
+            if args.log_verb == "import":
+                return _log_import(args)
             return _log_show(args) if args.log_verb == "show" else _log_export(args)
         if args.verb == "replay":
             from .cli_replay import run_replay

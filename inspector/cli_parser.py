@@ -360,7 +360,18 @@ def build_parser() -> argparse.ArgumentParser:
                            help="print the reason of every step, not only of failures")
 
     log = verbs.add_parser("log", help="read a capture file")
-    log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export", required=True)
+    log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export|import", required=True)
+    log_import = log_verbs.add_parser(
+        "import", help="turn a Wireshark capture (pcap, pcapng) of OCPP-J into a capture file",
+        description="read OCPP-J over ws:// from a pcap or pcapng file (any port: every TCP "
+                    "connection that upgrades to WebSocket) into a capture file, with "
+                    "connections, directions, times, pairing and validation")
+    log_import.add_argument("--pcap", type=Path, required=True, metavar="FILE",
+                            help="the pcap or pcapng file")
+    log_import.add_argument("--db", type=Path, required=True, metavar="OUT",
+                            help="the capture file to write (must not exist yet)")
+    log_import.add_argument("--keylog", type=Path, metavar="FILE",
+                            help="TLS key log (SSLKEYLOGFILE) to read wss:// (see README)")
     for name, help_text in (("show", "print frames as a table"),
                             ("export", "write frames as JSON lines")):
         sub = log_verbs.add_parser(name, help=help_text, description=help_text)

@@ -119,6 +119,15 @@ def _connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     return db
 
 
+def remove_capture(path: str | Path) -> None:
+    """Delete a capture file with its WAL companions (an import that failed half-way)."""
+    for suffix in ("", "-wal", "-shm", ".writer"):
+        try:
+            Path(str(path) + suffix).unlink()
+        except OSError:
+            pass
+
+
 class CaptureBusy(Exception):
     """Another process writes this capture file."""
 

@@ -31,6 +31,7 @@ class Message:
     # on a message forwards the bytes around it untouched and replaces just these
     start: int = 0
     end: int = 0
+    compressed: bool = False  # RSV1: permessage-deflate (only when the reader accepts it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +78,13 @@ class _Skip:
 class FrameReader:
     """Incremental frame parser for one direction of a connection."""
 
-    def __init__(self, max_message: int):
+    def __init__(self, max_message: int, *, compressed_ok: bool = False):
         self.max_message = max_message
+        # permessage-deflate was negotiated (a capture read afterwards; the proxy drops the
+        # offer): RSV1 marks a compressed message instead of an unreadable frame
+        self._reserved = 0x30 if compressed_ok else 0x70
+        self._rsv1 = False
+        self._message_compressed = False
         self._buffer = bytearray()
         self._fragments: list[bytes] = []
         self._fragment_text = False
@@ -183,13 +189,14 @@ class FrameReader:
         if length > self.max_message or (self._oversize is not None and opcode == OP_CONTINUATION):
             return _Skip(bool(fin), opcode, length, start, offset,
                          bytes(buffer[start + offset - 4:start + offset]) if masked else None)
-        if first & 0x70:
+        if first & self._reserved:
             # unreadable as a message (an extension nobody negotiated), but delimited: skip it
             return _Skip(bool(fin), opcode, length, start, offset, None,
                          problem="reserved bits set (an extension nobody negotiated)")
         end = offset + length
         if available < end:
             return None
+        self._rsv1 = bool(first & 0x40)
         if masked:
             mask = bytes(buffer[start + offset - 4:start + offset])
             payload = _unmask(memoryview(buffer)[start + offset:start + end], mask)
@@ -216,9 +223,11 @@ class FrameReader:
                                     f"ended ({dropped} bytes of it not logged as a message)")
                 return [error, following] if following is not None else error
             if fin:
-                return Message(opcode == OP_TEXT, payload, self._frame_start, self._frame_end)
+                return Message(opcode == OP_TEXT, payload, self._frame_start, self._frame_end,
+                               self._rsv1)
             self._fragments, self._fragment_text, self._fragment_size = [payload], opcode == OP_TEXT, len(payload)
             self._message_start = self._frame_start
+            self._message_compressed = self._rsv1
             return None
         if opcode == OP_CONTINUATION:
             if not self._fragments:
@@ -236,7 +245,7 @@ class FrameReader:
                 return None
             if fin:
                 message = Message(self._fragment_text, b"".join(self._fragments),
-                                  self._message_start, self._frame_end)
+                                  self._message_start, self._frame_end, self._message_compressed)
                 self._fragments = []
                 return message
             return None

@@ -11,7 +11,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from inspector.store import Capture, default_capture_path, export_jsonl
+from inspector.store import (Capture, CaptureWriter, default_capture_path, export_jsonl,
+                             remove_capture)
 
 from .framestore import FrameFilter
 from .session import SessionData, open_capture_session
@@ -134,6 +135,48 @@ class CaptureActions:
                         f"exported {count:,} frames to {target}")
         return count
 
+    def import_pcap(self, source, target=None) -> asyncio.Task | None:
+        """File › Import pcap…: OCPP-J from a Wireshark capture into a capture file (next to
+        the pcap unless `target` is given), then opened here. Runs off the window's thread."""
+        from inspector.events import Hub
+        from inspector.pcap_import import PcapError, import_pcap
+        source = Path(source)
+        target = Path(target) if target else _free_name(source.with_suffix(".db"))
+        if target.exists():
+            self.report_error(f"Cannot import into {target}: it exists")
+            return None
+
+        def work():
+            hub = Hub()
+            writer = CaptureWriter(target)
+            writer.attach(hub)
+            try:
+                return import_pcap(source, hub)
+            except PcapError:
+                writer.close()
+                remove_capture(target)  # nothing half-written is left behind
+                raise
+            finally:
+                writer.close()
+
+        async def run():
+            try:
+                summary = await asyncio.get_running_loop().run_in_executor(None, work)
+            except (PcapError, OSError, sqlite3.Error) as exc:
+                self.report_error(f"Cannot import {source.name}: {describe(exc)}")
+                return None
+            self._file_done(f"Imported {source.name}: {summary.frames:,} frames",
+                            f"imported {source.name} into {target}: {summary.line()}")
+            for note in summary.notes:
+                self._message("warning", f"{source.name}: {note}", "file")
+            await self.open_capture(target)
+            return summary
+        return self.spawn(run(), "import pcap")
+
+    def _ask_import_pcap(self) -> None:
+        self._file_dialog("Import pcap / pcapng", False,
+                          "Packet captures (*.pcap *.pcapng *.cap);;All files (*)", self.import_pcap)
+
     def _file_done(self, status: str, message: str) -> None:
         """A file action succeeded: say so in the status bar and in the Messages tab."""
         self.statusBar().showMessage(status, 8000)
@@ -158,3 +201,12 @@ class CaptureActions:
         name = (self.shown.path.stem if self.shown.path else "frames") + ".jsonl"
         self._file_dialog("Export JSONL", True, "JSON lines (*.jsonl);;All files (*)",
                           self.export_jsonl, name)
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or path-2, path-3, ... when it exists."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate

@@ -39,6 +39,7 @@ class WindowActions:
         file_menu.addSeparator()
         action(file_menu, "&Save capture as…", self._ask_save, QKeySequence.StandardKey.SaveAs)
         action(file_menu, "&Export JSONL…", self._ask_export, "Ctrl+E")
+        action(file_menu, "&Import pcap…", self._ask_import_pcap, None, "fileImportPcap")
         action(file_menu, "&Replay capture…", lambda: self.open_replay_dialog(), "Ctrl+Shift+R",
                "fileReplay")
         file_menu.addSeparator()

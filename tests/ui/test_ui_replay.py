@@ -58,3 +58,26 @@ def test_replay_from_the_file_menu(window, qtbot, run, tmp_path):
         assert "Blocked" in report.read_text()
 
     run(scenario(), 90)
+
+
+def test_import_pcap_from_the_file_menu(window, run, tmp_path):
+    """File › Import pcap…: the pcap becomes a capture next to it and is opened in the window,
+    showing the session's frames; a file that is not a pcap is one message."""
+    from tests.test_pcap_import import recorded_session, write
+
+    async def scenario():
+        chunks = await recorded_session(tmp_path)
+        write(tmp_path / "field.pcapng", chunks, ng=True)
+        summary = await window.import_pcap(tmp_path / "field.pcapng")
+        assert summary.websockets == 1
+        await until(lambda: window.shown is not window.live and window.shown.store.count
+                    == summary.frames, 20, "the imported capture to open")
+        assert (tmp_path / "field.db").exists()
+        rows = [window.shown.store.row(i) for i in range(window.shown.store.count)]
+        assert rows[0].action == "BootNotification" and rows[0].role == "pcap"
+        (tmp_path / "not.pcap").write_text("hello")
+        assert await window.import_pcap(tmp_path / "not.pcap") is None
+        assert any("Cannot import not.pcap" in e for e in window.errors)
+        assert not (tmp_path / "not.db").exists()
+
+    run(scenario(), 60)
