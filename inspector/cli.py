@@ -103,10 +103,8 @@ def _log_import(args) -> int:
         raise UserError(f"{args.db} exists: give log import a new capture file")
     if not args.pcap.is_file():
         raise UserError(f"no pcap file {args.pcap}")
-    if args.keylog is not None:
-        raise UserError("wss:// (TLS) traffic cannot be read yet: the key log is not used; "
-                        "capture the plain ws:// side, or run the proxy between charger and "
-                        "CSMS, which logs what it relays")
+    if args.keylog is not None and not args.keylog.is_file():
+        raise UserError(f"no key log file {args.keylog}")
     hub = Hub()
     try:
         writer = CaptureWriter(args.db)
@@ -114,7 +112,7 @@ def _log_import(args) -> int:
         raise UserError(f"cannot write {args.db}: {exc}") from None
     writer.attach(hub)
     try:
-        summary = import_pcap(args.pcap, hub)
+        summary = import_pcap(args.pcap, hub, args.keylog)
     except PcapError as exc:
         writer.close()
         remove_capture(args.db)  # nothing half-written is left behind

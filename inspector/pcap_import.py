@@ -22,6 +22,8 @@ from . import codec, flags
 from .events import (TO_CHARGER, TO_CSMS, ConnectionClosed, ConnectionOpened, FrameLogged)
 from .flags import Flag
 from .monitor import ConnectionMonitor
+from .pcap_tls import looks_like_tls
+from .tcp_streams import TcpDirection
 from .roles.common import charge_point_id_from_path
 from .versions import version_of
 from .wsframes import Close, FrameReader, Message, Oversize, StreamError
@@ -42,6 +44,7 @@ class ImportSummary:
     websockets: int = 0
     refused: int = 0
     skipped: int = 0  # TCP connections that were not WebSocket upgrades
+    tls_unread: int = 0  # wss:// connections not read (no key log, or no key for them)
     frames: int = 0
     gaps: int = 0
     notes: list[str] = field(default_factory=list)
@@ -50,69 +53,8 @@ class ImportSummary:
         return (f"{self.packets} packet(s), {self.tcp_connections} TCP connection(s): "
                 f"{self.websockets} WebSocket(s) with {self.frames} frame(s), {self.refused} "
                 f"refused upgrade(s), {self.skipped} other connection(s) skipped"
+                + (f", {self.tls_unread} TLS connection(s) not read" if self.tls_unread else "")
                 + (f", {self.gaps} gap(s) where packets were missing" if self.gaps else ""))
-
-
-# ---- TCP: segments back into streams ----------------------------------------------------------
-
-class _Direction:
-    """One direction of a TCP connection, reassembled as a receiver would."""
-
-    def __init__(self):
-        self.next: int | None = None  # next expected sequence number
-        self.early: dict[int, bytes] = {}  # segments past a gap, by sequence number
-
-    def receive(self, seq: int, data: bytes, syn: bool) -> list[bytes | None]:
-        """Bytes now in order (None marks a gap given up on, see `flush`)."""
-        if syn:
-            self.next = (seq + 1) & 0xFFFFFFFF
-            seq = self.next
-        if not data:
-            return []
-        if self.next is None:  # the capture began mid-connection: take it from here
-            self.next = seq
-        offset = (seq - self.next) & 0xFFFFFFFF
-        if offset >= 1 << 31:  # starts before what we have: a retransmission, maybe longer
-            behind = (self.next - seq) & 0xFFFFFFFF
-            if behind >= len(data):
-                return []
-            data, seq, offset = data[behind:], self.next, 0
-        if offset:
-            self.early.setdefault(seq, data)
-            return []
-        out = [data]
-        self.next = (self.next + len(data)) & 0xFFFFFFFF
-        while self.early:
-            follow = self._take_early()
-            if follow is None:
-                break
-            out.append(follow)
-        return out
-
-    def _take_early(self) -> bytes | None:
-        for seq in list(self.early):
-            behind = (self.next - seq) & 0xFFFFFFFF
-            data = self.early[seq]
-            if behind < 1 << 31:  # at or before next
-                del self.early[seq]
-                if behind < len(data):
-                    rest = data[behind:]
-                    self.next = (self.next + len(rest)) & 0xFFFFFFFF
-                    return rest
-        return None
-
-    def flush(self) -> list[bytes | None]:
-        """The capture ended with a gap: give up on the missing bytes, then what followed."""
-        out: list[bytes | None] = []
-        while self.early:
-            self.next = min(self.early, key=lambda s: (s - self.next) & 0xFFFFFFFF)
-            out.append(None)
-            while True:
-                piece = self._take_early()
-                if piece is None:
-                    break
-                out.append(piece)
-        return out
 
 
 # ---- one TCP connection: HTTP upgrade, then WebSocket frames ---------------------------------
@@ -120,7 +62,7 @@ class _Direction:
 class _Connection:
     def __init__(self, importer: "PcapImport", client: tuple, server: tuple):
         self.importer, self.client, self.server = importer, client, server
-        self.directions = {TO_CSMS: _Direction(), TO_CHARGER: _Direction()}
+        self.directions = {TO_CSMS: TcpDirection(), TO_CHARGER: TcpDirection()}
         self.heads = {TO_CSMS: bytearray(), TO_CHARGER: bytearray()}
         self.state = "http"  # -> "websocket" | "skipped" | "refused"
         self.readers = {TO_CSMS: FrameReader(_MAX_MESSAGE), TO_CHARGER: FrameReader(_MAX_MESSAGE)}
@@ -132,14 +74,43 @@ class _Connection:
         self.last_time = 0.0
         self.broken: set[str] = set()
         self.inflate: _Inflate | None = None
+        self.tls = None  # a TlsDecryptor on wss:// connections (False: no key log given)
+        self.tls_broken: set[str] = set()  # directions whose TLS cannot be read further
 
     def packet(self, direction: str, seq: int, data: bytes, syn: bool, when: float) -> None:
         self.last_time = when
         for piece in self.directions[direction].receive(seq, data, syn):
-            self.bytes_in(direction, piece, when)
+            self.stream_in(direction, piece, when)
+
+    def stream_in(self, direction: str, data: bytes | None, when: float) -> None:
+        """Reassembled bytes: through TLS first when the connection is wss://."""
+        if self.tls is None and data and direction == TO_CSMS and self.state == "http" \
+                and not self.heads[TO_CSMS] and looks_like_tls(data):
+            self.tls = self.importer.tls_for(self)
+            if self.tls is False:
+                self.state = "tls"  # no key log: counted, not read
+        if not self.tls:
+            self.bytes_in(direction, data, when)
+            return
+        if direction in self.tls_broken:
+            return
+        if data is None:  # a gap: the records after it cannot be decrypted either
+            self.tls_broken.add(direction)
+            self.bytes_in(direction, None, when)
+            return
+        try:
+            plaintexts = self.tls.feed(direction, data)
+        except Exception as exc:  # noqa: BLE001 - scapy failing on a record: say so, go on
+            self.importer.summary.notes.append(f"TLS from {self.client[0]}:{self.client[1]} "
+                                               f"could not be read further: {exc}")
+            self.tls_broken.add(direction)
+            self.bytes_in(direction, None, when)
+            return
+        for plaintext in plaintexts:
+            self.bytes_in(direction, plaintext, when)
 
     def bytes_in(self, direction: str, data: bytes | None, when: float) -> None:
-        if self.state in ("skipped", "refused"):
+        if self.state not in ("http", "websocket"):
             return
         if data is None:  # a gap: frames cannot be delimited after it
             self.importer.summary.gaps += 1
@@ -261,10 +232,18 @@ class _Connection:
     def finish(self) -> None:
         for direction, stream in self.directions.items():
             for piece in stream.flush():
-                self.bytes_in(direction, piece, self.last_time)
+                self.stream_in(direction, piece, self.last_time)
         if self.state != "websocket":
-            if self.state in ("http", "skipped"):
-                self.importer.summary.skipped += 1
+            summary = self.importer.summary
+            if self.state == "tls":
+                summary.tls_unread += 1
+            elif self.tls and self.state in ("http", "skipped"):
+                summary.tls_unread += 1
+                summary.notes.append(f"wss:// from {self.client[0]}:{self.client[1]} to "
+                                     f"{self.server[0]}:{self.server[1]} could not be decrypted "
+                                     f"(is its secret in the key log?)")
+            elif self.state in ("http", "skipped"):
+                summary.skipped += 1
             return
         hub = self.importer.hub
         for event in self.monitor.close():
@@ -317,8 +296,15 @@ def _header(headers, name: str) -> str | None:
 # ---- the file ---------------------------------------------------------------------------------
 
 class PcapImport:
-    def __init__(self, hub):
+    def __init__(self, hub, keylog=None):
         self.hub = hub
+        self.keys = None
+        if keylog is not None:
+            from .pcap_tls import load_keys
+            try:
+                self.keys = load_keys(keylog)
+            except (OSError, ValueError) as exc:
+                raise PcapError(f"cannot use the key log {keylog}: {exc}") from None
         self.summary = ImportSummary()
         self.connections: dict[tuple, _Connection] = {}
         self._order: list[_Connection] = []
@@ -355,6 +341,17 @@ class PcapImport:
                                       "decode): nothing to read")
         return self.summary
 
+    def tls_for(self, connection: "_Connection"):
+        """A decryptor for a wss:// connection, or False without a key log."""
+        if self.keys is None:
+            if not any("--keylog" in note for note in self.summary.notes):
+                self.summary.notes.append("wss:// (TLS) connections are in this capture: give "
+                                          "the key log the charger or CSMS wrote (--keylog "
+                                          "FILE, SSLKEYLOGFILE) to read them")
+            return False
+        from .pcap_tls import TlsDecryptor
+        return TlsDecryptor(self.keys)
+
     def _packet(self, packet) -> None:
         from scapy.layers.inet import IP, TCP
         from scapy.layers.inet6 import IPv6
@@ -386,5 +383,5 @@ class PcapImport:
         connection.packet(direction, tcp.seq, data, syn, float(packet.time))
 
 
-def import_pcap(path, hub) -> ImportSummary:
-    return PcapImport(hub).read(path)
+def import_pcap(path, hub, keylog=None) -> ImportSummary:
+    return PcapImport(hub, keylog).read(path)

@@ -142,7 +142,7 @@ class ReplayResult:
                 + f" in {self.seconds:.1f} s")
 
 
-class _Exchange:
+class Exchange:
     """What one connection's replay shares with its handler of CSMS calls."""
 
     def __init__(self, recorded: Recorded, ignore: Ignore):
@@ -167,13 +167,27 @@ class _Exchange:
     def differ(self, differences) -> None:
         self.result.differences.extend(differences)
 
+    def answer_as_then(self, call: dict, received, what: str) -> dict:
+        """A call received now, compared with the recorded `call`; answered as it was then
+        (the recorded answer prepared for now, its CALLERROR, or no answer)."""
+        self.result.calls += 1
+        self.differ(compare(payload_of(call), self.ids.back(received), self.where(call, what),
+                            self.ignore))
+        answer = self.recorded.answers.get(call["id"])
+        if answer is None:
+            raise NoReply()
+        if answer["type"] == "CALLERROR":
+            _, _, code, description, *details = json.loads(answer["raw"])
+            raise CallError(code, description, details[0] if details else None)
+        return self.prepared(payload_of(answer))
 
-def _payload(frame: dict):
+
+def payload_of(frame: dict):
     message = json.loads(frame["raw"])
     return message[-1] if frame["type"] in ("CALL", "CALLRESULT") else None
 
 
-def compare_answers(exchange: _Exchange, call: dict, recorded: dict | None, answer) -> None:
+def compare_answers(exchange: Exchange, call: dict, recorded: dict | None, answer) -> None:
     """The answer the replay got (a Frame, or None when none came) against the recorded one."""
     where = exchange.where(call, "answer")
     if recorded is None or answer is None:
@@ -190,7 +204,7 @@ def compare_answers(exchange: _Exchange, call: dict, recorded: dict | None, answ
         if code != answer.error_code:
             exchange.differ([Difference(where, "$.errorCode", code, answer.error_code)])
         return
-    payload = _payload(recorded)
+    payload = payload_of(recorded)
     exchange.ids.learn(payload, answer.payload)
     exchange.differ(compare(payload, exchange.ids.back(answer.payload), where, exchange.ignore))
 
@@ -232,7 +246,7 @@ class ChargerReplay:
         return [await self._connection(recorded) for recorded in connections]
 
     async def _connection(self, recorded: Recorded) -> ConnectionResult:
-        exchange = _Exchange(recorded, self.ignore)
+        exchange = Exchange(recorded, self.ignore)
         version = version_of(recorded.subprotocol)
         if version is None:
             exchange.result.error = (f"recorded without an OCPP subprotocol "
@@ -274,16 +288,16 @@ class ChargerReplay:
                                             "sent", "never sent")])
         return exchange.result
 
-    async def _play(self, exchange: _Exchange, endpoint: Endpoint) -> None:
+    async def _play(self, exchange: Exchange, endpoint: Endpoint) -> None:
         calls = exchange.recorded.calls(TO_CSMS)
-        first = _seconds(exchange.recorded.frames[0])
+        first = seconds_of(exchange.recorded.frames[0])
         exchange.offset = timedelta(seconds=time.time() - first)
         began = time.monotonic()
         for call in calls:
             if self.speed:
-                due = began + (_seconds(call) - first) / self.speed
+                due = began + (seconds_of(call) - first) / self.speed
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-            payload = exchange.prepared(_payload(call))
+            payload = exchange.prepared(payload_of(call))
             try:
                 answer = await endpoint.call(call["action"], payload)
             except CallTimeout:
@@ -291,7 +305,7 @@ class ChargerReplay:
             exchange.result.calls += 1
             compare_answers(exchange, call, exchange.recorded.answers.get(call["id"]), answer)
 
-    async def _answer(self, exchange: _Exchange, frame) -> dict:
+    async def _answer(self, exchange: Exchange, frame) -> dict:
         """A call from the CSMS: compared with the next recorded one of its action, answered
         as the charger answered that one."""
         queue = exchange.pending.get(frame.action)
@@ -306,19 +320,10 @@ class ChargerReplay:
             del exchange.pending[frame.action]
         if not exchange.pending:
             exchange.all_seen.set()
-        exchange.result.calls += 1
-        exchange.differ(compare(_payload(call), exchange.ids.back(frame.payload),
-                                exchange.where(call, "call from the CSMS"), exchange.ignore))
-        answer = exchange.recorded.answers.get(call["id"])
-        if answer is None:
-            raise NoReply()
-        if answer["type"] == "CALLERROR":
-            _, _, code, description, *details = json.loads(answer["raw"])
-            raise CallError(code, description, details[0] if details else None)
-        return exchange.prepared(_payload(answer))
+        return exchange.answer_as_then(call, frame.payload, "call from the CSMS")
 
 
-def _seconds(frame: dict) -> float:
+def seconds_of(frame: dict) -> float:
     """A frame's time as the capture's export writes it (ISO 8601, UTC), in epoch seconds."""
     return datetime.fromisoformat(frame["time"].replace("Z", "+00:00")).timestamp()
 

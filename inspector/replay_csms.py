@@ -11,7 +11,6 @@ connection has been played and closed (or on Ctrl+C, with what was compared so f
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from datetime import timedelta
@@ -19,12 +18,12 @@ from datetime import timedelta
 from websockets.asyncio.server import serve
 
 from .events import TO_CHARGER, TO_CSMS
-from .replay import (ConnectionResult, Recorded, ReplayResult, _Exchange, _payload, _seconds,
-                     compare_answers, recorded_connections)
-from .replay_diff import Difference, Ignore, compare
+from .replay import (ConnectionResult, Exchange, Recorded, ReplayResult, compare_answers,
+                     payload_of, recorded_connections, seconds_of)
+from .replay_diff import Difference, Ignore
 from .roles.common import (Listen, ListeningRole, charge_point_id_from_path,
                            end_websocket_connection, open_connection, remote_address)
-from .rpc import CallError, CallTimeout, Endpoint, NoReply
+from .rpc import CallError, CallTimeout, Endpoint
 from .roles.csms import SUPPORTED
 from .versions import version_of
 
@@ -81,8 +80,8 @@ class CsmsReplay(ListeningRole):
         recorded = queue.popleft()
         if not queue:
             del self.waiting[cp_id]
-        exchange = _Exchange(recorded, self.ignore)
-        exchange.offset = timedelta(seconds=time.time() - _seconds(recorded.frames[0]))
+        exchange = Exchange(recorded, self.ignore)
+        exchange.offset = timedelta(seconds=time.time() - seconds_of(recorded.frames[0]))
         version = version_of(websocket.subprotocol) or version_of(recorded.subprotocol)
         monitor = open_connection(self.hub, cp_id, "replay", subprotocol=websocket.subprotocol,
                                   version=version, remote_address=remote_address(websocket),
@@ -107,31 +106,22 @@ class CsmsReplay(ListeningRole):
             if not self.waiting:
                 self.done.set()
 
-    async def _answer(self, exchange: _Exchange, expected: "_Expected", frame) -> dict:
+    async def _answer(self, exchange: Exchange, expected: "_Expected", frame) -> dict:
         call = expected.take(frame.action)
         if call is None:
             exchange.differ([Difference(f"{exchange.recorded.charge_point_id} {frame.action} "
                                         f"call from the charger", "$", "not sent", frame.payload)])
             raise CallError("NotImplemented", "not in the recording being replayed")
-        exchange.result.calls += 1
-        exchange.differ(compare(_payload(call), frame.payload,
-                                exchange.where(call, "call from the charger"), exchange.ignore))
-        answer = exchange.recorded.answers.get(call["id"])
-        if answer is None:
-            raise NoReply()
-        if answer["type"] == "CALLERROR":
-            _, _, code, description, *details = json.loads(answer["raw"])
-            raise CallError(code, description, details[0] if details else None)
-        return exchange.prepared(_payload(answer))
+        return exchange.answer_as_then(call, frame.payload, "call from the charger")
 
-    async def _call(self, exchange: _Exchange, endpoint: Endpoint) -> None:
+    async def _call(self, exchange: Exchange, endpoint: Endpoint) -> None:
         """The CSMS's own calls of the recording, at their recorded moments."""
         recorded = exchange.recorded
-        first = _seconds(recorded.frames[0])
+        first = seconds_of(recorded.frames[0])
         began = time.monotonic()
         for call in recorded.calls(TO_CHARGER):
             if self.speed:
-                await asyncio.sleep(max(0.0, began + (_seconds(call) - first) / self.speed
+                await asyncio.sleep(max(0.0, began + (seconds_of(call) - first) / self.speed
                                         - time.monotonic()))
             queue = exchange.pending.get(call["action"])
             if queue:
@@ -139,7 +129,7 @@ class CsmsReplay(ListeningRole):
                 if not queue:
                     del exchange.pending[call["action"]]
             try:
-                answer = await endpoint.call(call["action"], exchange.prepared(_payload(call)))
+                answer = await endpoint.call(call["action"], exchange.prepared(payload_of(call)))
             except CallTimeout:
                 answer = None
             except ConnectionError:

@@ -22,12 +22,13 @@ CLI = [sys.executable, "-m", "inspector"]
 CHARGER, SERVER = ("10.0.0.2", 50123), ("10.0.0.1", 9000)
 
 
-async def recorded_session(tmp_path, version="1.6"):
+async def recorded_session(tmp_path, version="1.6", *, tls=None):
     """A fake charger's session with the fake CSMS through a TCP relay that keeps every chunk
-    (time, from the charger?, bytes); the CSMS's own capture is the reference."""
+    (time, from the charger?, bytes); the CSMS's own capture is the reference. `tls`:
+    (ServerTls, ClientTls) for wss://."""
     chunks = []
     hub, writer = logged_hub(tmp_path / "live.db")
-    async with running(csms(hub)) as server:
+    async with running(csms(hub, tls=tls[0] if tls else None)) as server:
         async def relay(reader, writer_):
             upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", server.port)
 
@@ -41,7 +42,9 @@ async def recorded_session(tmp_path, version="1.6"):
                                  pump(upstream_reader, writer_, False), return_exceptions=True)
         relay_server = await asyncio.start_server(relay, "127.0.0.1", 0)
         port = relay_server.sockets[0].getsockname()[1]
-        await run_charger(f"ws://127.0.0.1:{port}/CP-PCAP", version, Hub(), meter_values=2)
+        scheme = "wss" if tls else "ws"
+        await run_charger(f"{scheme}://127.0.0.1:{port}/CP-PCAP", version, Hub(), meter_values=2,
+                          tls=tls[1] if tls else None)
         relay_server.close()
     writer.close()
     return chunks
@@ -174,3 +177,35 @@ def test_the_cli_imports_and_refuses_what_it_cannot_do(tmp_path):
         assert failed.returncode == 1 and problem in failed.stderr, failed.stderr
         assert "Traceback" not in failed.stderr
     assert not (tmp_path / "x.db").exists()  # a failed import leaves nothing behind
+
+
+async def test_wss_reads_with_the_key_log(tmp_path, monkeypatch):
+    """TLS 1.3 between charger and CSMS: with the key log the charger wrote (SSLKEYLOGFILE)
+    the capture holds the same frames as live; without it, the TLS connection is counted and
+    the summary says what to give."""
+    from inspector.certs import create_lab_pki
+    from inspector.tls import ClientTls, ServerTls
+    pki = create_lab_pki(tmp_path / "pki", hosts=["127.0.0.1"], charge_points=[], days=2)
+    keylog = tmp_path / "keys.log"
+    monkeypatch.setenv("SSLKEYLOGFILE", str(keylog))
+    chunks = await recorded_session(tmp_path, tls=(
+        ServerTls(cert=str(pki["server"]), key=str(pki["server"].with_suffix(".key"))),
+        ClientTls(ca=str(pki["ca"]))))
+    assert keylog.stat().st_size > 0
+    write(tmp_path / "tls.pcapng", chunks, ng=True)
+    hub, writer = logged_hub(tmp_path / "imported.db")
+    summary = import_pcap(tmp_path / "tls.pcapng", hub, keylog)
+    writer.close()
+    assert (summary.websockets, summary.tls_unread) == (1, 0), summary.line()
+    live = [(f["direction"], f["raw"]) for f in exported(tmp_path / "live.db")]
+    assert [(f["direction"], f["raw"]) for f in exported(tmp_path / "imported.db")] == live
+    unread = import_pcap(tmp_path / "tls.pcapng", Hub())
+    assert (unread.websockets, unread.tls_unread) == (0, 1)
+    assert any("--keylog" in note for note in unread.notes)
+    other_keys = tmp_path / "other.log"  # secrets of some other session only
+    other_keys.write_text("".join(
+        f"{parts[0]} {'00' * 32} {parts[2]}\n" for parts in
+        (line.split() for line in keylog.read_text().splitlines() if not line.startswith("#"))))
+    wrong = import_pcap(tmp_path / "tls.pcapng", Hub(), other_keys)
+    assert (wrong.websockets, wrong.tls_unread) == (0, 1)
+    assert any("could not be decrypted" in note for note in wrong.notes)

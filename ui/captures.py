@@ -146,12 +146,16 @@ class CaptureActions:
             self.report_error(f"Cannot import into {target}: it exists")
             return None
 
+        # a key log beside the pcap reads its wss:// connections
+        keylog = next((p for p in (source.with_suffix(source.suffix + ".keys"),
+                                   source.parent / "keys.log") if p.is_file()), None)
+
         def work():
             hub = Hub()
             writer = CaptureWriter(target)
             writer.attach(hub)
             try:
-                return import_pcap(source, hub)
+                return import_pcap(source, hub, keylog)
             except PcapError:
                 writer.close()
                 remove_capture(target)  # nothing half-written is left behind
