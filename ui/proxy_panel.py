@@ -130,8 +130,10 @@ class ProxyPanel(ServerPanel):
         rules = self.rules.rules
         on = sum(r.enabled for r in rules)
         self.rules_state.setText("none (byte pipe)" if not rules else
-                                 f"{on} of {len(rules)} on: " + ", ".join(
-                                     r.name for r in rules if r.enabled)[:60])
+                                 f"{on} of {len(rules)} rule(s) on")
+        self.rules_state.setToolTip("\n".join(f"{'☑' if r.enabled else '☐'} {r.name}: "
+                                               f"{r.describe()}" for r in rules)
+                                    or "no rules: the proxy forwards bytes as they come")
 
     def save_settings(self) -> None:
         self.host.settings.setValue("proxy/listen", self.listen.text())

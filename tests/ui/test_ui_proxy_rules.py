@@ -49,7 +49,9 @@ def test_rules_edited_live_act_on_the_next_frame(window, qtbot, run, tmp_path):
                 "action = Heartbeat", 'action = "Heartbeat"').replace("ms = 2000", "ms = 600"))
             click(qtbot, dialog.apply_button)
             assert dialog.error.isHidden()
-            assert proxy.rules_state.text().startswith("1 of 1 on: new rule 1")
+            assert proxy.rules_state.text() == "1 of 1 rule(s) on"
+            assert "new rule 1: to_charger, CALLRESULT, Heartbeat -> delay 600 ms" in \
+                proxy.rules_state.toolTip()
             if os.environ.get("RULES_SCREENSHOT"):
                 dialog.grab().save(os.environ["RULES_SCREENSHOT"])
             await charger.heartbeat()
