@@ -8,6 +8,8 @@ dispatches and reads captures.
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import contextmanager
 import sys
 from pathlib import Path
 
@@ -92,6 +94,33 @@ def _log_export(args) -> int:
         print(f"exported {count} frame(s) to {args.output}", file=sys.stderr)
     else:
         export_jsonl(capture, sys.stdout, **_filters(args))
+    return EXIT_OK
+
+
+@contextmanager
+def _one_capture(paths: list[Path]):
+    """The capture to read: the one given, or several merged into a temporary one."""
+    if len(paths) == 1:
+        yield paths[0]
+        return
+    from .capture_merge import MergeError, merge_captures
+    with tempfile.TemporaryDirectory() as folder:
+        merged = Path(folder) / "merged.db"
+        try:
+            merge_captures(paths, merged)
+        except MergeError as exc:
+            raise UserError(str(exc)) from None
+        yield merged
+
+
+def _log_merge(args) -> int:
+    from .capture_merge import MergeError, merge_captures
+    try:
+        count = merge_captures(args.db, args.output)
+    except MergeError as exc:
+        raise UserError(str(exc)) from None
+    print(f"merged {count} frame(s) from {len(args.db)} capture(s) into {args.output}",
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -189,6 +218,7 @@ def main(argv: list[str] | None = None, *, open_gui=None) -> int:
     window (`ui.launcher`): the core never imports the UI, dependencies point one way."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # (csms --workers passes it on)
     try:
         if args.verb in (None, "gui"):
             return _gui(args, open_gui)
@@ -197,7 +227,10 @@ def main(argv: list[str] | None = None, *, open_gui=None) -> int:
         if args.verb == "log":
             if args.log_verb == "import":
                 return _log_import(args)
-            return _log_show(args) if args.log_verb == "show" else _log_export(args)
+            if args.log_verb == "merge":
+                return _log_merge(args)
+            with _one_capture(args.db) as args.db:
+                return _log_show(args) if args.log_verb == "show" else _log_export(args)
         if args.verb == "replay":
             from .cli_replay import run_replay
             return run_replay(args)

@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     csms = role("csms", "act as a CSMS that accepts any charge point")
     csms.add_argument("--listen", default="127.0.0.1:9000", metavar="HOST:PORT")
+    csms.add_argument("--workers", type=int, metavar="N",
+                      help="N processes behind the one port (SO_REUSEPORT), each with its own "
+                           "capture <db>-w<k>.db: for fleets larger than one process answers")
+    csms.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     csms.add_argument("--overrides", type=Path, metavar="FILE",
                       help="JSON file of per-action responses (see README)")
     csms.add_argument("--site-limit", type=_kilowatts, metavar="KW",
@@ -276,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--log-every", type=int, default=1, metavar="N",
                        help="log the frames of every N-th charger only (0 or --no-log: none)")
     fleet.add_argument("--json", action="store_true", help="print the summary as JSON")
+    fleet.add_argument("--workers", type=int, metavar="N",
+                       help="run the fleet on a local Locust master with N worker processes "
+                            "(0: one per core); the same progress line and summary, added up")
+    fleet.add_argument("--locust-web", action="store_true",
+                       help="with --workers: Locust's web UI (http://127.0.0.1:8089/) instead "
+                            "of the progress line")
     client_tls(fleet)
 
     certs = verbs.add_parser("certs", help="create a lab CA with server and client certificates",
@@ -360,7 +370,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="print the reason of every step, not only of failures")
 
     log = verbs.add_parser("log", help="read a capture file")
-    log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export|import", required=True)
+    log_verbs = log.add_subparsers(dest="log_verb", metavar="show|export|import|merge",
+                                   required=True)
+    log_merge = log_verbs.add_parser(
+        "merge", help="merge several captures into one (in time order)",
+        description="merge several captures (the workers of fleet/csms --workers) into one "
+                    "new capture file, frames in time order, connections and pairs kept")
+    log_merge.add_argument("--db", type=Path, required=True, action="append",
+                           help="a capture to merge (repeat it)")
+    log_merge.add_argument("-o", "--output", type=Path, required=True, help="the new capture")
     log_import = log_verbs.add_parser(
         "import", help="turn a Wireshark capture (pcap, pcapng) of OCPP-J into a capture file",
         description="read OCPP-J over ws:// from a pcap or pcapng file (any port: every TCP "
@@ -375,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (("show", "print frames as a table"),
                             ("export", "write frames as JSON lines")):
         sub = log_verbs.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--db", type=Path, required=True)
+        sub.add_argument("--db", type=Path, required=True, action="append",
+                         help="capture file; repeat it to read several as one (the workers "
+                              "of fleet/csms --workers), merged in time order")
         sub.add_argument("--action")
         sub.add_argument("--charge-point")
         sub.add_argument("--direction", choices=["to_csms", "to_charger"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import signal
 import sys
 import time
@@ -316,7 +317,7 @@ def _role_coroutine(args, hub):
                                site_limit_w=args.site_limit * 1000 if args.site_limit else None,
                                files=_files_folder(args.files),
                                files_listen=Listen.parse(args.files_listen) if args.files_listen else None,
-                               script=args.loaded_script),
+                               script=args.loaded_script, reuse_port=args.reuse_port),
                       calls_from_stdin=args.calls)
     if args.verb == "fleet":
         return _run_fleet(hub, args)
@@ -398,6 +399,22 @@ def run_role(args) -> int:
     if args.verb == "charger" and args.list_models:
         return list_models()
     _check_arguments(args)  # before a capture file is made for a role that cannot start
+    if args.verb == "csms" and args.workers and args.workers > 1:
+        from .csms_workers import run_csms_workers
+        return run_csms_workers(args, args.argv)
+    if args.verb == "fleet" and (args.workers is not None or args.locust_web):
+        from .fleet_workers import run_fleet_workers
+        if args.workers is None:
+            args.workers = 0
+        if args.workers == 0:
+            args.workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+                else (os.cpu_count() or 1)
+        capture = "" if args.no_log else str(args.db or default_capture_path())
+        if capture:
+            stem = capture[:-3] if capture.endswith(".db") else capture
+            print(f"logging every {args.log_every}-th charger of each worker to "
+                  f"{stem}-w<worker>.db", file=sys.stderr, flush=True)
+        return run_fleet_workers(args, capture)
     hub = Hub()
     hub.subscribe(_printer(args.quiet or args.verb == "fleet"))
     with _capture(args, hub) as writer:

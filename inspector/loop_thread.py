@@ -14,8 +14,9 @@ import asyncio
 import concurrent.futures
 import logging
 import os
-import threading
 from typing import Any, Awaitable, Callable
+
+from . import native_threads
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,14 @@ class LoopThread:
         self.name = name
         self._factory = loop_factory or event_loop_factory() or asyncio.new_event_loop
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
+        self._thread = None  # a native thread (native_threads)
+        self._ready = native_threads.Event()
         self.on_error: Callable[[str], None] | None = None  # an unexpected error, one line
 
     def start(self) -> "LoopThread":
         if self._thread is not None:
             return self
-        self._thread = threading.Thread(target=self._main, name=self.name, daemon=True)
+        self._thread = native_threads.Thread(target=self._main, name=self.name, daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError(f"the {self.name} event loop did not start")
@@ -100,7 +101,7 @@ class LoopThread:
         self.loop.call_soon_threadsafe(function, *args)
 
     def in_thread(self) -> bool:
-        return threading.current_thread() is self._thread
+        return self._thread is not None and native_threads.get_ident() == self._thread.ident
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel what still runs, stop the loop and join the thread (bounded)."""

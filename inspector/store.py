@@ -12,13 +12,12 @@ import json
 import os
 import sqlite3
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from . import flags
+from . import flags, native_threads
 from .codec import FrameType
 from .events import CallUnanswered, ConnectionClosed, ConnectionOpened, FrameLogged
 
@@ -208,14 +207,15 @@ class CaptureWriter:
         self._call_rows: dict[int, int] = {}
         # in order: flat lists of frame values, (sql, parameters) statements, flush markers
         self._pending: list = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._lock = native_threads.Lock()
+        self._wake = native_threads.Event()
         # the most rows one statement may bind (SQLite builds before 3.32 allow 999 values)
         limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAME_COLUMNS
         self._inserts = [(size, _INSERT_FRAME + ("," + _FRAME_ROW) * (size - 1))
                          for size in _ROWS_PER_INSERT if size <= limit]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
+        self._stop = native_threads.Event()
+        self._event_type = type(self._stop)  # what a flush marker is
+        self._thread = native_threads.Thread(target=self._run, name="capture-writer", daemon=True)
         self.error: str | None = None  # the last write failure, for whoever shows it
         self.lost_frames = 0  # frames that could not be written
         # called on the writer thread with `error` each time a batch cannot be written
@@ -254,7 +254,7 @@ class CaptureWriter:
 
     def flush(self, timeout: float = 5.0) -> None:
         """Block until everything handled so far is committed."""
-        marker = threading.Event()
+        marker = native_threads.Event()
         self._append(marker)
         self._wake.set()
         marker.wait(timeout)
@@ -335,7 +335,7 @@ class CaptureWriter:
                     except Exception:  # noqa: BLE001 - a front-end's report must not kill us
                         pass
             for item in batch:
-                if type(item) is threading.Event:
+                if type(item) is self._event_type:
                     item.set()
 
     def _write(self, batch) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import tempfile
+import time
 from pathlib import Path
 
 from inspector.store import (Capture, CaptureWriter, default_capture_path, export_jsonl,
@@ -192,10 +194,36 @@ class CaptureActions:
                  str(Path(directory) / suggested) if suggested else directory, name_filter,
                  callback, save=save)
 
+    def open_captures(self, paths) -> asyncio.Task | None:
+        """File › Open capture… with several files (the workers of fleet/csms --workers):
+        merged in time order into a temporary capture, opened as one."""
+        paths = [Path(p) for p in paths]
+        if len(paths) == 1:
+            return self.open_capture(paths[0])
+        from inspector.capture_merge import MergeError, merge_captures
+        if self._merged_folder is None:
+            self._merged_folder = tempfile.TemporaryDirectory(prefix="ocpp-inspector-")
+        merged = Path(self._merged_folder.name) / f"{len(paths)}-captures-{int(time.time())}.db"
+
+        async def run():
+            try:
+                count = await asyncio.get_running_loop().run_in_executor(
+                    None, merge_captures, paths, merged)
+            except (MergeError, OSError, sqlite3.Error) as exc:
+                self.report_error(f"Cannot open these captures together: {describe(exc)}")
+                return None
+            self._message("info", f"merged {count:,} frames of {', '.join(p.name for p in paths)}"
+                                  f" in time order", "file")
+            return await self.open_capture(merged)
+        return self.spawn(run(), "merge captures")
+
     def _ask_open(self) -> None:
         start = self.live.path.parent if self.live.path else default_capture_path().parent
         self.settings.setValue("files/last_dir", self.settings.value("files/last_dir", str(start)))
-        self._file_dialog("Open capture", False, "Captures (*.db);;All files (*)", self.open_capture)
+        directory = self.settings.value("files/last_dir", str(Path.home()))
+        ask_path(self, self.settings, "files/last_dir", "Open capture (several: read as one)",
+                 directory, "Captures (*.db);;All files (*)", self.open_captures, save=False,
+                 several=True)
 
     def _ask_save(self) -> None:
         name = self.shown.path.name if self.shown.path else "capture.db"

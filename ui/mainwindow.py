@@ -78,6 +78,7 @@ class MainWindow(WindowActions, CaptureActions, QMainWindow):
         self.about_box: QMessageBox | None = None
         self.send_dialog: SendFrameDialog | None = None
         self._loading: asyncio.Task | None = None
+        self._merged_folder = None  # captures opened together are merged here (File › Open)
         self._unsubscribe = self.hub.subscribe(self._on_event)
         # before the roles' thread exists: no cyclic collection may run there (ui/collector.py)
         self.collector = QtThreadCollector(self)

@@ -40,22 +40,34 @@ def hint_label(text: str = "") -> QLabel:
 
 
 def ask_path(parent, settings, folder_key: str, title: str, start: str, name_filter: str,
-             callback, *, save: bool, default_suffix: str | None = None) -> QFileDialog:
-    """A non-modal open/save dialog that remembers the chosen file's folder under `folder_key`.
+             callback, *, save: bool, default_suffix: str | None = None,
+             several: bool = False) -> QFileDialog:
+    """A non-modal open/save dialog that remembers the chosen file's folder under `folder_key`
+    (`several`: open one or more files; the callback gets a list).
 
     Non-modal (`open()`, not `exec()`) so the asyncio loop keeps running while it is shown.
     """
     dialog = QFileDialog(parent, title, start, name_filter)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save
                          else QFileDialog.AcceptMode.AcceptOpen)
-    dialog.setFileMode(QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile)
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile if save else
+                       QFileDialog.FileMode.ExistingFiles if several else
+                       QFileDialog.FileMode.ExistingFile)
     if default_suffix:
         dialog.setDefaultSuffix(default_suffix)
 
     def chosen(path: str) -> None:
         settings.setValue(folder_key, str(Path(path).parent))
         callback(path)
-    dialog.fileSelected.connect(chosen)
+
+    def chosen_several(paths: list) -> None:
+        if paths:
+            settings.setValue(folder_key, str(Path(paths[0]).parent))
+            callback(list(paths))
+    if several:
+        dialog.filesSelected.connect(chosen_several)
+    else:
+        dialog.fileSelected.connect(chosen)
     dialog.open()
     return dialog
 

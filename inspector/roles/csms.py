@@ -112,7 +112,7 @@ class FakeCsms(ListeningRole):
                  ping_interval: float | None = 30.0, require_subprotocol: bool = True,
                  write_timeout: float | None = WRITE_STALL_TIMEOUT, cert_check: str = "serial",
                  site_limit_w: float | None = None, files: Path | None = None,
-                 files_listen: Listen | None = None, script=None):
+                 files_listen: Listen | None = None, script=None, reuse_port: bool = False):
         self.hub = hub
         self.listen = listen
         self.overrides = overrides or {}
@@ -146,6 +146,7 @@ class FakeCsms(ListeningRole):
         self.files_listen = files_listen
         self.files: FileServer | None = None
         # --script: a user's handlers in front of the answers, connected(station) per charger
+        self.reuse_port = reuse_port  # csms --workers: several processes on one port
         self.scripting = None
         if script is not None:
             from ..scripting import CsmsScripting
@@ -161,7 +162,8 @@ class FakeCsms(ListeningRole):
             select_subprotocol=self._select_subprotocol, ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval,
             # a half-open peer never completes the closing handshake either
-            close_timeout=min(10.0, self.ping_interval) if self.ping_interval else 10.0)
+            close_timeout=min(10.0, self.ping_interval) if self.ping_interval else 10.0,
+            **({"reuse_port": True} if self.reuse_port else {}))
         self.hub.notice("info", f"fake CSMS listening on {self.url}<charge point id>", "csms")
         if self.files_folder is not None:
             where = self.files_listen or Listen(self.listen.host, 0)

@@ -167,18 +167,34 @@ class Fleet:
             return _Tee(self.hub, self.log_hub)
         return self.hub
 
+    def new_charger(self, index: int, charge_point_id: str | None = None):
+        """Member `index` (from 0), named `<prefix><index + 1>` unless given an id."""
+        options = self.options
+        if charge_point_id is None:
+            width = max(4, len(str(options.count)))
+            charge_point_id = f"{options.prefix}{index + 1:0{width}d}"
+        charger = make_charger(self._hub_for(index), ChargerOptions(
+            url=f"{options.url.rstrip('/')}/{charge_point_id}", version=options.version,
+            password=options.password, interval=options.meter_interval, tls=options.tls,
+            model=options.model, reconnect=options.scenario == "field",
+            configuration=dict(options.configuration)))
+        self.chargers.append(charger)
+        return charger
+
+    async def run_member(self, index: int, charger, seconds: float) -> None:
+        """One member for `seconds` (or until cancelled), then its connection closed: what a
+        Locust user of the fleet runs (inspector.locustfile)."""
+        try:
+            await self._member(index, charger, 0.0, time.monotonic() + seconds)
+        finally:
+            if charger.endpoint is not None:
+                await charger.close()
+
     async def run(self) -> dict:
         options = self.options
-        width = max(4, len(str(options.count)))
-        base = options.url.rstrip("/")
         deadline = time.monotonic() + options.duration
         for index in range(options.count):
-            charger = make_charger(self._hub_for(index), ChargerOptions(
-                url=f"{base}/{options.prefix}{index + 1:0{width}d}", version=options.version,
-                password=options.password, interval=options.meter_interval, tls=options.tls,
-                model=options.model, reconnect=options.scenario == "field",
-                configuration=dict(options.configuration)))
-            self.chargers.append(charger)
+            self.new_charger(index)
         delay = options.ramp_up / options.count if options.count else 0
         self._tasks = [asyncio.create_task(self._member(i, c, i * delay, deadline))
                        for i, c in enumerate(self.chargers)]

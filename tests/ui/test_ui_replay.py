@@ -81,3 +81,28 @@ def test_import_pcap_from_the_file_menu(window, run, tmp_path):
         assert not (tmp_path / "not.db").exists()
 
     run(scenario(), 60)
+
+
+def test_several_captures_open_as_one(window, run, tmp_path):
+    """File › Open capture… with two files (two workers' captures): one log in time order."""
+    async def record(name, charge_point):
+        hub = Hub()
+        writer = CaptureWriter(tmp_path / name)
+        writer.attach(hub)
+        async with running(csms()) as server:
+            await run_charger(server.url + charge_point, "1.6", hub, meter_values=1)
+        writer.close()
+
+    async def scenario():
+        await record("w1.db", "CP-A")
+        await record("w2.db", "CP-B")
+        await window.open_captures([tmp_path / "w1.db", tmp_path / "w2.db"])
+        store = window.shown.store
+        rows = [store.row(i) for i in range(store.count)]
+        assert {r.charge_point_id for r in rows} == {"CP-A", "CP-B"}
+        assert [r.time for r in rows] == sorted(r.time for r in rows)
+        answers = [r for r in rows if r.type == "CALLRESULT"]
+        assert answers and all(store.paired_row(store.row_of_seq(r.seq)) is not None
+                               for r in answers)
+
+    run(scenario(), 60)
