@@ -57,6 +57,9 @@ def run_csms_workers(args, argv: list[str]) -> int:
             stem = str(args.db)[:-3] if str(args.db).endswith(".db") else str(args.db)
             own += ["--db", f"{stem}-w{index}.db"]
         children.append(subprocess.Popen([sys.executable, "-m", "inspector", *passed, *own]))
+    def terminated(*_args):  # a service manager's SIGTERM stops the workers too
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, terminated)
     print(f"[csms] {args.workers} workers share ws://{listen.display_host}:{port}/ "
           f"(SO_REUSEPORT)", file=sys.stderr, flush=True)
     try:

@@ -16,7 +16,8 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox,
+                               QHBoxLayout,
                                QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from inspector.events import Hub
@@ -26,6 +27,7 @@ from inspector.roles.fleet import SCENARIOS, Fleet, FleetOptions
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel
+from .fleet_workers import WorkersRun, fleet_command
 from .widgets import ScriptField, describe, error_label, hint_label
 from .security import check_tls_url, client_security
 
@@ -151,12 +153,28 @@ class FleetPanel(RolePanel):
                                   "optional: every charger runs run(cp) instead of the scenario")
         self.form.addRow("Script:", self.script)
         self.form.addRow("Log every N-th:", self.log_every)
+        # more chargers than this window's process holds: Locust workers (fleet --workers)
+        self.processes = QSpinBox()
+        self.processes.setObjectName("fleetProcesses")
+        self.processes.setRange(0, 64)
+        self.processes.setSpecialValueText("this window")
+        self.processes.setValue(int(s.value("fleet/processes", 0)))
+        self.processes.setToolTip("0: the chargers run in this window (their frames in the "
+                                  "log). N: on N Locust worker processes (fleet --workers N), "
+                                  "for thousands of chargers; each worker logs every N-th of its "
+                                  "chargers to its own capture")
+        self.locust_web = QCheckBox("Locust web UI")
+        self.locust_web.setObjectName("fleetLocustWeb")
+        self.locust_web.setToolTip("with processes: Locust's web UI at http://127.0.0.1:8089/")
         self.form.addRow("", self.logged_hint)
+        self.form.addRow("Processes:", _pair(self.processes, self.locust_web))
+        self.workers_run: WorkersRun | None = None
         self.add_security(client_security(s, "fleet"))
         self.inputs += [self.csms_url, self.count, self.prefix, self.version, self.scenario,
                         self.model,
                         self.ramp_up, self.duration, self.meter_interval, self.heartbeat,
-                        self.arrival_mean, self.log_every, self.script]
+                        self.arrival_mean, self.log_every, self.script, self.processes,
+                        self.locust_web]
         self.start_button.setText("Start fleet")
         self._build_figures()
         self.fleet: Fleet | None = None
@@ -270,14 +288,18 @@ class FleetPanel(RolePanel):
         s.setValue("fleet/meter_interval", self.meter_interval.value())
         s.setValue("fleet/heartbeat", self.heartbeat.text())
         s.setValue("fleet/log_every", self.log_every.value())
+        s.setValue("fleet/processes", self.processes.value())
         self.security.save_settings()  # file paths; never the password
 
     # ---- run -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.fleet is not None:
+        if self.fleet is not None or (self.workers_run is not None and self.workers_run.running):
             return
         self.clear_error()
+        if self.processes.value():
+            self._start_workers()
+            return
         try:
             options = self.options()
             fleet = Fleet(Hub(), options, log_every=self.log_every.value(),
@@ -374,7 +396,83 @@ class FleetPanel(RolePanel):
             elapsed = time.monotonic() - stats.started
             self.state.setText(f"running: {elapsed:,.0f} s of {fleet.options.duration:g} s")
 
+    # ---- on Locust workers ------------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        try:
+            options = self.options()
+            if options.tls is not None:
+                raise ValueError("Processes run ws:// fleets; for wss:// run the fleet in this "
+                                 "window (Processes: this window)")
+        except ValueError as exc:
+            self.fail(str(exc))
+            return
+        self.save_settings()
+        capture = None
+        if self.log_every.value():
+            path = self.host.ensure_capture()
+            capture = str(path.with_name(path.stem + "-fleet.db")) if path else None
+        command = fleet_command(options, workers=self.processes.value(),
+                                log_every=self.log_every.value(), capture=capture,
+                                web=self.locust_web.isChecked())
+        self._stopping = False
+        self.last_summary = None
+        self.summary_view.clear()
+        self.summary_view.hide()
+        self.last_error.hide()
+        self.set_running(True, f"starting {self.processes.value()} Locust worker process(es)…")
+        self.host.note("info", f"fleet of {options.count} chargers on {self.processes.value()} "
+                       f"Locust workers against {options.url}"
+                       + (f"; every {self.log_every.value()}-th charger of each worker logged "
+                          f"to {capture[:-3]}-w<k>.db" if capture else "")
+                       + ("; Locust web UI: http://127.0.0.1:8089/"
+                          if self.locust_web.isChecked() else ""), self.kind)
+        self.workers_run = WorkersRun(command, self)
+        self.workers_run.progress.connect(self._workers_progress)
+        self.workers_run.finished.connect(
+            lambda summary, code, error: self._workers_finished(summary, code, error,
+                                                                options.count))
+
+    def _workers_progress(self, values: dict) -> None:
+        for key, text in (("connected", values["connected"]), ("booted", values["booted"]),
+                          ("in_transaction", values["in_transaction"]),
+                          ("errors", values["errors"]), ("frames_per_s", values["fps"]),
+                          ("latency", values["latency"]), ("missed", values["missed"])):
+            self.figures[key].setText(f"{int(text):,}" if text.isdigit() else text)
+        if not self._stopping:
+            self.state.setText(f"running on {values['workers']} Locust worker(s)")
+
+    def _workers_finished(self, summary: dict | None, code: int, error: str, count: int) -> None:
+        self.workers_run = None
+        if summary is None:
+            self.set_running(False, "stopped")
+            self.fail(f"Fleet on Locust workers ended with exit code {code}"
+                      + (f": {error}" if error else ""))
+            return
+        self.last_summary = summary
+        summary = {"offline_periods": 0, "evs_left_full": 0, "max_lateness_s": 0.0,
+                   "sessions_completed": summary.get("sessions", 0), **summary}
+        self.figures["frames"].setText(f"{summary['frames']:,}")
+        self.summary_view.setPlainText(summary_text(summary, count)
+                                       + f"\nLocust workers {summary['workers']}, requests "
+                                         f"{summary['requests']:,}, failures "
+                                         f"{summary['failures']:,}")
+        self.summary_view.show()
+        how = "stopped" if self._stopping else "finished"
+        self.set_running(False, f"{how} after {summary['elapsed_s']:g} s: {summary['booted']} "
+                                f"of {count} booted on {summary['workers']} worker(s)")
+        if not self._stopping and code != 0:
+            self.fail(f"Fleet: only {summary['booted']} of {count} chargers booted"
+                      + (f"; last error: {summary['last_errors'][-1]}"
+                         if summary["last_errors"] else ""))
+
     def stop(self) -> None:
+        if self.workers_run is not None and self.workers_run.running:
+            self._stopping = True
+            self.set_running(True, "stopping…")
+            self.stop_button.setEnabled(False)
+            self.workers_run.stop()
+            return
         if self.task is None or self.task.done():
             return
         self._stopping = True
@@ -383,6 +481,10 @@ class FleetPanel(RolePanel):
         self.task.cancel()
 
     async def shutdown(self) -> None:
+        if self.workers_run is not None and self.workers_run.running:
+            self._stopping = True
+            self.workers_run.stop()
+            self.workers_run.process.waitForFinished(20000)
         task = self.task
         if task is None or task.done():
             return
@@ -392,7 +494,8 @@ class FleetPanel(RolePanel):
 
     @property
     def running(self) -> bool:
-        return self.task is not None and not self.task.done()
+        return (self.task is not None and not self.task.done()) or \
+            (self.workers_run is not None and self.workers_run.running)
 
 
 def summary_text(summary: dict, count: int) -> str:

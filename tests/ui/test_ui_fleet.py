@@ -206,3 +206,36 @@ def test_the_summary_says_when_queued_messages_were_dropped():
     text = summary_text(summary, 2)
     assert "5 message(s) queued, 3 delivered" in text and "2 refused by the CSMS and dropped" in text
     assert "dropped" not in summary_text({**summary, "dropped": 0}, 2)
+
+
+def test_fleet_on_locust_worker_processes(qtbot, window, run, tmp_path):
+    """Processes: 2 runs the fleet as `fleet --workers 2`: the figures follow its progress,
+    the summary is the workers' added up, and each worker's capture is named in Messages."""
+    async def scenario():
+        csms = window.roles.csms
+        csms.listen.setText("127.0.0.1:0")
+        click(qtbot, csms.start_button)
+        await until(lambda: csms.running, 10, "the fake CSMS")
+        panel = window.roles.fleet
+        panel.csms_url.setText(csms.url.text())
+        panel.count.setValue(12)
+        panel.version.setCurrentText("1.6")
+        panel.ramp_up.setValue(1.0)
+        panel.duration.setValue(5.0)
+        panel.scenario.setCurrentText("charging")
+        panel.meter_interval.setValue(1.0)
+        panel.log_every.setValue(3)
+        panel.processes.setValue(2)
+        click(qtbot, panel.start_button)
+        assert panel.running and not panel.processes.isEnabled()
+        await until(lambda: figure(panel, "booted") == "12", 60, "12 booted on the workers")
+        await until(lambda: panel.last_summary is not None, 60, "the workers' summary")
+        assert not panel.running and panel.start_button.isEnabled()
+        summary = panel.last_summary
+        assert (summary["workers"], summary["booted"], summary["errors"]) == (2, 12, 0)
+        assert "Locust workers 2" in panel.summary_view.toPlainText()
+        assert "-w<k>.db" in window.messages.toPlainText()
+        captures = sorted(window.writer.path.parent.glob("*-fleet-w*.db"))
+        assert len(captures) == 2
+
+    run(scenario(), 120)
