@@ -280,9 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--log-every", type=int, default=1, metavar="N",
                        help="log the frames of every N-th charger only (0 or --no-log: none)")
     fleet.add_argument("--json", action="store_true", help="print the summary as JSON")
-    fleet.add_argument("--workers", type=int, metavar="N",
+    fleet.add_argument("--workers", type=int, nargs="?", const=0, metavar="N",
                        help="run the fleet on a local Locust master with N worker processes "
-                            "(0: one per core); the same progress line and summary, added up")
+                            "(--workers alone: one per core); the same progress line and "
+                            "summary, added up")
     fleet.add_argument("--locust-web", action="store_true",
                        help="with --workers: Locust's web UI (http://127.0.0.1:8089/) instead "
                             "of the progress line")

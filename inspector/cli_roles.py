@@ -263,10 +263,15 @@ async def _run_fleet(hub, args) -> None:
     interactive = sys.stderr.isatty()
 
     async def progress():
+        # on a terminal one line redrawn in place every second; into a file or a pipe, a
+        # line every 10 s (a day's run is not 86,400 lines of log)
+        every = 1.0 if interactive else 10.0
         while True:
-            await asyncio.sleep(1.0)
-            end = "\r" if interactive else "\n"
-            print(fleet.stats.line(), end=end, file=sys.stderr, flush=True)
+            await asyncio.sleep(every)
+            if interactive:
+                print("\r\x1b[2K" + fleet.stats.line(), end="", file=sys.stderr, flush=True)
+            else:
+                print(fleet.stats.line(), file=sys.stderr, flush=True)
 
     reporter = asyncio.create_task(progress())
     try:

@@ -178,3 +178,13 @@ def test_log_show_summarises_each_payload_in_one_line():
     assert payload_summary({"raw": '[4,"1","NotImplemented","unknown action",{}]'}) == \
         "NotImplemented unknown action"
     assert payload_summary({"raw": "not json"}) == ""
+
+
+def test_fleet_progress_into_a_pipe_is_a_line_every_ten_seconds(csms_process):
+    """Not a terminal: the progress line comes every 10 s, not every second (a 4 s run
+    prints none before its summary)."""
+    url, _ = csms_process
+    result = run("fleet", "--url", url, "--count", "2", "--duration", "4", "--no-log", "-q")
+    assert result.returncode == 0, result.stderr
+    assert "fleet summary" in result.stderr
+    assert sum(line.startswith("connected ") for line in result.stderr.splitlines()) == 0
