@@ -60,6 +60,10 @@ def run_csms_workers(args, argv: list[str]) -> int:
     def terminated(*_args):  # a service manager's SIGTERM stops the workers too
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, terminated)
+    if not _listening(listen.host, port, children):
+        for child in children:
+            child.kill()
+        raise UserError(f"the CSMS workers did not listen on {listen.host}:{port}")
     print(f"[csms] {args.workers} workers share ws://{listen.display_host}:{port}/ "
           f"(SO_REUSEPORT)", file=sys.stderr, flush=True)
     try:
@@ -79,6 +83,20 @@ def run_csms_workers(args, argv: list[str]) -> int:
             codes.append(1)
     failed = [c for c in codes if c not in (0, -signal.SIGINT)]
     return failed[0] if failed else 0
+
+
+def _listening(host: str, port: int, children, seconds: float = 30) -> bool:
+    """Wait until the port takes connections (the URL is said only then)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _free_port(host: str) -> int:

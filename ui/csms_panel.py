@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox,
-                               QHBoxLayout, QLineEdit, QListWidget, QPushButton, QVBoxLayout)
+                               QHBoxLayout, QLineEdit, QListWidget, QPushButton, QSpinBox,
+                               QVBoxLayout)
 
 from inspector.roles.common import Listen
 from inspector.roles.csms import FakeCsms, load_overrides
 
 from .role_panel import SendTarget, ServerPanel
 from .security import server_security
+from .csms_processes import CsmsProcesses, csms_command
 from .widgets import ScriptField
 
 
@@ -38,6 +40,18 @@ class CsmsPanel(ServerPanel):
                                   "optional: handlers and connected(station) in Python")
         self.form.addRow("Script:", self.script)
         self.inputs.append(self.script)
+        # for fleets larger than this window's CSMS answers: csms --workers N
+        self.processes = QSpinBox()
+        self.processes.setObjectName("csmsProcesses")
+        self.processes.setRange(0, 64)
+        self.processes.setSpecialValueText("this window")
+        self.processes.setValue(int(settings.value("csms/processes", 0)))
+        self.processes.setToolTip("0: the fake CSMS runs in this window (its frames in the log). "
+                                  "N: N processes behind the one port (csms --workers N, "
+                                  "SO_REUSEPORT), each logging to its own capture")
+        self.form.addRow("Processes:", self.processes)
+        self.inputs.append(self.processes)
+        self.workers: CsmsProcesses | None = None
         # OCPP-J closes a connection that offers no supported subprotocol; a field charger
         # that offers none can be served as 1.6 instead
         self.lenient = QCheckBox("Serve chargers with no subprotocol")
@@ -116,6 +130,75 @@ class CsmsPanel(ServerPanel):
                         files=self._files_folder())
         return csms
 
+    # ---- csms --workers ---------------------------------------------------------------------
+
+    def start(self):
+        if not self.processes.value() or self.processes.value() < 2:
+            return super().start()
+        if self.running or self.busy:
+            return None
+        self.clear_error()
+        for given, what in ((self.site_limit.value(), "a site limit"),
+                            (self.files.text().strip(), "a files folder"),
+                            (self.security.server_tls() is not None or self.security.password(),
+                             "security options")):
+            if given:
+                self.fail(f"Processes share one port without {what}: set Processes to "
+                          f"'this window' for it")
+                return None
+        try:
+            listen = Listen.parse(self.listen.text() or self.default_listen)
+            self.script.load()  # a script that cannot load: said here, not by each worker
+        except ValueError as exc:
+            self.fail(str(exc))
+            return None
+        self.save_settings()
+        path = self.host.ensure_capture()
+        capture = str(path.with_name(path.stem + "-csms.db")) if path else None
+        command = csms_command(f"{listen.host}:{listen.port}", self.processes.value(),
+                               capture=capture, overrides=self.overrides.text().strip(),
+                               script=self.script.text(), lenient=self.lenient.isChecked())
+        self.workers = CsmsProcesses(command, self)
+        self.workers.listening.connect(self._workers_listening)
+        self.workers.finished.connect(self._workers_finished)
+        self.set_running(True, f"starting {self.processes.value()} processes…")
+        self.host.note("info", f"fake CSMS on {self.processes.value()} processes"
+                       + (f"; each logs to {capture[:-3]}-w<k>.db (File › Open capture… "
+                          f"opens them together)" if capture else ""), self.kind)
+        return None
+
+    def _workers_listening(self, url: str) -> None:
+        self.url.set_url(url)
+        self.use_for_charger.setEnabled(True)
+        self.set_running(True, f"{self.processes.value()} processes on {url}")
+
+    def _workers_finished(self, code: int, error: str) -> None:
+        self.workers = None
+        self.url.set_url("")
+        self.use_for_charger.setEnabled(False)
+        self.set_running(False, "stopped")
+        if code not in (0, -2, 130):
+            self.fail(f"Fake CSMS processes ended with exit code {code}"
+                      + (f": {error}" if error else ""))
+
+    def stop(self) -> None:
+        if self.workers is not None and self.workers.running:
+            self.set_running(True, "stopping…")
+            self.stop_button.setEnabled(False)
+            self.workers.stop()
+            return
+        super().stop()
+
+    async def shutdown(self) -> None:
+        if self.workers is not None and self.workers.running:
+            self.workers.stop()
+            self.workers.process.waitForFinished(20000)
+        await super().shutdown()
+
+    @property
+    def running(self) -> bool:
+        return self.role is not None or (self.workers is not None and self.workers.running)
+
     def _files_folder(self) -> Path | None:
         text = self.files.text().strip()
         if not text:
@@ -128,6 +211,7 @@ class CsmsPanel(ServerPanel):
     def save_settings(self) -> None:
         self.host.settings.setValue("csms/listen", self.listen.text())
         self.host.settings.setValue("csms/overrides", self.overrides.text())
+        self.host.settings.setValue("csms/processes", self.processes.value())
         self.script.save()
         self.host.settings.setValue("csms/cert_check", self.cert_check.currentData())
         self.host.settings.setValue("csms/site_limit", self.site_limit.value())

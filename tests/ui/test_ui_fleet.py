@@ -239,3 +239,33 @@ def test_fleet_on_locust_worker_processes(qtbot, window, run, tmp_path):
         assert len(captures) == 2
 
     run(scenario(), 120)
+
+
+def test_fake_csms_on_processes(qtbot, window, run):
+    """Fake CSMS › Processes: 2 runs csms --workers 2: the panel shows the shared URL, a
+    charger's session is answered, Stop ends the processes, each wrote its own capture."""
+    from tests.roles_helpers import run_charger
+
+    async def scenario():
+        csms = window.roles.csms
+        csms.listen.setText("127.0.0.1:0")
+        csms.processes.setValue(2)
+        click(qtbot, csms.start_button)
+        await until(lambda: csms.url.text().startswith("ws://127.0.0.1:"), 30, "the URL")
+        assert csms.running and "2 processes on" in csms.state.text()
+        charger = await run_charger(csms.url.text() + "CP-P", "1.6", window.hub, meter_values=1)
+        assert charger.transaction_id is None  # the session ran to its end
+        click(qtbot, csms.stop_button)
+        await until(lambda: not csms.running, 30, "the processes to stop")
+        assert csms.state.text() == "stopped" and csms.error.isHidden()
+        captures = sorted(window.writer.path.parent.glob("*-csms-w*.db"))
+        assert len(captures) == 2
+        from inspector.store import Capture
+        seen = []
+        for path in captures:
+            capture = Capture(path)
+            seen += [c["charge_point_id"] for c in capture.connections()]
+            capture.close()
+        assert seen == ["CP-P"]
+
+    run(scenario(), 90)
