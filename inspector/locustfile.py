@@ -141,8 +141,11 @@ class ChargerLoop:
     def _start(self, number: int) -> None:
         charge_point_id = f"{self.fleet.options.prefix}{self.worker}-{number:05d}"
         charger = self.fleet.new_charger(number, charge_point_id)
-        self.tasks[number] = asyncio.get_running_loop().create_task(
+        task = asyncio.get_running_loop().create_task(
             self.fleet.run_member(number, charger, 10 * 365 * 86400))
+        self.tasks[number] = task
+        # users come and go for hours in a Locust run: forget a charger once it is done
+        task.add_done_callback(lambda _task: self.fleet.chargers.remove(charger))
 
     def stop_charger(self, number: int) -> None:
         self.thread.loop.call_soon_threadsafe(self._stop, number)
