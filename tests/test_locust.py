@@ -36,7 +36,7 @@ def test_fleet_workers_against_csms_workers(tmp_path, csms_workers):
     log show reads them as one."""
     url, server = csms_workers
     result = subprocess.run([*CLI, "fleet", "--url", url, "--workers", "2", "--count", "40",
-                             "--ramp-up", "2", "--duration", "8", "--meter-interval", "1",
+                             "--ramp-up", "1", "--duration", "5", "--meter-interval", "1",
                              "--scenario", "charging", "--json", "--log-every", "10",
                              "--db", str(tmp_path / "fleet.db")],
                             capture_output=True, text=True, timeout=180)
@@ -74,7 +74,7 @@ def test_failures_reach_locust_by_kind(tmp_path):
                           text=True) as server:
         url = listening_url(server)
         result = subprocess.run([*CLI, "fleet", "--url", url, "--workers", "1", "--count", "5",
-                                 "--duration", "6", "--meter-interval", "1", "--scenario",
+                                 "--duration", "4", "--meter-interval", "1", "--scenario",
                                  "charging", "--json", "--no-log"],
                                 capture_output=True, text=True, timeout=180)
         server.send_signal(signal.SIGINT)
@@ -92,7 +92,7 @@ def test_the_shipped_locustfile_under_plain_locust(tmp_path):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as server:
         url = listening_url(server)
         result = subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
-                                 "--headless", "-u", "20", "-r", "10", "-t", "6s",
+                                 "--headless", "-u", "20", "-r", "20", "-t", "4s",
                                  "--processes", "2", "--ocpp-url", url, "--ocpp-scenario",
                                  "charging", "--ocpp-meter-interval", "1",
                                  "--csv", str(tmp_path / "run")],

@@ -72,7 +72,7 @@ def test_the_fleet_example_runs_on_every_member(tmp_path):
     with subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--no-log"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as server:
         url = listening_url(server)
-        result = run_cli("fleet", "--url", url, "--count", "6", "--duration", "15", "--json",
+        result = run_cli("fleet", "--url", url, "--count", "6", "--duration", "6", "--json",
                          "--no-log", "--script", str(SCRIPTS / "fleet_rush_hour.py"))
         server.send_signal(signal.SIGINT)
         server.wait(20)
@@ -90,7 +90,7 @@ def test_a_failing_fleet_script_fails_the_run(tmp_path):
     with subprocess.Popen([*CLI, "csms", "--listen", "127.0.0.1:0", "--no-log"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as server:
         url = listening_url(server)
-        result = run_cli("fleet", "--url", url, "--count", "2", "--duration", "10", "--no-log",
+        result = run_cli("fleet", "--url", url, "--count", "2", "--duration", "4", "--no-log",
                          "--script", str(failing))
         server.send_signal(signal.SIGINT)
         server.wait(20)
