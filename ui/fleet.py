@@ -27,7 +27,7 @@ from inspector.roles.fleet import SCENARIOS, Fleet, FleetOptions
 from inspector.versions import VERSIONS
 
 from .role_panel import RolePanel
-from .fleet_workers import WorkersRun, fleet_command
+from .fleet_workers import LocustFleet, WorkersRun
 from .widgets import ScriptField, describe, error_label, hint_label
 from .security import check_tls_url, client_security
 
@@ -168,7 +168,7 @@ class FleetPanel(RolePanel):
         self.locust_web.setToolTip("with processes: Locust's web UI at http://127.0.0.1:8089/")
         self.form.addRow("", self.logged_hint)
         self.form.addRow("Processes:", _pair(self.processes, self.locust_web))
-        self.workers_run: WorkersRun | None = None
+        self.workers_run: WorkersRun | None = None  # the fleet on Locust workers, running
         self.add_security(client_security(s, "fleet"))
         self.inputs += [self.csms_url, self.count, self.prefix, self.version, self.scenario,
                         self.model,
@@ -298,7 +298,7 @@ class FleetPanel(RolePanel):
             return
         self.clear_error()
         if self.processes.value():
-            self._start_workers()
+            self.workers_run = LocustFleet(self).start()
             return
         try:
             options = self.options()
@@ -395,76 +395,6 @@ class FleetPanel(RolePanel):
         if self.task is not None and not self._stopping:
             elapsed = time.monotonic() - stats.started
             self.state.setText(f"running: {elapsed:,.0f} s of {fleet.options.duration:g} s")
-
-    # ---- on Locust workers ------------------------------------------------------------------
-
-    def _start_workers(self) -> None:
-        try:
-            options = self.options()
-            if options.tls is not None:
-                raise ValueError("Processes run ws:// fleets; for wss:// run the fleet in this "
-                                 "window (Processes: this window)")
-        except ValueError as exc:
-            self.fail(str(exc))
-            return
-        self.save_settings()
-        capture = None
-        if self.log_every.value():
-            path = self.host.ensure_capture()
-            capture = str(path.with_name(path.stem + "-fleet.db")) if path else None
-        command = fleet_command(options, workers=self.processes.value(),
-                                log_every=self.log_every.value(), capture=capture,
-                                web=self.locust_web.isChecked())
-        self._stopping = False
-        self.last_summary = None
-        self.summary_view.clear()
-        self.summary_view.hide()
-        self.last_error.hide()
-        self.set_running(True, f"starting {self.processes.value()} Locust worker process(es)…")
-        self.host.note("info", f"fleet of {options.count} chargers on {self.processes.value()} "
-                       f"Locust workers against {options.url}"
-                       + (f"; every {self.log_every.value()}-th charger of each worker logged "
-                          f"to {capture[:-3]}-w<k>.db" if capture else "")
-                       + ("; Locust web UI: http://127.0.0.1:8089/"
-                          if self.locust_web.isChecked() else ""), self.kind)
-        self.workers_run = WorkersRun(command, self)
-        self.workers_run.progress.connect(self._workers_progress)
-        self.workers_run.finished.connect(
-            lambda summary, code, error: self._workers_finished(summary, code, error,
-                                                                options.count))
-
-    def _workers_progress(self, values: dict) -> None:
-        for key, text in (("connected", values["connected"]), ("booted", values["booted"]),
-                          ("in_transaction", values["in_transaction"]),
-                          ("errors", values["errors"]), ("frames_per_s", values["fps"]),
-                          ("latency", values["latency"]), ("missed", values["missed"])):
-            self.figures[key].setText(f"{int(text):,}" if text.isdigit() else text)
-        if not self._stopping:
-            self.state.setText(f"running on {values['workers']} Locust worker(s)")
-
-    def _workers_finished(self, summary: dict | None, code: int, error: str, count: int) -> None:
-        self.workers_run = None
-        if summary is None:
-            self.set_running(False, "stopped")
-            self.fail(f"Fleet on Locust workers ended with exit code {code}"
-                      + (f": {error}" if error else ""))
-            return
-        self.last_summary = summary
-        summary = {"offline_periods": 0, "evs_left_full": 0, "max_lateness_s": 0.0,
-                   "sessions_completed": summary.get("sessions", 0), **summary}
-        self.figures["frames"].setText(f"{summary['frames']:,}")
-        self.summary_view.setPlainText(summary_text(summary, count)
-                                       + f"\nLocust workers {summary['workers']}, requests "
-                                         f"{summary['requests']:,}, failures "
-                                         f"{summary['failures']:,}")
-        self.summary_view.show()
-        how = "stopped" if self._stopping else "finished"
-        self.set_running(False, f"{how} after {summary['elapsed_s']:g} s: {summary['booted']} "
-                                f"of {count} booted on {summary['workers']} worker(s)")
-        if not self._stopping and code != 0:
-            self.fail(f"Fleet: only {summary['booted']} of {count} chargers booted"
-                      + (f"; last error: {summary['last_errors'][-1]}"
-                         if summary["last_errors"] else ""))
 
     def stop(self) -> None:
         if self.workers_run is not None and self.workers_run.running:

@@ -90,3 +90,83 @@ class WorkersRun(QObject):
     @property
     def running(self) -> bool:
         return self.process.state() != QProcess.ProcessState.NotRunning
+
+
+class LocustFleet:
+    """The Fleet panel's side of a run on Locust workers: starts the command from the
+    panel's fields, shows its progress in the panel's figures and its summary."""
+
+    def __init__(self, panel):
+        self.panel = panel
+
+    def start(self) -> "WorkersRun | None":
+        panel = self.panel
+        try:
+            options = panel.options()
+            if options.tls is not None:
+                raise ValueError("Processes run ws:// fleets; for wss:// run the fleet in this "
+                                 "window (Processes: this window)")
+        except ValueError as exc:
+            panel.fail(str(exc))
+            return None
+        panel.save_settings()
+        capture = None
+        if panel.log_every.value():
+            path = panel.host.ensure_capture()
+            capture = str(path.with_name(path.stem + "-fleet.db")) if path else None
+        command = fleet_command(options, workers=panel.processes.value(),
+                                log_every=panel.log_every.value(), capture=capture,
+                                web=panel.locust_web.isChecked())
+        panel._stopping = False
+        panel.last_summary = None
+        panel.summary_view.clear()
+        panel.summary_view.hide()
+        panel.last_error.hide()
+        panel.set_running(True, f"starting {panel.processes.value()} Locust worker process(es)…")
+        panel.host.note("info", f"fleet of {options.count} chargers on {panel.processes.value()} "
+                        f"Locust workers against {options.url}"
+                        + (f"; every {panel.log_every.value()}-th charger of each worker logged "
+                           f"to {capture[:-3]}-w<k>.db" if capture else "")
+                        + ("; Locust web UI: http://127.0.0.1:8089/"
+                           if panel.locust_web.isChecked() else ""), panel.kind)
+        run = WorkersRun(command, panel)
+        run.progress.connect(self._progress)
+        run.finished.connect(lambda summary, code, error: self._finished(summary, code, error,
+                                                                          options.count))
+        return run
+
+    def _progress(self, values: dict) -> None:
+        panel = self.panel
+        for key, text in (("connected", values["connected"]), ("booted", values["booted"]),
+                          ("in_transaction", values["in_transaction"]),
+                          ("errors", values["errors"]), ("frames_per_s", values["fps"]),
+                          ("latency", values["latency"]), ("missed", values["missed"])):
+            panel.figures[key].setText(f"{int(text):,}" if text.isdigit() else text)
+        if not panel._stopping:
+            panel.state.setText(f"running on {values['workers']} Locust worker(s)")
+
+    def _finished(self, summary: dict | None, code: int, error: str, count: int) -> None:
+        from .fleet import summary_text
+        panel = self.panel
+        panel.workers_run = None
+        if summary is None:
+            panel.set_running(False, "stopped")
+            panel.fail(f"Fleet on Locust workers ended with exit code {code}"
+                       + (f": {error}" if error else ""))
+            return
+        panel.last_summary = summary
+        summary = {"offline_periods": 0, "evs_left_full": 0, "max_lateness_s": 0.0,
+                   "sessions_completed": summary.get("sessions", 0), **summary}
+        panel.figures["frames"].setText(f"{summary['frames']:,}")
+        panel.summary_view.setPlainText(summary_text(summary, count)
+                                        + f"\nLocust workers {summary['workers']}, requests "
+                                          f"{summary['requests']:,}, failures "
+                                          f"{summary['failures']:,}")
+        panel.summary_view.show()
+        how = "stopped" if panel._stopping else "finished"
+        panel.set_running(False, f"{how} after {summary['elapsed_s']:g} s: {summary['booted']} "
+                                 f"of {count} booted on {summary['workers']} worker(s)")
+        if not panel._stopping and code != 0:
+            panel.fail(f"Fleet: only {summary['booted']} of {count} chargers booted"
+                       + (f"; last error: {summary['last_errors'][-1]}"
+                          if summary["last_errors"] else ""))
