@@ -209,5 +209,9 @@ class ConnectionMonitor:
         call = self._outstanding[opposite(direction)].get(unique_id)
         return call.record.action if call is not None else None
 
+    def has_outstanding(self) -> bool:
+        """Any CALL still waiting for its answer, either way."""
+        return any(self._outstanding.values())
+
     def outstanding(self, direction: str) -> list[str]:
         return list(self._outstanding[direction])

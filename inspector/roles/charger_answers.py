@@ -182,6 +182,7 @@ class AnswersCsms:
         if invalid_value(key, value):
             return {"status": "Rejected"}
         self.config[key] = (value, False)
+        self.settings_changed()
         if key == "HeartbeatInterval":
             self.heartbeat_interval = int(value)
         if key in WRITE_ONLY_KEYS:
@@ -213,6 +214,7 @@ class AnswersCsms:
                 result["attributeStatus"] = "Rejected"
             else:
                 self.config[key] = (str(item["attributeValue"]), False)
+                self.settings_changed()
                 result["attributeStatus"] = "Accepted"
                 if key in WRITE_ONLY_KEYS:
                     self._later(self._password_changed(str(item["attributeValue"])))
