@@ -277,8 +277,13 @@ class Proxy(ListeningRole):
                            first_close.reason if first_close else "connection lost")
 
     async def _expire(self, monitor: ConnectionMonitor) -> None:
+        # every second while a CALL waits for its answer; otherwise a quarter of the call
+        # timeout (a CALL that comes meanwhile is still looked at well before its deadline),
+        # so a proxy relaying thousands of quiet chargers does not wake for each every second
+        timeout = monitor.call_timeout
         while True:
-            await asyncio.sleep(min(1.0, monitor.call_timeout / 4))
+            busy = monitor.has_outstanding()
+            await asyncio.sleep(min(1.0, timeout / 4) if busy else min(10.0, timeout / 4))
             for event in monitor.expire(time.time()):
                 self.hub.publish(event)
 
