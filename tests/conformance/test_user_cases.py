@@ -58,7 +58,7 @@ def test_a_user_check_that_does_not_hold_fails_the_run(tmp_path, capsys):
 def test_case_ids_pick_among_the_catalogue_and_the_file(tmp_path, capsys):
     code = main(["suite", "run", "--version", "1.6", "--sut", "charger", "--listen",
                  "127.0.0.1:0", "--simulate-sut", "--cases", str(EXAMPLE), "--case", "MY_CS_002",
-                 "TC_001_CS", "--step-timeout", "10"])
+                 "TC_019_CS", "--step-timeout", "10"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "2 passed" in out and "MY_CS_001" not in out
