@@ -77,26 +77,24 @@ class IdMap:
                 if a is not None and b is not None:
                     self.to_new[a] = b
 
-    def forward(self, value, key: str | None = None):
-        """A recorded payload with the ids mapped to the replay's (for sending)."""
-        if isinstance(value, dict):
-            return {k: self.forward(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.forward(v, key) for v in value]
-        if key in GENERATED_IDS and value in self.to_new:
-            return self.to_new[value]
-        return value
-
-    def back(self, value, key: str | None = None):
+    def back(self, value):
         """A replayed payload with the ids mapped back to the recording's (for comparing)."""
-        to_old = {new: old for old, new in self.to_new.items()}
-        if isinstance(value, dict):
-            return {k: self.back(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.back(v, key) for v in value]
-        if key in GENERATED_IDS and value in to_old:
-            return to_old[value]
-        return value
+        return _mapped(value, {new: old for old, new in self.to_new.items()})
+
+    def forward(self, value):
+        """A recorded payload with the ids mapped to the replay's (for sending)."""
+        return _mapped(value, self.to_new)
+
+
+def _mapped(value, mapping: dict, key: str | None = None):
+    """`value` with every generated id found in `mapping` replaced (one walk, one mapping)."""
+    if isinstance(value, dict):
+        return {k: _mapped(v, mapping, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mapped(v, mapping, key) for v in value]
+    if key in GENERATED_IDS and value in mapping:
+        return mapping[value]
+    return value
 
 
 def _find(value, key: str) -> list:

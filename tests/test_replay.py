@@ -109,7 +109,11 @@ async def test_the_csms_side_replayed_to_a_charger(tmp_path):
     each request that carries it."""
     await record(tmp_path / "rec.db")
     for id_tag, expected in (("TAG0001", []), ("OTHER", ["$.idTag"] * 3)):
-        player = CsmsReplay(Hub(), tmp_path / "rec.db", LOOPBACK, speed=None)
+        # what the meter reads depends on how long each sample took: not the charger's
+        # behaviour this test is about (it failed one run in a few on a busy machine)
+        player = CsmsReplay(Hub(), tmp_path / "rec.db", LOOPBACK, speed=None, ignore=[
+            "$.meterValue[*].sampledValue[*].value", "$.transactionData[*].sampledValue[*].value",
+            "$.meterStop", "$.meterStart"])
         await player.start()
         run = asyncio.ensure_future(player.done.wait())
         await run_charger(player.url + "CP1", "1.6", Hub(), meter_values=2, id_tag=id_tag)

@@ -156,14 +156,16 @@ class CaptureActions:
             hub = Hub()
             writer = CaptureWriter(target)
             writer.attach(hub)
+            failed = False
             try:
                 return import_pcap(source, hub, keylog)
             except PcapError:
-                writer.close()
-                remove_capture(target)  # nothing half-written is left behind
+                failed = True
                 raise
             finally:
-                writer.close()
+                writer.close()  # once: a second close waits out its flush on a stopped writer
+                if failed:
+                    remove_capture(target)  # nothing half-written is left behind
 
         async def run():
             try:

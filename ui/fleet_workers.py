@@ -5,12 +5,12 @@ feed the panel's figures, its JSON summary the summary view; Stop is Ctrl+C to i
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import sys
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QProcessEnvironment, Signal
+
+from .command_process import CommandProcess
 
 PROGRESS = re.compile(
     r"workers (?P<workers>\d+)\s+connected (?P<connected>\d+)\s+booted (?P<booted>\d+)\s+in "
@@ -44,13 +44,12 @@ def fleet_command(options, *, workers: int, log_every: int, capture: str | None,
     return command
 
 
-class WorkersRun(QObject):
+class WorkersRun(CommandProcess):
     progress = Signal(dict)  # the latest progress line, parsed
     finished = Signal(object, int, str)  # summary dict (or None), exit code, last error text
 
     def __init__(self, command: list[str], parent=None):
         super().__init__(parent)
-        self.process = QProcess(self)
         environment = QProcessEnvironment.systemEnvironment()
         environment.insert("OCPP_INSPECTOR_PROGRESS_S", "1")
         environment.insert("PYTHONUNBUFFERED", "1")
@@ -58,14 +57,10 @@ class WorkersRun(QObject):
         self.process.readyReadStandardError.connect(self._read_progress)
         self.process.finished.connect(self._finished)
         self._errors: list[str] = []
-        self._partial = ""
-        self.process.start(command[0], command[1:])
+        self.start(command)
 
     def _read_progress(self) -> None:
-        text = self._partial + bytes(self.process.readAllStandardError()).decode(errors="replace")
-        lines = re.split(r"[\r\n]", text)
-        self._partial = lines.pop()
-        for line in lines:
+        for line in self.lines(self.process.readAllStandardError()):
             match = PROGRESS.search(line)
             if match:
                 self.progress.emit(match.groupdict())
@@ -82,14 +77,8 @@ class WorkersRun(QObject):
                 summary = None
         self.finished.emit(summary, code, self._errors[-1] if self._errors else "")
 
-    def stop(self) -> None:
-        """Ctrl+C: the master stops the workers and still prints its summary."""
-        if self.process.state() != QProcess.ProcessState.NotRunning:
-            os.kill(self.process.processId(), signal.SIGINT)
-
-    @property
-    def running(self) -> bool:
-        return self.process.state() != QProcess.ProcessState.NotRunning
+    # stop() (Ctrl+C: the master stops the workers and still prints its summary) and
+    # running come from CommandProcess
 
 
 class LocustFleet:
