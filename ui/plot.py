@@ -4,8 +4,10 @@ Beside the plot (never over it) is the series picker: a searchable, checkable li
 also the legend, each charge point in its session colour (ui/colours.py; connectors and
 phases of one charge point differ by line style). A time window follows the newest reading
 (last 5 min, last hour, or all); dragging or zooming the plot switches to "custom".
-Curves are drawn clipped to the view and peak-decimated, and only the series that changed
-are handed to pyqtgraph, so a thousand curves of ten thousand points stay fluid.
+All curves are one graphics item (ui/plot_curves.py), drawn clipped to the view and
+peak-decimated at paint time; a refresh only copies the series that changed, and the view
+range is set from the series themselves, so a thousand curves of ten thousand points stay
+fluid and a fleet's hundred curves cost the roles' thread next to nothing.
 
 The charging limit in force on a connector (from the charging profiles its frames carry,
 see ui/session.py) is a series of its own beside the measured power: same colour, dashed,
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPixmap
@@ -26,11 +27,11 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
 from .colours import ColourBook
 from .metering import LIMIT, MeterData, series_label
 from .plot_canvas import LightDateAxisItem, PlotCanvas
+from .plot_curves import Curve, CurveLayer
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#222")
 REFRESH_MS = 250  # with a few curves; more curves are redrawn less often (`_interval`)
 _SYMBOLS_UP_TO = 120  # points per curve drawn with markers; more: a plain line
-_SYMBOL_CURVES = 10  # markers only while this few curves are drawn (each is a scatter item)
 _PREFERRED = ("Power.Active.Import", "Energy.Active.Import.Register", "SoC")
 WINDOWS = (("Last 5 min", 300.0), ("Last hour", 3600.0), ("All", None))
 _CUSTOM = "Custom range"
@@ -38,9 +39,10 @@ _STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
            Qt.PenStyle.DashDotLine)
 _KEY = Qt.ItemDataRole.UserRole
 _PHASES = {"L2": 1, "L3": 2, "N": 3}
-# up to this many curves: 2 px antialiased lines; more: 1 px plain lines. Qt's raster
-# engine draws a wide or antialiased line ~10x slower, which with hundreds of curves is the
-# difference between a fluid plot and seconds per frame (benchmarks/ui_plot.py)
+# up to this many curves: 2 px antialiased lines, dotted while short; more: 1 px plain
+# lines. Qt's raster engine draws a wide or antialiased line ~10x slower, which with
+# hundreds of curves is the difference between a fluid plot and seconds per frame
+# (benchmarks/ui_plot.py)
 _SMOOTH_UP_TO = 10
 
 
@@ -88,6 +90,9 @@ class MeterPlot(QWidget):
         item.getAxis("left").enableAutoSIPrefix(False)  # values are in the unit shown
         self._view = item.getViewBox()
         self._view.sigRangeChangedManually.connect(self._dragged)
+        self._view.disableAutoRange()  # _apply_window sets both axes from the series
+        self.layer = CurveLayer()
+        self._view.addItem(self.layer)
         self.search = QLineEdit()
         self.search.setObjectName("seriesSearch")
         self.search.setPlaceholderText("find charge point…")
@@ -126,7 +131,6 @@ class MeterPlot(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
-        self.curves: dict[tuple, pg.PlotDataItem] = {}
         self.hidden: set[tuple] = set()  # series unticked in the picker (kept per session)
         self._items: dict[tuple, QListWidgetItem] = {}
         self._meters = MeterData()
@@ -145,6 +149,11 @@ class MeterPlot(QWidget):
         self.picker.itemChanged.connect(self._ticked)
         self.all_button.clicked.connect(lambda: self._tick_shown(True))
         self.none_button.clicked.connect(lambda: self._tick_shown(False))
+
+    @property
+    def curves(self) -> dict[tuple, Curve]:
+        """The series drawn now, by key."""
+        return self.layer.curves
 
     @property
     def selected(self) -> str | None:
@@ -231,9 +240,10 @@ class MeterPlot(QWidget):
                 continue
             curve = self.curves.get(key)
             if curve is not None:
-                self._set_curve_data(curve, self._meters.series[key], key[3] == LIMIT)
+                self._set_curve_data(curve, self._meters.series[key])
         if new:
             self._add_series(sorted(new, key=_order))
+        self.layer.changed()
         self._apply_window()
         self._show_info()
 
@@ -260,9 +270,8 @@ class MeterPlot(QWidget):
         return True
 
     def _redraw(self) -> None:
-        for curve in self.curves.values():
-            self._view.removeItem(curve)
-        self.curves = {}
+        self.curves.clear()
+        self.layer.changed()
         self._smooth = True
         self._items = {}
         self.picker.blockSignals(True)
@@ -306,20 +315,16 @@ class MeterPlot(QWidget):
                 self._curve_for(key)
         self.picker.sortItems()
         self.picker.blockSignals(False)
+        self.layer.changed()
 
-    def _curve_for(self, key: tuple) -> pg.PlotDataItem:
+    def _curve_for(self, key: tuple) -> Curve:
         curve = self.curves.get(key)
         if curve is None:
-            colour = self._colours.colour(key[0])
             smooth = len(self.curves) < _SMOOTH_UP_TO
-            # added to the view box itself: PlotItem.addItem rebuilds its context menu's
-            # list of every item on each call, quadratic with a thousand curves
-            curve = pg.PlotDataItem(pen=self._pen(key, smooth), symbolBrush=colour,
-                                    symbolPen=colour, antialias=smooth, clipToView=True,
-                                    autoDownsample=True, downsampleMethod="peak")
-            self._view.addItem(curve)
+            curve = Curve(key, self._pen(key, smooth), step=key[3] == LIMIT)
+            curve.antialias = smooth
             self.curves[key] = curve
-            self._set_curve_data(curve, self._meters.series[key], key[3] == LIMIT)
+            self._set_curve_data(curve, self._meters.series[key])
             self._restyle()
         return curve
 
@@ -328,24 +333,25 @@ class MeterPlot(QWidget):
                         style=self._style(key))
 
     def _restyle(self) -> None:
-        """Every curve plain once there are many, smooth again when few are left."""
+        """Every curve plain once there are many, smooth (and dotted while short) again
+        when few are left."""
         smooth = len(self.curves) <= _SMOOTH_UP_TO
         if smooth == self._smooth:
             return
         self._smooth = smooth
         for key, curve in self.curves.items():
-            if curve.opts.get("antialias") != smooth:
-                curve.opts["antialias"] = smooth
-                curve.setPen(self._pen(key, smooth))  # re-applies the options
+            curve.antialias = smooth
+            curve.pen = self._pen(key, smooth)
+            curve.markers = self._markers(curve)
+        self.layer.update()
 
-    def _set_curve_data(self, curve, series, limit: bool = False) -> None:
-        if limit:  # a step line: the limit holds from each change to the next; NaN = none
-            curve.setData(np.array(series.times, dtype=float), np.array(series.values, dtype=float),
-                          stepMode="left", connect="finite", symbol=None)
-            return
-        markers = len(series.times) <= _SYMBOLS_UP_TO and len(self.curves) <= _SYMBOL_CURVES
-        curve.setData(np.array(series.times, dtype=float), np.array(series.values, dtype=float),
-                      symbol="o" if markers else None, symbolSize=6)
+    def _markers(self, curve: Curve) -> bool:
+        return self._smooth and not curve.step and len(curve.times) <= _SYMBOLS_UP_TO
+
+    def _set_curve_data(self, curve: Curve, series) -> None:
+        """(a limit is drawn as steps: it holds from each change to the next; NaN = none)"""
+        curve.set_points(series.times, series.values)
+        curve.markers = self._markers(curve)
 
     # ---- picker -------------------------------------------------------------------------
 
@@ -354,12 +360,13 @@ class MeterPlot(QWidget):
         if item.checkState() == Qt.CheckState.Checked:
             self.hidden.discard(key)
             self._curve_for(key)
+            self.layer.changed()
         else:
             self.hidden.add(key)
-            curve = self.curves.pop(key, None)
-            if curve is not None:
-                self._view.removeItem(curve)
+            if self.curves.pop(key, None) is not None:
                 self._restyle()
+                self.layer.changed()
+        self._apply_window()  # the ranges fit what is drawn now
         self._show_info()
 
     def _tick_shown(self, on: bool) -> None:
@@ -389,21 +396,21 @@ class MeterPlot(QWidget):
     def _apply_window(self) -> None:
         """Show the chosen time window of the drawn series (x), and fit y to what it shows.
 
-        The x range is set from the series themselves: with clip-to-view, pyqtgraph's own
-        auto-range only sees what is already in view and could never zoom back out."""
+        Both ranges are set here, from the drawn series, in one call: pyqtgraph's auto-range
+        would ask every item for its bounds before each paint."""
         seconds = self.window_choice.currentData()
         if seconds == -1.0:
             return  # the user's own range: leave it
-        spans = [(series.times[0], series.times[-1]) for series in
-                 (self._meters.series[key] for key in self.curves) if len(series.times)]
-        if not spans:
+        span = self.layer.span()
+        if span is None:
             return
-        latest = max(last for _first, last in spans)
-        earliest = min(first for first, _last in spans) if seconds is None else latest - seconds
-        view = self.plot.getPlotItem().getViewBox()
-        view.setXRange(earliest, latest if latest > earliest else earliest + 1, padding=0.02)
-        view.setAutoVisible(y=True)
-        view.enableAutoRange(axis=pg.ViewBox.YAxis)
+        first, latest = span
+        earliest = first if seconds is None else latest - seconds
+        latest = latest if latest > earliest else earliest + 1
+        low, high = self.layer.y_bounds(earliest, latest) or (0.0, 1.0)
+        if high - low < 1e-9:  # a flat line: centre it
+            low, high = low - max(abs(low) * 0.1, 0.5), high + max(abs(high) * 0.1, 0.5)
+        self._view.setRange(xRange=(earliest, latest), yRange=(low, high), padding=0.02)
 
     def _show_info(self) -> None:
         measurand = self.selected
@@ -415,11 +422,7 @@ class MeterPlot(QWidget):
 
     def point_count(self) -> int:
         """Points currently drawn (for tests)."""
-        total = 0
-        for curve in self.curves.values():
-            xs, _ys = curve.getData()
-            total += 0 if xs is None else len(xs)
-        return total
+        return sum(len(curve.times) for curve in self.curves.values())
 
 
 def _order(key: tuple) -> tuple:

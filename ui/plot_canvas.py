@@ -13,7 +13,8 @@ that much later (issue 13; benchmarks/gui_load.py):
 - AxisItem records its ticks, labels and grid lines into a QPicture and replays it with
   one `QPicture.play` (3 ms with the grid shown). `LightAxis` keeps what pyqtgraph
   computes (the draw specs) and draws it line by line, so the lock can change hands
-  between lines (the window sets a short switch interval, ui/app.py).
+  between lines (the window sets a short switch interval, ui/app.py). It clips to its
+  bounds before the grid: Qt blends a translucent line ~30x faster inside a clip.
 
 Measured with a probe thread beside 100 curves repainted 20 times a second: the probe's
 p99 wait 25 ms with plain pyqtgraph, 2.6 ms with these two.
@@ -48,9 +49,29 @@ class LightAxis:
         if self._specs is not None:
             painter.save()
             try:
-                self.drawPicture(painter, *self._specs)
+                self._draw(painter, *self._specs)
             finally:
                 painter.restore()
+
+    def _draw(self, painter: QPainter, axis_spec, tick_specs, text_specs) -> None:
+        """pyqtgraph's drawPicture, clipped to the axis' bounds from the start (pyqtgraph
+        clips only its labels): Qt's raster engine blends a translucent grid line ~30x
+        faster inside a clip than without one (20 ms -> 0.6 ms a paint, 55 grid lines),
+        and everything an item draws lies in its bounds anyway."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        painter.setClipRect(self.boundingRect().toAlignedRect().adjusted(-2, -2, 2, 2))
+        pen, start, end = axis_spec
+        painter.setPen(pen)
+        painter.drawLine(start, end)
+        for pen, start, end in tick_specs:
+            painter.setPen(pen)
+            painter.drawLine(start, end)
+        if self.style["tickFont"] is not None:
+            painter.setFont(self.style["tickFont"])
+        painter.setPen(self.textPen())
+        for rect, flags, text in text_specs:
+            painter.drawText(rect, int(flags), text)
 
 
 class LightAxisItem(LightAxis, pg.AxisItem):

@@ -42,7 +42,7 @@ def test_picker_search_all_none_and_window(qtbot):
     assert plot.splitter.indexOf(plot.plot) == 0 and plot.splitter.widget(1).isVisible()
     # each curve in its charge point's colour
     first = plot.curves[("CP000", 1, "Power.Active.Import", None)]
-    assert first.opts["pen"].color().name() == book.colour("CP000")
+    assert first.pen.color().name() == book.colour("CP000")
     plot.search.setText("cp01")
     shown = [plot.picker.item(r).text() for r in range(plot.picker.count())
              if not plot.picker.item(r).isHidden()]
@@ -134,7 +134,8 @@ def _axis_image(axis, qtbot):
 
 def test_light_axis_draws_what_pyqtgraph_draws(qtbot):
     """LightAxis draws pyqtgraph's own specs line by line instead of replaying a QPicture
-    (which holds the interpreter lock for the whole replay): the pixels are the same."""
+    (which holds the interpreter lock for the whole replay), clipped from the start (which
+    makes the translucent grid ~30x cheaper to blend): the pixels are the same."""
     import pyqtgraph as pg
 
     from ui.plot_canvas import LightAxisItem
@@ -148,9 +149,9 @@ def test_light_axis_draws_what_pyqtgraph_draws(qtbot):
 
 def test_plot_paints_from_cpp_and_still_prepares_the_scene(qtbot):
     """The plot's paintEvent is QGraphicsView's C++ one (a Python override would hold the
-    interpreter lock for the whole paint); the scene is still prepared before each paint:
-    a series ticked back on in the picker (no refresh runs) widens the y range at the
-    next paint, through pyqtgraph's deferred auto-range."""
+    interpreter lock for the whole paint) and the scene is still prepared before each
+    paint; the y range fits the series shown: a series ticked back on in the picker (no
+    refresh runs) widens it."""
     from PySide6.QtWidgets import QGraphicsView
     plot = MeterPlot()
     qtbot.addWidget(plot)
@@ -169,3 +170,61 @@ def test_plot_paints_from_cpp_and_still_prepares_the_scene(qtbot):
     item.setCheckState(Qt.CheckState.Checked)
     qtbot.waitUntil(lambda: view.viewRange()[1][1] > 45, timeout=10_000)
     qtbot.waitUntil(lambda: plot.plot.last_paint > 0, timeout=10_000)  # the paint was timed
+
+
+def test_curves_are_clipped_to_the_view_and_peak_decimated_when_painted(qtbot):
+    """All curves are one item that draws, per curve, only the points in view and at most
+    ~2 per pixel column, keeping each column's extremes (a one-sample spike survives)."""
+    import numpy as np
+    from PySide6.QtGui import QImage, QPainter
+
+    from ui.plot_curves import peak_decimate
+    plot = MeterPlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 400)
+    plot.show()
+    data = MeterData()
+    for c in range(3):
+        for i in range(20_000):
+            value = 99.0 if (c, i) == (1, 12_345) else 7.0 + c + (i % 7) / 10
+            data.add(MeterPoint(f"CP{c}", 1, "Power.Active.Import", None, START + i, value, "kW"))
+    plot.set_data(data, ColourBook())
+    assert not any(curve.markers for curve in plot.curves.values())  # long: plain lines
+
+    def painted() -> int:
+        image = QImage(plot.plot.size(), QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        plot.plot.render(painter)
+        painter.end()
+        return plot.layer.drawn_points
+
+    columns = plot.layer.getViewBox().width()
+    everything = painted()
+    assert 3 * columns <= everything <= 3 * (2 * columns + 2)  # not 60,000
+    assert plot.layer.getViewBox().viewRange()[1][1] >= 99.0  # the spike is in the y range
+    plot.set_window(300.0)  # the last 5 minutes: ~300 points per curve, none decimated
+    assert 3 * 300 <= painted() <= 3 * 320  # (the range has 2% padding each side)
+    x = np.arange(20_000, dtype=float)
+    y = np.where(x == 12_345, 99.0, 7.0)
+    dx, dy = peak_decimate(x, y, 800)
+    assert len(dx) <= 2 * 800 + 2 and dy.max() == 99.0 and dy.min() == 7.0
+
+
+def test_a_limit_is_drawn_as_steps_and_short_curves_get_dots():
+    import numpy as np
+
+    from ui.plot_curves import step_points
+    x, y = step_points(np.array([0.0, 10.0, 20.0]), np.array([3.7, np.nan, 11.0]), 30.0)
+    assert x.tolist() == [0.0, 10.0, 10.0, 20.0, 20.0, 30.0]
+    assert y[:2].tolist() == [3.7, 3.7] and np.isnan(y[2:4]).all() and y[4:].tolist() == [11.0] * 2
+
+
+def test_few_short_curves_have_dots_many_have_plain_lines(qtbot):
+    plot = MeterPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    plot.set_data(_data(3, 20), ColourBook())
+    assert all(c.markers and c.antialias and c.pen.widthF() == 2 for c in plot.curves.values())
+    plot.set_data(_data(40, 20), ColourBook())
+    assert not any(c.markers or c.antialias for c in plot.curves.values())
+    assert all(c.pen.widthF() == 1 for c in plot.curves.values())

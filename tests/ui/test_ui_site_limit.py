@@ -69,7 +69,7 @@ def test_the_limit_is_drawn_beside_the_power_live_and_from_the_capture(qtbot, wi
     assert offline == live  # the capture tells the same limits
     assert "CP-LINE c1 limit" in window.plot.series_shown()
     curve = window.plot.curves[key]
-    assert curve.opts["pen"].style() == Qt.PenStyle.DashLine
+    assert curve.pen.style() == Qt.PenStyle.DashLine and curve.step
 
 
 def test_the_charging_profiles_view_shows_the_installed_profile_and_its_schedule(
