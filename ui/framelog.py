@@ -14,6 +14,7 @@ from .model import (COL_ACTION, COL_CP, COL_DIR, COL_INFO, COL_LATENCY, COL_NO, 
 _WIDTHS = {COL_NO: 56, COL_TIME: 96, COL_CP: 100, COL_ROLE: 60, COL_DIR: 58, COL_TYPE: 92,
            COL_ACTION: 140, COL_INFO: 280, COL_UID: 110, COL_LATENCY: 66, COL_VALID: 46}
 _ANY = ""
+FOLLOW_MS = 200  # a followed log scrolls to new frames at most this often (5 times a second)
 
 
 class FrameTable(QTableView):
@@ -53,10 +54,12 @@ class FrameTable(QTableView):
         self._stick = True
         # scrolling a million-row table to the bottom takes milliseconds in C++; run from a
         # Python slot it would hold the interpreter lock all along (the roles' thread waits),
-        # connected to the C++ slot through a timer it runs without it, on the next turn
+        # connected to the C++ slot through a timer it runs without it. Each scroll repaints
+        # every visible cell (~2,500 calls of the model's Python `data`), so a busy log
+        # scrolls at most FOLLOW_MS apart, not once per batch of frames
         self._scroll_soon = QTimer(self)
         self._scroll_soon.setSingleShot(True)
-        self._scroll_soon.setInterval(0)
+        self._scroll_soon.setInterval(FOLLOW_MS)
         self._scroll_soon.timeout.connect(self.scrollToBottom)
         self._hint = QLabel(self.viewport())
         self._hint.setObjectName("emptyLogHint")
@@ -77,7 +80,7 @@ class FrameTable(QTableView):
         self._stick = self.following and (self._at_bottom() or self._scroll_soon.isActive())
 
     def _after_insert(self, parent: QModelIndex, first: int, last: int) -> None:
-        if self._stick:
+        if self._stick and not self._scroll_soon.isActive():
             self._scroll_soon.start()
 
     def _after_reset(self) -> None:
@@ -88,12 +91,15 @@ class FrameTable(QTableView):
         following = value >= self.verticalScrollBar().maximum() - 1
         if following != self.following:
             self.following = following
+            if not following:
+                self._scroll_soon.stop()  # the user scrolled up: a due scroll must not yank
             self.follow_changed.emit(following)
 
     def pause(self) -> None:
         """Stop auto-scroll (a row was selected from elsewhere); scrolling down resumes it."""
         if self.following:
             self.following = False
+            self._scroll_soon.stop()
             self.follow_changed.emit(False)
 
     def follow(self) -> None:

@@ -59,8 +59,8 @@ def test_selecting_a_row_pauses_follow_until_end(qtbot, window, run):
         await until(lambda: model.rowCount() > seen + 20 or charger.state == "session complete",
                     20, "more frames")
         await until(lambda: not window._pending, 5, "the batch")
-        bar = log.table.verticalScrollBar()
-        assert bar.value() == bar.maximum()  # following again: the newest frame is in view
+        bar = log.table.verticalScrollBar()  # following again: the newest frame comes into view
+        await until(lambda: bar.value() == bar.maximum(), 10, "the log to scroll")
         await until(lambda: not charger.running, 30, "the session to end")
 
     run(scenario(), 90)

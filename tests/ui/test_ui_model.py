@@ -7,6 +7,7 @@ import time
 from PySide6.QtCore import Qt
 
 from inspector.events import CallUnanswered, FrameLogged
+from ui.framelog import FOLLOW_MS
 from ui.framestore import FrameFilter, FrameStore, RowInput
 from ui.model import COL_CP, COL_NOTES, COL_VALID, INVALID_BG, UNANSWERED_BG, FrameTableModel
 from ui_helpers import make_records
@@ -56,26 +57,26 @@ def test_filtered_view_grows_incrementally(window):
     assert window.log.bar.count.text() == f"{expected:,} of {len(records):,} frames"
 
 
-def test_auto_scroll_pauses_while_scrolled_up(window, qapp):
+def test_auto_scroll_pauses_while_scrolled_up(window, qapp, qtbot):
+    """While following, the log scrolls to new frames within FOLLOW_MS (a busy log is not
+    scrolled once per batch); scrolled up, it stays where the user is."""
     table = window.log.table
     bar = table.verticalScrollBar()
     _info, _monitor, records = make_records(window.hub, 2000)
     publish(window, records[:1000])
     window.drain()
-    qapp.processEvents()
-    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=10_000)
     bar.setValue(10)  # the user scrolls up
     assert not table.following and not window.log.bar.follow.isChecked()
     publish(window, records[1000:1500])
     window.drain()
-    qapp.processEvents()
+    qtbot.wait(FOLLOW_MS * 2)
     assert bar.value() == 10
     window.log.bar.follow.click()  # resume
     assert table.following and bar.value() == bar.maximum()
     publish(window, records[1500:])
     window.drain()
-    qapp.processEvents()
-    assert bar.value() == bar.maximum()
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=10_000)
 
 
 def test_large_store_filters_fast_and_paints(qtbot):
