@@ -88,6 +88,10 @@ class MeterPlot(QWidget):
         self.plot.setLabel("bottom", "time")
         item = self.plot.getPlotItem()
         item.getAxis("left").enableAutoSIPrefix(False)  # values are in the unit shown
+        # pyqtgraph's "Plot Options" (log scale, FFT, downsampling, ...) act on its own curve
+        # items, not on our layer: offered, log Y would draw linear curves on a log axis.
+        # The view's menu (view all, ranges, mouse mode, export as image) stays
+        item.setMenuEnabled(False, enableViewBoxMenu=True)
         self._view = item.getViewBox()
         self._view.sigRangeChangedManually.connect(self._dragged)
         self._view.disableAutoRange()  # _apply_window sets both axes from the series

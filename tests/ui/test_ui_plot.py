@@ -39,6 +39,9 @@ def test_picker_search_all_none_and_window(qtbot):
     assert plot.picker.count() == 40 and len(plot.curves) == 40
     # the legend is the list beside the plot: no legend item inside the plot
     assert plot.plot.getPlotItem().legend is None
+    # no "Plot Options" (log scale etc. would not apply to our curves); the view's menu stays
+    assert not plot.plot.getPlotItem().menuEnabled()
+    assert plot.plot.getPlotItem().getViewBox().menuEnabled()
     assert plot.splitter.indexOf(plot.plot) == 0 and plot.splitter.widget(1).isVisible()
     # each curve in its charge point's colour
     first = plot.curves[("CP000", 1, "Power.Active.Import", None)]
@@ -204,6 +207,10 @@ def test_curves_are_clipped_to_the_view_and_peak_decimated_when_painted(qtbot):
     assert plot.layer.getViewBox().viewRange()[1][1] >= 99.0  # the spike is in the y range
     plot.set_window(300.0)  # the last 5 minutes: ~300 points per curve, none decimated
     assert 3 * 300 <= painted() <= 3 * 320  # (the range has 2% padding each side)
+    view = plot.layer.getViewBox()
+    view.autoRange()  # the view menu's "View All" asks the layer for its bounds
+    (x0, x1), (y0, y1) = view.viewRange()
+    assert x0 <= START + 1 and x1 >= START + 19_999 and y0 <= 7.0 and y1 >= 99.0
     x = np.arange(20_000, dtype=float)
     y = np.where(x == 12_345, 99.0, 7.0)
     dx, dy = peak_decimate(x, y, 800)
