@@ -217,7 +217,7 @@ def test_curves_are_clipped_to_the_view_and_peak_decimated_when_painted(qtbot):
     assert len(dx) <= 2 * 800 + 2 and dy.max() == 99.0 and dy.min() == 7.0
 
 
-def test_a_limit_is_drawn_as_steps_and_short_curves_get_dots():
+def test_a_limit_is_drawn_as_steps():
     import numpy as np
 
     from ui.plot_curves import step_points
