@@ -31,6 +31,7 @@ from .plot_curves import Curve, CurveLayer
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#222")
 REFRESH_MS = 250  # with a few curves; more curves are redrawn less often (`_interval`)
+_Y_LIMIT = 1e300  # the y range never reaches past this (see _apply_window)
 _SYMBOLS_UP_TO = 120  # points per curve drawn with markers; more: a plain line
 _PREFERRED = ("Power.Active.Import", "Energy.Active.Import.Register", "SoC")
 WINDOWS = (("Last 5 min", 300.0), ("Last hour", 3600.0), ("All", None))
@@ -412,6 +413,9 @@ class MeterPlot(QWidget):
         earliest = first if seconds is None else latest - seconds
         latest = latest if latest > earliest else earliest + 1
         low, high = self.layer.y_bounds(earliest, latest) or (0.0, 1.0)
+        # a reading of 1e308 is a broken or hostile meter, not a scale: the view's span must
+        # stay a finite number (points beyond run off the plot, the log shows their values)
+        low, high = max(low, -_Y_LIMIT), min(high, _Y_LIMIT)
         if high - low < 1e-9:  # a flat line: centre it
             low, high = low - max(abs(low) * 0.1, 0.5), high + max(abs(high) * 0.1, 0.5)
         self._view.setRange(xRange=(earliest, latest), yRange=(low, high), padding=0.02)

@@ -170,7 +170,7 @@ class CurveLayer(pg.GraphicsObject):
         colour = QColor(curve.pen.color())
         painter.setPen(QPen(colour))
         painter.setBrush(QBrush(colour))
-        for px, py in zip(x.tolist(), y.tolist()):
-            if py == py:  # not NaN
-                painter.drawEllipse(transform.map(QPointF(px, py)), MARKER_RADIUS, MARKER_RADIUS)
+        finite = np.isfinite(y)  # NaN is "no value"; an infinite reading has no place
+        for px, py in zip(x[finite].tolist(), y[finite].tolist()):
+            painter.drawEllipse(transform.map(QPointF(px, py)), MARKER_RADIUS, MARKER_RADIUS)
         painter.restore()

@@ -235,3 +235,31 @@ def test_few_short_curves_have_dots_many_have_plain_lines(qtbot):
     plot.set_data(_data(40, 20), ColourBook())
     assert not any(c.markers or c.antialias for c in plot.curves.values())
     assert all(c.pen.widthF() == 1 for c in plot.curves.values())
+
+
+def test_hostile_readings_leave_a_finite_view_and_no_qt_warning(qtbot, qtlog):
+    """A meter that reports inf, NaN or 1e308 (broken or hostile): the plot still paints,
+    its ranges stay finite, and Qt is never handed a NaN to draw."""
+    import math
+
+    from PySide6.QtGui import QImage, QPainter
+    plot = MeterPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 400)
+    plot.show()
+    data = MeterData()
+    for i, value in enumerate([1.0, math.inf, -math.inf, math.nan, 1e308, -1e308, 5.0]):
+        data.add(MeterPoint("CPX", 1, "Power.Active.Import", None, START + i, value, "kW"))
+    data.add(MeterPoint("CPY", 1, "Power.Active.Import", None, START, 3.0, "kW"))  # one point
+    data.add(MeterPoint("CPZ", 1, "Power.Active.Import", None, START + 3, math.nan, "kW"))
+    plot.set_data(data, ColourBook())
+    for window in (300.0, None):
+        plot.set_window(window)
+        image = QImage(plot.plot.size(), QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        plot.plot.render(painter)
+        painter.end()
+        (x0, x1), (y0, y1) = plot.layer.getViewBox().viewRange()
+        assert all(math.isfinite(v) for v in (x0, x1, y0, y1)) and y0 < 1.0 and y1 > 5.0
+    assert plot.layer.drawn_points > 0
+    assert not [r for r in qtlog.records if "NaN" in r.message or "nan" in r.message]
