@@ -9,8 +9,15 @@ from test_ui_window import click, start_charger, start_csms
 from ui_helpers import until
 
 
+def logged(window):
+    """The live store with every frame the roles have logged so far: the window takes them
+    in batches (ui/mainwindow.py), so the last ones may still wait for the next one."""
+    window.drain()
+    return window.live.store
+
+
 def statuses(window, charge_point: str) -> list[tuple[str, str]]:
-    store = window.live.store
+    store = logged(window)
     out = []
     for i in range(store.count):
         row = store.row(i)
@@ -52,7 +59,7 @@ def test_the_model_picked_in_the_panel_is_what_the_charger_is(qtbot, window, run
         await start_charger(qtbot, window, "CP-MODEL", meter_values=2)
 
     run(scenario(), 60)
-    store = window.live.store
+    store = logged(window)
     boot = powers = None
     powers = []
     for i in range(store.count):
@@ -95,7 +102,7 @@ def test_a_two_connector_model_charges_on_both_connectors_from_the_panel(qtbot, 
         await start_charger(qtbot, window, "CP-TWIN", meter_values=2)
 
     run(scenario(), 60)
-    store = window.live.store
+    store = logged(window)
     boots, connectors = 0, set()
     for i in range(store.count):
         row = store.row(i)
@@ -134,7 +141,7 @@ def test_go_offline_and_back_online_from_the_panel(qtbot, window, run):
         await until(lambda: "back online" in panel.runs["CP-NET"].state, 10, "the row again")
 
     run(scenario(), 90)
-    store = window.live.store
+    store = logged(window)
     delivered = [json.loads(store.raw(i))[3] for i in range(store.count)
                  if store.row(i).charge_point_id == "CP-NET" and store.row(i).role == "csms"
                  and store.row(i).type == "CALL" and store.row(i).action == "StartTransaction"]
@@ -204,7 +211,7 @@ def test_plug_in_present_card_and_unplug_by_hand(qtbot, window, run):
 
 
 def _calls(window, charge_point: str, action: str) -> int:
-    store = window.live.store
+    store = logged(window)
     return sum(1 for i in range(store.count)
                if store.row(i).charge_point_id == charge_point and store.row(i).role == "csms"
                and store.row(i).type == "CALL" and store.row(i).action == action)
